@@ -1,0 +1,19 @@
+//! # diffhep
+//!
+//! Differentiable physics simulators in plain Rust: write a simulator once against [`Scalar`], then
+//! run it as `f64`, as forward-mode dual numbers ([`forward`]), on the reverse-mode tape
+//! ([`tape::Var`]) or on the batched tape ([`tape::BVar`]), and check every gradient with
+//! [`gradcheck`].
+//!
+//! See `docs/` for the guide and `DESIGN.md` (in the shared folder) for the architecture.
+#![warn(missing_docs)]
+
+pub mod scalar;
+pub mod tape;
+
+pub use scalar::{RealScalar, Scalar};
+pub mod forward;
+pub mod function;
+pub mod gradcheck;
+
+pub use function::{ScalarFn, VectorFn};
