@@ -122,26 +122,26 @@ pub trait Scalar:
     fn signum(&self) -> Self;
 
     /// Lane-wise `self < other`.
-    fn lt(&self, other: &Self) -> Self::Mask;
+    fn lt_mask(&self, other: &Self) -> Self::Mask;
     /// Lane-wise `self <= other`.
-    fn le(&self, other: &Self) -> Self::Mask;
+    fn le_mask(&self, other: &Self) -> Self::Mask;
     /// Lane-wise `self > other`.
-    fn gt(&self, other: &Self) -> Self::Mask {
-        other.lt(self)
+    fn gt_mask(&self, other: &Self) -> Self::Mask {
+        other.lt_mask(self)
     }
     /// Lane-wise `self >= other`.
-    fn ge(&self, other: &Self) -> Self::Mask {
-        other.le(self)
+    fn ge_mask(&self, other: &Self) -> Self::Mask {
+        other.le_mask(self)
     }
     /// Lane-wise choice: `if mask { if_true } else { if_false }`; derivatives follow the choice.
     fn select(mask: &Self::Mask, if_true: Self, if_false: Self) -> Self;
     /// Lane-wise minimum (the first argument on ties).
     fn min(&self, other: &Self) -> Self {
-        Self::select(&self.le(other), self.clone(), other.clone())
+        Self::select(&self.le_mask(other), self.clone(), other.clone())
     }
     /// Lane-wise maximum (the first argument on ties).
     fn max(&self, other: &Self) -> Self {
-        Self::select(&self.ge(other), self.clone(), other.clone())
+        Self::select(&self.ge_mask(other), self.clone(), other.clone())
     }
 }
 
@@ -269,11 +269,11 @@ where
         D::from(DualStruct::re(self).signum_ieee())
     }
     #[inline]
-    fn lt(&self, other: &Self) -> bool {
+    fn lt_mask(&self, other: &Self) -> bool {
         DualStruct::re(self) < DualStruct::re(other)
     }
     #[inline]
-    fn le(&self, other: &Self) -> bool {
+    fn le_mask(&self, other: &Self) -> bool {
         DualStruct::re(self) <= DualStruct::re(other)
     }
     #[inline]

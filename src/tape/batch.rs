@@ -748,10 +748,10 @@ impl Scalar for BVar {
         }
         r
     }
-    fn lt(&self, other: &Self) -> BMask {
+    fn lt_mask(&self, other: &Self) -> BMask {
         compare(*self, *other, |a, b| a < b)
     }
-    fn le(&self, other: &Self) -> BMask {
+    fn le_mask(&self, other: &Self) -> BMask {
         compare(*self, *other, |a, b| a <= b)
     }
     fn select(mask: &BMask, if_true: Self, if_false: Self) -> Self {
@@ -984,29 +984,40 @@ impl BatchedActive<'_> {
         })
     }
 
-    /// Reverse sweep from `y`, seeded with 1 in every lane (so a column output gives the
-    /// gradient of the sum over events, a scalar output its plain gradient).
+    /// Reverse sweep from `y`, seeded with 1 (in every lane for a column output, so a column
+    /// gives the gradient of the sum over events; a scalar output its plain gradient).
     pub fn backward(&mut self, y: BVar) -> Result<BatchAdjoints<'_>, TapeError> {
-        let lanes = self.lanes();
-        self.vjp(y, &vec![1.0; lanes])
+        let w = self.width_of(y);
+        self.vjp(y, &vec![1.0; w])
     }
 
-    /// Reverse sweep from `y` seeded lane-wise with `seed` (length `lanes`; for a scalar output
-    /// the seeds are summed).
+    fn width_of(&self, y: BVar) -> usize {
+        let d = self.data();
+        if y.idx == NONE || y.tag != d.tag || !d.nodes[y.idx as usize].col {
+            1
+        } else {
+            d.lanes
+        }
+    }
+
+    /// Reverse sweep from `y` seeded with `seed`: one value per lane for a column output, a single
+    /// value for a scalar output.
     pub fn vjp(&mut self, y: BVar, seed: &[f64]) -> Result<BatchAdjoints<'_>, TapeError> {
         let ptr = self.ptr;
         // SAFETY: see `data`.
         let d: &BatchData = unsafe { &*ptr };
-        if seed.len() != d.lanes {
-            return Err(TapeError::BatchLength {
-                expected: d.lanes,
-                got: seed.len(),
-            });
-        }
         if y.idx != NONE && y.tag != d.tag {
             return Err(TapeError::ForeignVariable {
                 var_tag: y.tag,
                 tape_tag: d.tag,
+            });
+        }
+        let width = self.width_of(y);
+        if seed.len() != width {
+            return Err(TapeError::LengthMismatch {
+                what: "seed of the batched vjp (lanes of the output)",
+                expected: width,
+                got: seed.len(),
             });
         }
         self.init.clear();
@@ -1017,11 +1028,7 @@ impl BatchedActive<'_> {
         if y.idx != NONE {
             let node = d.nodes[y.idx as usize];
             let off = node.off as usize;
-            if node.col {
-                self.adj[off..off + d.lanes].copy_from_slice(seed);
-            } else {
-                self.adj[off] = reduce_sum(seed);
-            }
+            self.adj[off..off + seed.len()].copy_from_slice(seed);
             self.init[y.idx as usize] = true;
             reverse(d, &mut self.adj, &mut self.init, y.idx);
         }
@@ -1057,7 +1064,8 @@ impl BatchAdjoints<'_> {
         let node = &d.nodes[v.idx as usize];
         let w = d.width(node.col);
         let off = node.off as usize;
-        let reached = self.init[v.idx as usize];
+        // Constant columns (data) carry no gradient by definition.
+        let reached = self.init[v.idx as usize] && node.op != Op::Const;
         let get = |i: usize| if reached { self.adj[off + i] } else { 0.0 };
         Ok(if node.col {
             BatchValue::Column((0..w).map(get).collect())

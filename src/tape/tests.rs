@@ -1,1 +1,316 @@
+use super::*;
+use crate::{RealScalar, Scalar};
 
+fn f<S: Scalar>(x: S, y: S) -> S {
+    // x·y + sin(x)·exp(y) − y/x
+    x.clone() * y.clone() + x.sin() * y.exp() - y / x
+}
+
+fn f_grad(x: f64, y: f64) -> [f64; 2] {
+    [
+        y + x.cos() * y.exp() + y / (x * x),
+        x + x.sin() * y.exp() - 1.0 / x,
+    ]
+}
+
+#[test]
+fn gradient_matches_closed_form() {
+    let (x, y) = (0.7, -0.4);
+    let (v, g) = gradient(|v| f(v[0], v[1]), &[x, y]);
+    assert_eq!(v, f(x, y));
+    let e = f_grad(x, y);
+    assert!((g[0] - e[0]).abs() < 1e-14 && (g[1] - e[1]).abs() < 1e-14);
+}
+
+#[test]
+fn node_is_24_bytes_and_var_16() {
+    assert_eq!(std::mem::size_of::<arena::Node<f64>>(), 24);
+    assert_eq!(std::mem::size_of::<Var>(), 16);
+    let mut tape = Tape::new();
+    let t = tape.activate();
+    let x = t.var(1.0);
+    let y = t.var(2.0);
+    let _ = x * y;
+    drop(t);
+    assert_eq!(tape.len(), 3);
+    assert_eq!(tape.recorded_bytes(), 72);
+}
+
+#[test]
+fn jacobian_and_vjp_agree() {
+    let fun = |v: &[Var]| vec![v[0] * v[1], v[0].sin(), v[1] / v[0]];
+    let x = [1.3, 0.2];
+    let (vals, j) = jacobian(fun, &x);
+    assert_eq!(vals.len(), 3);
+    assert!((j[(0, 0)] - 0.2).abs() < 1e-15 && (j[(0, 1)] - 1.3).abs() < 1e-15);
+    assert!((j[(1, 0)] - 1.3f64.cos()).abs() < 1e-15 && j[(1, 1)] == 0.0);
+    assert!((j[(2, 0)] + 0.2 / 1.69).abs() < 1e-15 && (j[(2, 1)] - 1.0 / 1.3).abs() < 1e-15);
+    let seed = [0.5, -1.0, 2.0];
+    let (_, xb) = vjp(fun, &x, &seed).unwrap();
+    for k in 0..2 {
+        let expect: f64 = (0..3).map(|i| seed[i] * j[(i, k)]).sum();
+        assert!((xb[k] - expect).abs() < 1e-14);
+    }
+    let err = vjp(fun, &x, &[1.0]).unwrap_err();
+    assert!(matches!(
+        err,
+        TapeError::LengthMismatch {
+            expected: 3,
+            got: 1,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn custom_node_uses_supplied_partials() {
+    // y = g(a, b) with g(a, b) = a² b supplied from outside (as an implicit solver would).
+    let mut tape = Tape::new();
+    let t = tape.activate();
+    let a = t.var(3.0);
+    let b = t.var(2.0);
+    let c = a.exp();
+    let y = t.custom(18.0, &[(a, 12.0), (b, 9.0), (Var::constant(1.0), 5.0)]);
+    let z = y * c;
+    let adj = t.gradient(z).unwrap();
+    let e3 = 3f64.exp();
+    assert!((adj.get(a) - (12.0 * e3 + 18.0 * e3)).abs() < 1e-12);
+    assert!((adj.get(b) - 9.0 * e3).abs() < 1e-12);
+}
+
+#[test]
+fn tape_is_reused_after_clear() {
+    let mut tape = Tape::new();
+    let (v1, g1) = tape.gradient(&[2.0], |x| x[0].powi(3));
+    let cap = tape.len();
+    let (v2, g2) = tape.gradient(&[3.0], |x| x[0].powi(3));
+    assert_eq!((v1, g1[0], v2, g2[0]), (8.0, 12.0, 27.0, 27.0));
+    assert_eq!(tape.len(), cap);
+}
+
+#[test]
+fn stale_variable_after_clear_is_detected() {
+    let mut tape = Tape::new();
+    let stale = {
+        let t = tape.activate();
+        t.var(1.0)
+    };
+    tape.clear();
+    let t = tape.activate();
+    let fresh = t.var(2.0);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stale + fresh));
+    let msg = r.unwrap_err();
+    let msg = msg.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("before `Tape::clear()`"), "{msg}");
+    let adj = t.gradient(fresh * 2.0).unwrap();
+    assert!(matches!(
+        adj.wrt(stale),
+        Err(TapeError::ForeignVariable { .. })
+    ));
+    assert!(t.gradient(stale).is_err());
+}
+
+#[test]
+fn foreign_tape_variable_is_detected_and_nesting_restores() {
+    let mut outer = Tape::new();
+    let t_outer = outer.activate();
+    let x = t_outer.var(1.5);
+    let y_outer;
+    {
+        let mut inner = Tape::new();
+        let t_inner = inner.activate();
+        let z = t_inner.var(2.0);
+        let w = z * z;
+        assert_eq!(t_inner.gradient(w).unwrap().get(z), 4.0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x * z));
+        assert!(r.is_err());
+    }
+    // The outer tape is active again.
+    y_outer = x * x;
+    assert_eq!(t_outer.gradient(y_outer).unwrap().get(x), 3.0);
+}
+
+#[test]
+fn no_active_tape_panics_with_message() {
+    let r = std::thread::spawn(|| {
+        let x = {
+            let mut tape = Tape::new();
+            let t = tape.activate();
+            t.var(1.0)
+        };
+        let _ = x.sin();
+    })
+    .join();
+    let msg = r.unwrap_err();
+    let msg = msg.downcast_ref::<&str>().unwrap();
+    assert!(msg.contains("no active tape"), "{msg}");
+}
+
+#[test]
+fn threads_record_on_their_own_tapes() {
+    use rayon::prelude::*;
+    let xs: Vec<f64> = (0..64).map(|i| 0.1 + i as f64 * 0.05).collect();
+    let grads: Vec<f64> = xs
+        .par_iter()
+        .map(|&x| gradient(|v| v[0].ln() * v[0], &[x]).1[0])
+        .collect();
+    for (x, g) in xs.iter().zip(grads) {
+        assert!((g - (x.ln() + 1.0)).abs() < 1e-14);
+    }
+}
+
+#[test]
+fn constants_record_nothing() {
+    let mut tape = Tape::new();
+    let t = tape.activate();
+    let c = Var::<f64>::from_f64(2.0);
+    let d = (c * 3.0).sin() + c;
+    assert!(d.is_constant());
+    assert_eq!(t.len(), 0);
+    let x = t.var(1.0);
+    let y = x * c + 1.0;
+    assert_eq!(t.gradient(y).unwrap().get(x), 2.0);
+    assert_eq!(t.gradient(y).unwrap().get(c), 0.0);
+}
+
+#[test]
+fn comparisons_use_the_value() {
+    let mut tape = Tape::new();
+    let t = tape.activate();
+    let a = t.var(1.0);
+    let b = t.var(2.0);
+    assert!(a < b && a.lt_mask(&b) && !a.gt_mask(&b));
+    let m = a.max(&b);
+    assert_eq!(m.value(), 2.0);
+    let adj = t.gradient(m * 3.0).unwrap();
+    assert_eq!((adj.get(a), adj.get(b)), (0.0, 3.0));
+}
+
+#[test]
+fn hvp_matches_closed_form_hessian() {
+    // f = x² y + exp(x y): H = [[2y + y² e, 2x + e + x y e], [.., x² e]] with e = exp(xy).
+    let fun = |v: &[Var<Dual64>]| v[0] * v[0] * v[1] + (v[0] * v[1]).exp();
+    let (x, y) = (0.4, -0.9);
+    let e = (x * y).exp();
+    let h = [
+        [2.0 * y + y * y * e, 2.0 * x + e + x * y * e],
+        [2.0 * x + e + x * y * e, x * x * e],
+    ];
+    let (val, g, hv) = hvp(fun, &[x, y], &[0.3, -1.2]).unwrap();
+    assert!((val - (x * x * y + e)).abs() < 1e-15);
+    assert!((g[0] - (2.0 * x * y + y * e)).abs() < 1e-14);
+    for i in 0..2 {
+        let expect = h[i][0] * 0.3 - h[i][1] * 1.2;
+        assert!((hv[i] - expect).abs() < 1e-13, "{} vs {}", hv[i], expect);
+    }
+    let full = hessian(fun, &[x, y]);
+    for i in 0..2 {
+        for j in 0..2 {
+            assert!((full[(i, j)] - h[i][j]).abs() < 1e-13);
+        }
+    }
+    assert!(hvp(fun, &[x, y], &[1.0]).is_err());
+}
+
+// ---------------------------------------------------------------- batched tape
+
+#[test]
+fn batched_tape_matches_per_event_tape() {
+    let xs = [0.3, 0.9, 1.7, 2.2, 3.1];
+    let ys = [1.0, -0.5, 0.25, 2.0, 0.7];
+    let mut bt = BatchTape::new(xs.len()).unwrap();
+    let mut t = bt.activate();
+    let p = t.param(0.8);
+    let q = t.param(-0.3);
+    let x = t.column(&xs).unwrap();
+    let y = t.constant_column(&ys).unwrap();
+    // Per event: f(p x, q + y) plus a parameter-only term.
+    let out = f(x * p, y + q) + (p * q).exp();
+    let vals = t.value(out).unwrap();
+    let total = out.sum();
+    let adj = t.backward(total).unwrap();
+    let (mut gp, mut gq) = (0.0, 0.0);
+    let gx = adj.wrt(x).unwrap();
+    for i in 0..xs.len() {
+        let (v, g) = gradient(
+            |v| f(v[2] * v[0], Var::constant(ys[i]) + v[1]) + (v[0] * v[1]).exp(),
+            &[0.8, -0.3, xs[i]],
+        );
+        assert!((vals.lane(i) - v).abs() < 1e-14);
+        gp += g[0];
+        gq += g[1];
+        assert!((gx.lane(i) - g[2]).abs() < 1e-13);
+    }
+    assert!((adj.scalar(p).unwrap() - gp).abs() < 1e-12);
+    assert!((adj.scalar(q).unwrap() - gq).abs() < 1e-12);
+    assert_eq!(adj.scalar(y).unwrap(), 0.0);
+}
+
+#[test]
+fn batched_tape_select_min_max_dot_mean() {
+    let xs = [-1.0, 0.5, 2.0, -3.0];
+    let w = [1.0, 2.0, 3.0, 4.0];
+    let mut bt = BatchTape::new(4).unwrap();
+    let mut t = bt.activate();
+    let a = t.param(0.7);
+    let x = t.column(&xs).unwrap();
+    let m = (x * a).max(&BVar::from_f64(0.0)); // ReLU(a x)
+    let s = m.dot(&w).unwrap(); // Σ w relu(a x)
+    let adj = t.backward(s).unwrap();
+    // d/da = Σ w x [a x > 0] = 2·0.5 + 3·2 = 7
+    assert!((adj.scalar(a).unwrap() - 7.0).abs() < 1e-15);
+    let gx = adj.wrt(x).unwrap();
+    assert_eq!(gx, BatchValue::Column(vec![0.0, 2.0 * 0.7, 3.0 * 0.7, 0.0]));
+    let mean = x.mean();
+    assert_eq!(t.value(mean).unwrap(), BatchValue::Scalar(-0.375));
+    let adj = t.backward(mean).unwrap();
+    assert_eq!(adj.wrt(x).unwrap(), BatchValue::Column(vec![0.25; 4]));
+}
+
+#[test]
+fn batched_tape_reports_bad_lengths_and_stale_vars() {
+    assert_eq!(BatchTape::new(0).unwrap_err(), TapeError::ZeroLanes);
+    let mut bt = BatchTape::new(3).unwrap();
+    let mut t = bt.activate();
+    let e = t.column(&[1.0, 2.0]).unwrap_err();
+    assert_eq!(
+        e,
+        TapeError::BatchLength {
+            expected: 3,
+            got: 2
+        }
+    );
+    assert!(e.to_string().contains("2 events") && e.to_string().contains("3 lanes"));
+    let x = t.column(&[1.0, 2.0, 3.0]).unwrap();
+    assert!(x.dot(&[1.0]).is_err());
+    assert!(t.vjp(x, &[1.0]).is_err());
+    assert!(t.vjp(x.sum(), &[1.0, 1.0]).is_err());
+    t.reset();
+    let y = t.column(&[1.0, 2.0, 3.0]).unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x + y));
+    let msg = r.unwrap_err();
+    assert!(msg
+        .downcast_ref::<String>()
+        .unwrap()
+        .contains("before a reset"));
+    assert!(t.value(x).is_err());
+}
+
+#[test]
+fn batched_tape_blocks_accumulate_like_one_batch() {
+    // Σ over 10 events of (a x)^3 in blocks of 4 (with a shorter tail) equals the full sum.
+    let xs: Vec<f64> = (0..10).map(|i| 0.1 * i as f64 - 0.3).collect();
+    let a0 = 1.3;
+    let mut bt = BatchTape::new(4).unwrap();
+    let mut t = bt.activate();
+    let mut g = 0.0;
+    for chunk in xs.chunks(4) {
+        t.set_lanes(chunk.len()).unwrap();
+        let a = t.param(a0);
+        let x = t.constant_column(chunk).unwrap();
+        let y = (x * a).powi(3).sum();
+        g += t.backward(y).unwrap().scalar(a).unwrap();
+    }
+    let exact: f64 = xs.iter().map(|x| 3.0 * a0 * a0 * x * x * x).sum();
+    assert!((g - exact).abs() < 1e-14);
+}

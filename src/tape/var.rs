@@ -447,11 +447,11 @@ impl<T: TapeValue> Scalar for Var<T> {
         Var::constant(self.value.signum())
     }
     #[inline(always)]
-    fn lt(&self, other: &Self) -> bool {
+    fn lt_mask(&self, other: &Self) -> bool {
         self.value.value() < other.value.value()
     }
     #[inline(always)]
-    fn le(&self, other: &Self) -> bool {
+    fn le_mask(&self, other: &Self) -> bool {
         self.value.value() <= other.value.value()
     }
     #[inline(always)]
