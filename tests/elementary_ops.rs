@@ -118,8 +118,16 @@ fn check_binary<T: Binary>(x: f64, y: f64) {
     for (xcol, ycol) in [(true, true), (true, false), (false, true), (false, false)] {
         let mut bt = BatchTape::new(3).unwrap();
         let mut t = bt.activate();
-        let a = if xcol { t.column(&[x; 3]).unwrap() } else { t.param(x) };
-        let b = if ycol { t.column(&[y; 3]).unwrap() } else { t.param(y) };
+        let a = if xcol {
+            t.column(&[x; 3]).unwrap()
+        } else {
+            t.param(x)
+        };
+        let b = if ycol {
+            t.column(&[y; 3]).unwrap()
+        } else {
+            t.param(y)
+        };
         let out = T::f(a, b);
         let val = t.value(out).unwrap();
         let adj = t.backward(out).unwrap();
@@ -211,7 +219,10 @@ fn out_of_domain_values_follow_ieee() {
         let expect = f(x);
         let same = |v: f64| (v.is_nan() && expect.is_nan()) || v == expect;
         assert!(same(apply(name, x)), "{name} f64");
-        assert!(same(apply(name, Dual64::from(x).derivative()).re), "{name} dual");
+        assert!(
+            same(apply(name, Dual64::from(x).derivative()).re),
+            "{name} dual"
+        );
         let (v, _) = tape::gradient(|v| apply(name, v[0]), &[x]);
         assert!(same(v), "{name} tape");
         let mut bt = BatchTape::new(1).unwrap();

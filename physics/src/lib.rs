@@ -1,1 +1,10 @@
+//! # diffhep-physics
+//!
+//! Differentiable physics simulators for diffhep, written once against [`diffhep::Scalar`]:
+//! Lorentz kinematics today; matrix elements, phase space, tracks and vertex fits, showers and
+//! calorimeters as the project grows.
+#![warn(missing_docs)]
 
+pub mod lorentz;
+
+pub use lorentz::FourVector;

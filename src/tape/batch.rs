@@ -79,6 +79,8 @@ enum Op {
 struct BNode {
     op: Op,
     col: bool,
+    /// Depends on a differentiable input (activity analysis): inactive nodes get no adjoint.
+    active: bool,
     a: u32,
     b: u32,
     /// Mask (for `Select`) or weight column (for `Dot`).
@@ -113,6 +115,13 @@ impl BatchData {
 
     /// Append a node and room for its values; returns (index, offset).
     fn alloc(&mut self, mut node: BNode) -> (u32, usize) {
+        node.active = match node.op {
+            Op::Input => true,
+            Op::Const => false,
+            _ => [node.a, node.b]
+                .iter()
+                .any(|&p| p != NONE && self.nodes[p as usize].active),
+        };
         let w = self.width(node.col);
         let off = self.used;
         if self.vals.len() < off + w {
@@ -178,8 +187,18 @@ struct Bc(f64);
 impl Lane for Col<'_> {
     #[inline(always)]
     fn at(self, i: usize) -> f64 {
-        self.0[i]
+        at(self.0, i)
     }
+}
+
+/// Unchecked lane read for the kernels' inner loops (bounds checks there block vectorisation).
+/// Every slice read this way is cut to exactly the loop length `n` where it is made
+/// (`&s[..n]`, which panics if too short) and every loop runs over `0..n`.
+#[inline(always)]
+fn at(s: &[f64], i: usize) -> f64 {
+    debug_assert!(i < s.len());
+    // SAFETY: see the function documentation: callers index with i < n = s.len().
+    unsafe { *s.get_unchecked(i) }
 }
 impl Lane for Bc {
     #[inline(always)]
@@ -331,6 +350,7 @@ impl BVar {
             let (idx, off) = d.alloc(BNode {
                 op,
                 col,
+                active: false,
                 a: self.idx,
                 b: NONE,
                 m: NONE,
@@ -341,7 +361,7 @@ impl BVar {
             let src = d.nodes[self.idx as usize].off as usize;
             let (lo, hi) = d.vals.split_at_mut(off);
             let a = &lo[src..src + n];
-            fill(&mut hi[..n], |i| f(a[i]));
+            fill(&mut hi[..n], |i| f(at(a, i)));
             BVar {
                 idx,
                 tag: d.tag,
@@ -358,6 +378,7 @@ impl BVar {
             let (idx, off) = d.alloc(BNode {
                 op,
                 col,
+                active: false,
                 a: self.idx,
                 b: other.idx,
                 m: NONE,
@@ -397,6 +418,7 @@ impl BVar {
             let (idx, off) = d.alloc(BNode {
                 op: Op::Sum,
                 col: false,
+                active: false,
                 a: self.idx,
                 b: NONE,
                 m: NONE,
@@ -443,6 +465,7 @@ impl BVar {
             let (idx, off) = d.alloc(BNode {
                 op: Op::Dot,
                 col: false,
+                active: false,
                 a,
                 b: NONE,
                 m: w,
@@ -486,6 +509,7 @@ fn push_column(d: &mut BatchData, op: Op, values: &[f64]) -> u32 {
     let (idx, off) = d.alloc(BNode {
         op,
         col: true,
+        active: false,
         a: NONE,
         b: NONE,
         m: NONE,
@@ -505,6 +529,7 @@ fn materialize(v: BVar) -> u32 {
         let (idx, off) = d.alloc(BNode {
             op: Op::Const,
             col: false,
+            active: false,
             a: NONE,
             b: NONE,
             m: NONE,
@@ -767,6 +792,7 @@ impl Scalar for BVar {
             let (idx, off) = d.alloc(BNode {
                 op: Op::Select,
                 col,
+                active: false,
                 a,
                 b,
                 m: m.idx,
@@ -924,6 +950,7 @@ impl BatchedActive<'_> {
         let (idx, off) = d.alloc(BNode {
             op: Op::Input,
             col: false,
+            active: false,
             a: NONE,
             b: NONE,
             m: NONE,
@@ -1025,7 +1052,7 @@ impl BatchedActive<'_> {
         if self.adj.len() < d.used {
             self.adj.resize(d.vals.len().max(d.used), 0.0);
         }
-        if y.idx != NONE {
+        if y.idx != NONE && d.nodes[y.idx as usize].active {
             let node = d.nodes[y.idx as usize];
             let off = node.off as usize;
             self.adj[off..off + seed.len()].copy_from_slice(seed);
@@ -1097,9 +1124,16 @@ fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
         let yb = &hi[..n];
         let yv = &d.vals[yoff..yoff + n];
         let pa = d.nodes[y.a as usize];
+        let two = y.b != NONE;
+        let b_active = two && d.nodes[y.b as usize].active;
+        if !pa.active && !b_active {
+            continue;
+        }
         let a_off = pa.off as usize;
         let init_a = !init[y.a as usize];
-        init[y.a as usize] = true;
+        if pa.active {
+            init[y.a as usize] = true;
+        }
         macro_rules! un {
             (|$a:ident, $i:ident| $dy:expr) => {{
                 with_lanes1!(d, n, y.a, |$a| deposit(
@@ -1107,28 +1141,32 @@ fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
                     pa.col,
                     init_a,
                     n,
-                    |$i| yb[$i] * $dy
+                    |$i| at(yb, $i) * $dy
                 ))
             }};
         }
         match y.op {
             Op::Input | Op::Const => {}
-            Op::AddK => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| yb[i]),
+            Op::AddK => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| at(yb, i)),
             Op::MulK => {
                 let k = y.k;
-                deposit(&mut lo[a_off..], pa.col, init_a, n, |i| yb[i] * k)
+                deposit(&mut lo[a_off..], pa.col, init_a, n, |i| at(yb, i) * k)
             }
-            Op::KSub | Op::Neg => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| -yb[i]),
-            Op::KDiv => un!(|a, i| -yv[i] / a.at(i)),
+            Op::KSub | Op::Neg => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| -at(yb, i)),
+            Op::KDiv => un!(|a, i| -at(yv, i) / a.at(i)),
             Op::Recip => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                -yb[i] * yv[i] * yv[i]
+                -at(yb, i) * at(yv, i) * at(yv, i)
             }),
-            Op::Sqrt => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| yb[i] * 0.5 / yv[i]),
-            Op::Exp => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| yb[i] * yv[i]),
+            Op::Sqrt => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
+                at(yb, i) * 0.5 / at(yv, i)
+            }),
+            Op::Exp => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
+                at(yb, i) * at(yv, i)
+            }),
             Op::Ln => un!(|a, i| 1.0 / a.at(i)),
             Op::Ln1p => un!(|a, i| 1.0 / (1.0 + a.at(i))),
             Op::ExpM1 => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                yb[i] * (yv[i] + 1.0)
+                at(yb, i) * (at(yv, i) + 1.0)
             }),
             Op::Powi => {
                 let k = y.k;
@@ -1145,7 +1183,7 @@ fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
             Op::Sin => un!(|a, i| a.at(i).cos()),
             Op::Cos => un!(|a, i| -a.at(i).sin()),
             Op::Tan => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                yb[i] * (1.0 + yv[i] * yv[i])
+                at(yb, i) * (1.0 + at(yv, i) * at(yv, i))
             }),
             Op::Asin => un!(|a, i| 1.0 / (1.0 - a.at(i) * a.at(i)).sqrt()),
             Op::Acos => un!(|a, i| -1.0 / (1.0 - a.at(i) * a.at(i)).sqrt()),
@@ -1153,7 +1191,7 @@ fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
             Op::Sinh => un!(|a, i| a.at(i).cosh()),
             Op::Cosh => un!(|a, i| a.at(i).sinh()),
             Op::Tanh => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                yb[i] * (1.0 - yv[i] * yv[i])
+                at(yb, i) * (1.0 - at(yv, i) * at(yv, i))
             }),
             Op::Abs => un!(|a, i| signum_f64(a.at(i))),
             Op::Sum => {
@@ -1162,22 +1200,30 @@ fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
             }
             Op::Dot => {
                 let s = yb[0];
-                let w = d.slice(y.m);
+                let w = &d.slice(y.m)[..d.lanes];
                 // A scalar operand receives Σᵢ s·wᵢ (deposit sums over lanes for it).
-                deposit(&mut lo[a_off..], pa.col, init_a, d.lanes, |i| s * w[i])
+                deposit(&mut lo[a_off..], pa.col, init_a, d.lanes, |i| s * at(w, i))
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Atan2 | Op::Hypot | Op::Select => {
                 let pb = d.nodes[y.b as usize];
                 let b_off = pb.off as usize;
                 let init_b = !init[y.b as usize];
-                init[y.b as usize] = true;
+                if pb.active {
+                    init[y.b as usize] = true;
+                }
                 // Contributions to `a` first, then to `b` (they may be the same node).
                 macro_rules! bin {
                     (|$a:ident, $b:ident, $i:ident| $da:expr, $db:expr) => {{
                         with_lanes2!(d, n, y.a, y.b, |$a, $b| {
-                            deposit(&mut lo[a_off..], pa.col, init_a, n, |$i| yb[$i] * $da);
-                            let init_b2 = init_b && !(y.a == y.b);
-                            deposit(&mut lo[b_off..], pb.col, init_b2, n, |$i| yb[$i] * $db);
+                            if pa.active {
+                                deposit(&mut lo[a_off..], pa.col, init_a, n, |$i| at(yb, $i) * $da);
+                            }
+                            if pb.active {
+                                let init_b2 = init_b && !(y.a == y.b);
+                                deposit(&mut lo[b_off..], pb.col, init_b2, n, |$i| {
+                                    at(yb, $i) * $db
+                                });
+                            }
                         })
                     }};
                 }
@@ -1185,14 +1231,22 @@ fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
                     Op::Add => bin!(|_a, _b, i| 1.0, 1.0),
                     Op::Sub => bin!(|_a, _b, i| 1.0, -1.0),
                     Op::Mul => bin!(|a, b, i| b.at(i), a.at(i)),
-                    Op::Div => bin!(|_a, b, i| 1.0 / b.at(i), -yv[i] / b.at(i)),
+                    Op::Div => bin!(|_a, b, i| 1.0 / b.at(i), -at(yv, i) / b.at(i)),
                     Op::Atan2 => bin!(
                         |a, b, i| b.at(i) / (a.at(i) * a.at(i) + b.at(i) * b.at(i)),
                         -a.at(i) / (a.at(i) * a.at(i) + b.at(i) * b.at(i))
                     ),
                     Op::Hypot => bin!(
-                        |a, b, i| if yv[i] == 0.0 { 0.0 } else { a.at(i) / yv[i] },
-                        if yv[i] == 0.0 { 0.0 } else { b.at(i) / yv[i] }
+                        |a, b, i| if at(yv, i) == 0.0 {
+                            0.0
+                        } else {
+                            a.at(i) / at(yv, i)
+                        },
+                        if at(yv, i) == 0.0 {
+                            0.0
+                        } else {
+                            b.at(i) / at(yv, i)
+                        }
                     ),
                     _ => {
                         let mv = d.slice(y.m);
