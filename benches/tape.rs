@@ -24,7 +24,7 @@ fn transcendental<S: Scalar>(x: &[S]) -> S {
     for i in 0..170 {
         let a = &x[i % N_IN];
         let b = &x[(i * 7 + 3) % N_IN];
-        acc = acc + (a.sin() * b.cos()).exp().ln_1p();
+        acc += (a.sin() * b.cos()).exp().ln_1p();
     }
     acc
 }
@@ -131,11 +131,11 @@ fn main() {
         b.iter(|| transcendental(black_box(&x)))
     });
     g.bench_function("transcendental_grad", |b| {
-        b.iter(|| tape.gradient(black_box(&x), |v| transcendental(v)))
+        b.iter(|| tape.gradient(black_box(&x), transcendental))
     });
     g.bench_function("arithmetic_f64", |b| b.iter(|| arithmetic(black_box(&x))));
     g.bench_function("arithmetic_grad", |b| {
-        b.iter(|| tape.gradient(black_box(&x), |v| arithmetic(v)))
+        b.iter(|| tape.gradient(black_box(&x), arithmetic))
     });
     g.finish();
 
@@ -154,9 +154,9 @@ fn main() {
     // Ratios, measured here in one process.
     let ms = 60.0;
     let t_tr = common::ns_per_call(ms, || transcendental(black_box(&x)));
-    let t_tr_g = common::ns_per_call(ms, || tape.gradient(black_box(&x), |v| transcendental(v)));
+    let t_tr_g = common::ns_per_call(ms, || tape.gradient(black_box(&x), transcendental));
     let t_ar = common::ns_per_call(ms, || arithmetic(black_box(&x)));
-    let t_ar_g = common::ns_per_call(ms, || tape.gradient(black_box(&x), |v| arithmetic(v)));
+    let t_ar_g = common::ns_per_call(ms, || tape.gradient(black_box(&x), arithmetic));
     let t_me =
         common::ns_per_call(ms, || primal_sum(black_box(&s), &c, 91.1876, 0.2312)) / n_ev as f64;
     let mut rows_b = Vec::new();
