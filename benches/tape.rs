@@ -198,7 +198,7 @@ fn main() {
         let a = t.var(1.0001);
         let mut y = t.var(1.0);
         for _ in 0..10_000 {
-            y = y * a;
+            y *= a;
         }
         black_box(y);
         drop(t);

@@ -115,7 +115,6 @@ fn foreign_tape_variable_is_detected_and_nesting_restores() {
     let mut outer = Tape::new();
     let t_outer = outer.activate();
     let x = t_outer.var(1.5);
-    let y_outer;
     {
         let mut inner = Tape::new();
         let t_inner = inner.activate();
@@ -126,7 +125,7 @@ fn foreign_tape_variable_is_detected_and_nesting_restores() {
         assert!(r.is_err());
     }
     // The outer tape is active again.
-    y_outer = x * x;
+    let y_outer = x * x;
     assert_eq!(t_outer.gradient(y_outer).unwrap().get(x), 3.0);
 }
 
