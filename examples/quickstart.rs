@@ -65,11 +65,18 @@ fn main() {
         let k = t.param(1.01);
         let c: Vec<_> = cols
             .iter()
-            .map(|col| t.constant_column(&col[b * block..(b + 1) * block]).expect("block length"))
+            .map(|col| {
+                t.constant_column(&col[b * block..(b + 1) * block])
+                    .expect("block length")
+            })
             .collect();
         let total = dimuon_mass([c[0], c[1], c[2]], [c[3], c[4], c[5]], k).sum();
         sum_m += t.value(total).expect("same tape").lane(0);
-        dsum_dk += t.backward(total).expect("same tape").scalar(k).expect("same tape");
+        dsum_dk += t
+            .backward(total)
+            .expect("same tape")
+            .scalar(k)
+            .expect("same tape");
     }
     println!(
         "batched tape over {n} events: <m> = {:.4} GeV, d<m>/dk = {:.4} GeV (≈ <m>/k = {:.4}, since m scales with k for pT ≫ m_μ)",

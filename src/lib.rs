@@ -17,3 +17,12 @@ pub mod function;
 pub mod gradcheck;
 
 pub use function::{ScalarFn, VectorFn};
+
+/// The README's and the guide's code blocks, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+mod doc_examples {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/concepts.md")]
+    struct Concepts;
+}

@@ -11,6 +11,7 @@ use diffhep::tape::{self, BatchTape, BatchValue};
 use diffhep::{RealScalar, Scalar, ScalarFn};
 use num_dual::Dual64;
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 /// A unary op (its sampling interval is given in the `unary!` table).
 trait Unary {
@@ -50,7 +51,7 @@ macro_rules! unary {
         }
     )* }
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #![proptest_config(config())]
         $(
             #[test]
             fn $name(x in $lo..$hi, x2 in $lo..$hi) {
@@ -71,7 +72,7 @@ macro_rules! binary {
         }
     )* }
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #![proptest_config(config())]
         $(
             #[test]
             fn $name(x in $lo..$hi, y in $lo..$hi) {
@@ -80,6 +81,17 @@ macro_rules! binary {
             }
         )*
     }};
+}
+
+/// Fixed seed (deterministic CI); `PROPTEST_CASES=N` runs more cases, `PROPTEST_SEED=S` another seed.
+fn config() -> ProptestConfig {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    ProptestConfig {
+        cases: env("PROPTEST_CASES").unwrap_or(24) as u32,
+        rng_seed: RngSeed::Fixed(env("PROPTEST_SEED").unwrap_or(20_261_123)),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 fn cfg() -> GradCheckConfig {

@@ -338,6 +338,7 @@ impl<T: TapeValue> Adjoints<T> {
 /// Value and gradient of `f` at `x` by one reverse sweep.
 ///
 /// ```
+/// use diffhep::Scalar;
 /// let (v, g) = diffhep::tape::gradient(|x| x[0] * x[1].exp(), &[2.0, 0.0]);
 /// assert_eq!((v, g[0], g[1]), (2.0, 1.0, 2.0));
 /// ```
