@@ -12,10 +12,12 @@ pub mod scalar;
 pub mod tape;
 
 pub use scalar::{RealScalar, Scalar};
+pub mod complex;
 pub mod forward;
 pub mod function;
 pub mod gradcheck;
 
+pub use complex::Complex;
 pub use function::{ScalarFn, VectorFn};
 
 /// The README's and the guide's code blocks, compiled as doctests so they cannot rot.

@@ -8,3 +8,5 @@
 pub mod lorentz;
 
 pub use lorentz::FourVector;
+pub mod helicity;
+pub mod sm;
