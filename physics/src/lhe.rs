@@ -1,0 +1,1 @@
+//! Les Houches Event files (in progress).

@@ -1,0 +1,1 @@
+//! VEGAS (in progress).
