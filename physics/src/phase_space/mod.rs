@@ -380,8 +380,8 @@ pub(crate) fn check_on_shell<S: RealScalar>(
 /// ```
 /// use diffhep_physics::phase_space::PhaseSpace;
 /// let ps = PhaseSpace::massless(3).unwrap();
-/// let x = [0.3, 0.6, 0.2, 0.9, 0.5];
-/// let point = ps.generate(1.0, &x).unwrap();
+/// let x = [0.3f64, 0.6, 0.2, 0.9, 0.5];
+/// let point = ps.generate(1.0f64, &x).unwrap();
 /// // The massless map is flat: the weight is the volume V₃(s = 1 GeV²).
 /// assert!((point.weight - 1.259825563796855e-4).abs() < 1e-16);
 /// let back = ps.inverse(1.0, &point.momenta).unwrap();
@@ -767,6 +767,11 @@ fn residual_f64<S: RealScalar>(k: &[S], m2: &[S], sqrt_s: f64, xi: f64) -> (f64,
     }
     (g, dg)
 }
+
+/// The guide page `docs/phase_space.md`, compiled as a doctest so its example cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/phase_space.md")]
+struct PhaseSpaceGuide;
 
 #[cfg(test)]
 mod tests;
