@@ -125,17 +125,23 @@ pub struct LheParticle {
 }
 
 impl LheParticle {
-    /// A particle with momentum `p`, its mass taken from p (0 for a massless or slightly
-    /// space-like vector), no colour, zero lifetime and unknown spin (9).
-    pub fn new(pdg_id: i32, status: i32, mothers: [usize; 2], p: &FourVector<f64>) -> Self {
-        let m2 = p.m2();
+    /// A particle with momentum `p` and mass `mass` (GeV; pass the generated mass rather than
+    /// √(p²), which rounding spoils for light particles), no colour, zero lifetime and unknown
+    /// spin (9).
+    pub fn new(
+        pdg_id: i32,
+        status: i32,
+        mothers: [usize; 2],
+        p: &FourVector<f64>,
+        mass: f64,
+    ) -> Self {
         LheParticle {
             pdg_id,
             status,
             mothers,
             colors: [0, 0],
             momentum: [p.px, p.py, p.pz, p.e],
-            mass: if m2 > 0.0 { m2.sqrt() } else { 0.0 },
+            mass,
             lifetime: 0.0,
             spin: 9.0,
         }

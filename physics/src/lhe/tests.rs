@@ -2,6 +2,8 @@ use super::*;
 use crate::phase_space::resonant::TopPairMap;
 use crate::phase_space::PhaseSpace;
 
+const MW: f64 = 80.419002;
+
 fn init(strategy: i32) -> LheInit {
     LheInit {
         beam_ids: [11, -11],
@@ -32,20 +34,20 @@ fn events(n: usize) -> Vec<LheEvent> {
     let sqrt_s = 500.0;
     let beams = |e: f64| {
         [
-            LheParticle::new(11, -1, [0, 0], &FourVector::new(e, 0.0, 0.0, e)),
-            LheParticle::new(-11, -1, [0, 0], &FourVector::new(e, 0.0, 0.0, -e)),
+            LheParticle::new(11, -1, [0, 0], &FourVector::new(e, 0.0, 0.0, e), 0.0),
+            LheParticle::new(-11, -1, [0, 0], &FourVector::new(e, 0.0, 0.0, -e), 0.0),
         ]
     };
     let two = PhaseSpace::massless(2).unwrap();
-    let tt = TopPairMap::new(173.0, 1.4915, 80.419002).unwrap();
+    let tt = TopPairMap::new(173.0, 1.4915, MW).unwrap();
     (0..n)
         .map(|i| {
             let u = (i as f64 + 0.5) / n as f64;
             let mut particles = beams(sqrt_s / 2.0).to_vec();
             if i % 2 == 0 {
                 let pt = two.generate(sqrt_s, &[u, 1.0 - u * u]).unwrap();
-                particles.push(LheParticle::new(13, 1, [1, 2], &pt.momenta[0]));
-                particles.push(LheParticle::new(-13, 1, [1, 2], &pt.momenta[1]));
+                particles.push(LheParticle::new(13, 1, [1, 2], &pt.momenta[0], 0.0));
+                particles.push(LheParticle::new(-13, 1, [1, 2], &pt.momenta[1], 0.0));
                 LheEvent {
                     process_id: 1,
                     weight: pt.weight * (1.0 + u),
@@ -62,20 +64,20 @@ fn events(n: usize) -> Vec<LheEvent> {
                 let p = &pt.momenta;
                 let t = p[0].clone() + p[1].clone();
                 let tbar = p[2].clone() + p[3].clone();
-                let mut top = LheParticle::new(6, 2, [1, 2], &t);
+                let mut top = LheParticle::new(6, 2, [1, 2], &t, t.m());
                 top.colors = [501, 0];
-                let mut antitop = LheParticle::new(-6, 2, [1, 2], &tbar);
+                let mut antitop = LheParticle::new(-6, 2, [1, 2], &tbar, tbar.m());
                 antitop.colors = [0, 501];
                 particles.extend([top, antitop]);
-                let mut b = LheParticle::new(5, 1, [3, 3], &p[0]);
+                let mut b = LheParticle::new(5, 1, [3, 3], &p[0], 0.0);
                 b.colors = [501, 0];
                 b.spin = -1.0;
-                let mut bbar = LheParticle::new(-5, 1, [4, 4], &p[2]);
+                let mut bbar = LheParticle::new(-5, 1, [4, 4], &p[2], 0.0);
                 bbar.colors = [0, 501];
                 particles.push(b);
-                particles.push(LheParticle::new(24, 1, [3, 3], &p[1]));
+                particles.push(LheParticle::new(24, 1, [3, 3], &p[1], MW));
                 particles.push(bbar);
-                particles.push(LheParticle::new(-24, 1, [4, 4], &p[3]));
+                particles.push(LheParticle::new(-24, 1, [4, 4], &p[3], MW));
                 LheEvent {
                     process_id: 2,
                     weight: pt.weight,

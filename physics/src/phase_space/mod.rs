@@ -540,6 +540,26 @@ pub(crate) fn check_point<S: RealScalar>(point: &Point<S>) -> Result<(), PhaseSp
     Ok(())
 }
 
+/// The massless n-body volume Vₙ(s) = (π/2)ⁿ⁻¹ sⁿ⁻² / ((n−1)!(n−2)!) · (2π)⁴⁻³ⁿ (GeV^(2n−4))
+/// in the convention of the [module docs](self); `s` in GeV².
+pub fn massless_volume(n: usize, s: f64) -> Result<f64, PhaseSpaceError> {
+    if n < 2 {
+        return Err(PhaseSpaceError::TooFewParticles { n });
+    }
+    if !(s.is_finite() && s > 0.0) {
+        return Err(PhaseSpaceError::BelowThreshold {
+            sqrt_s: s.sqrt(),
+            threshold: 0.0,
+        });
+    }
+    let fact = |k: usize| (1..=k).map(|i| i as f64).product::<f64>();
+    let nf = n as f64;
+    Ok(
+        (PI / 2.0).powf(nf - 1.0) * s.powf(nf - 2.0) / (fact(n - 1) * fact(n - 2))
+            * (2.0 * PI).powf(4.0 - 3.0 * nf),
+    )
+}
+
 /// Sum of masses after checking each one.
 fn check_masses<S: RealScalar>(masses: &[S]) -> Result<f64, PhaseSpaceError> {
     let mut sum = 0.0;
