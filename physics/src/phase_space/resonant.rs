@@ -225,6 +225,15 @@ impl TopPairMap {
         } else {
             params.mw.clone()
         };
+        if self.window.1 <= lo.value() {
+            return Err(PhaseSpaceError::InvalidMass {
+                name: format!(
+                    "window high edge (must exceed max(window low edge, MW) = {})",
+                    lo.value()
+                ),
+                value: self.window.1,
+            });
+        }
         let hi = S::from_f64(self.window.1).min(&(sqrt_s.clone() - lo.clone()));
         if !(sqrt_s.value().is_finite() && hi.value() > lo.value()) {
             return Err(PhaseSpaceError::BelowThreshold {

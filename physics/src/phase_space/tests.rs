@@ -418,6 +418,13 @@ fn boundary_points_error_and_near_boundary_points_are_finite() {
             }
         }
     }
+    // Just above threshold the momenta are tiny but finite and the weight positive.
+    let ps = PhaseSpace::new(vec![1.0, 2.0, 3.0]).unwrap();
+    for sqrt_s in [6.0f64 * (1.0 + 1e-6), 6.0 * (1.0 + 1e-12)] {
+        let pt = ps.generate(sqrt_s, &[0.3, 0.4, 0.5, 0.6, 0.7]).unwrap();
+        assert!(pt.weight > 0.0 && pt.log_weight.is_finite());
+        assert!(kinematics_residual(sqrt_s, ps.masses(), &pt.momenta) < 1e-12);
+    }
     // Massless momenta at the end of the chain (zero intermediate mass): inverse reports it.
     let ps = PhaseSpace::massless(3).unwrap();
     let p = [

@@ -312,6 +312,12 @@ fn bad_input_gives_named_errors() {
             got: 3
         })
     ));
+    // A window entirely below m_W is empty.
+    let low = map.clone().with_window(10.0, 50.0).unwrap();
+    assert!(matches!(
+        low.generate(500.0, &[0.5; 8]),
+        Err(PhaseSpaceError::InvalidMass { value, .. }) if value == 50.0
+    ));
     // Momenta outside a narrower window: the inverse names the virtuality.
     let narrow = map.clone().with_window(172.9, 173.1).unwrap();
     let x = [0.99, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
