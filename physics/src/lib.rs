@@ -5,7 +5,10 @@
 //! calorimeters as the project grows.
 #![warn(missing_docs)]
 
+pub mod lhe;
 pub mod lorentz;
+pub mod phase_space;
+pub mod vegas;
 
 pub use lorentz::FourVector;
 pub mod helicity;
