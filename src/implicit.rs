@@ -554,10 +554,8 @@ pub fn lift<F: ImplicitSystem, D: RealScalar>(
         }
     }
     let n = lin.x.len();
-    let inv = lin.factor.inverse();
-    let mut x: Vec<D> = lin.x.iter().map(|&v| D::from_f64(v)).collect();
-    for _ in 0..order {
-        let f = sys.residual(&x, theta);
+    chord_lift(&lin.x, &lin.factor, order, |x: &[D]| {
+        let f = sys.residual(x, theta);
         if f.len() != n {
             return Err(ImplicitError::Dimensions {
                 what: "residual F(x, θ)",
@@ -565,6 +563,30 @@ pub fn lift<F: ImplicitSystem, D: RealScalar>(
                 got: f.len(),
             });
         }
+        Ok(f)
+    })
+}
+
+/// The engine of [`lift`] for callers with their own residual and factorised `∂F/∂x` (e.g. a
+/// fitter that exploits structure): `order` steps `x ← x − A⁻¹ F(x)` in `D` arithmetic from the
+/// `f64` solution `x_star`. `residual` evaluates `F(x, θ)` with `θ` of type `D` captured, and must
+/// return `x_star.len()` values.
+pub fn chord_lift<D: RealScalar, E>(
+    x_star: &[f64],
+    factor: &Factorized,
+    order: usize,
+    mut residual: impl FnMut(&[D]) -> Result<Vec<D>, E>,
+) -> Result<Vec<D>, E> {
+    let inv = factor.inverse();
+    assert_eq!(
+        inv.nrows(),
+        x_star.len(),
+        "factorised matrix matches the solution's size"
+    );
+    let mut x: Vec<D> = x_star.iter().map(|&v| D::from_f64(v)).collect();
+    for _ in 0..order {
+        let f = residual(&x)?;
+        assert_eq!(f.len(), x.len(), "residual has one entry per unknown");
         for (i, xi) in x.iter_mut().enumerate() {
             for (j, fj) in f.iter().enumerate() {
                 let c = inv[(i, j)];
