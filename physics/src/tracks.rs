@@ -263,11 +263,19 @@ impl<S: RealScalar> Track<S> {
                 z,
             ],
             TrackModel::Helix { .. } => {
-                let rho = self.curvature();
-                let a = phi.clone() + rho.clone() * s.clone();
+                // sin(φ + ρs) − sin φ = 2 cos(φ + ρs/2) sin(ρs/2), and likewise for cos, so
+                // that nothing of size R cancels.
+                let half = self.curvature() * s.clone() * 0.5;
+                let mid = phi.clone() + half.clone();
+                let chord = half.sin() / half.clone() * s.clone();
+                let (chord, mid) = if half.value() == 0.0 {
+                    (s.clone(), phi.clone())
+                } else {
+                    (chord, mid)
+                };
                 [
-                    -d0.clone() * sp.clone() + (a.sin() - sp) / rho.clone(),
-                    d0.clone() * cp.clone() - (a.cos() - cp) / rho,
+                    -d0.clone() * sp + chord.clone() * mid.cos(),
+                    d0.clone() * cp + chord * mid.sin(),
                     z,
                 ]
             }
@@ -298,14 +306,22 @@ impl<S: RealScalar> Track<S> {
                 let r = self.curvature().recip();
                 let sg = if r.value() > 0.0 { 1.0 } else { -1.0 };
                 let k = d0.clone() + r.clone();
-                // Centre of the circle and the offset of v from it.
+                // Offset of v from the circle's centre (−k sin φ, k cos φ).
                 let dx = vx.clone() + k.clone() * sp.clone();
-                let dy = vy.clone() - k * cp.clone();
+                let dy = vy.clone() - k.clone() * cp.clone();
                 let dist = dx.hypot(&dy);
-                let d = dist.clone() * sg - r.clone();
-                // Turning angle from the perigee to the PCA, atan2(sin Δφ, cos Δφ).
-                let c = (sp.clone() * dy.clone() + cp.clone() * dx.clone()) * sg;
-                let e = (sp.clone() * dx.clone() - cp.clone() * dy.clone()) * sg;
+                // d0(v) = sg·|v − centre| − R, written without the cancellation of two numbers
+                // of size R: |v − c|² − R² = |v|² + d0 (d0 + 2R) + 2k (vx sin φ − vy cos φ).
+                let t = vx.clone() * sp.clone() - vy.clone() * cp.clone();
+                let num = vx.clone() * vx.clone()
+                    + vy.clone() * vy.clone()
+                    + d0.clone() * (d0.clone() + r.clone() * 2.0)
+                    + k.clone() * t.clone() * 2.0;
+                let d = num / (dist.clone() + r.abs()) * sg;
+                // Turning angle from the perigee to the PCA: atan2(sin Δφ, cos Δφ) with
+                // sg·(sin Δφ, cos Δφ) ∝ (vx cos φ + vy sin φ, vx sin φ − vy cos φ + k).
+                let c = (vx.clone() * cp.clone() + vy.clone() * sp.clone()) * sg;
+                let e = (t + k) * sg;
                 let dphi = c.atan2(&e);
                 let s = r.clone() * dphi;
                 let z = z0.clone() + s.clone() * cot.clone() - vz.clone();
@@ -410,9 +426,12 @@ pub fn perigee_through(
             let r = -theta.sin() / (C_LIGHT * bz * qop);
             let cx = px - r * phi.sin();
             let cy = py + r * phi.cos();
-            let k = r.signum() * cx.hypot(cy);
+            let dist = cx.hypot(cy);
+            let k = r.signum() * dist;
             let phi0 = (-cx / k).atan2(cy / k);
-            let d0 = k - r;
+            // d0 = sg(|C| − |R|) with |C|² − R² = |P|² + 2R (py cos φ − px sin φ), no cancellation.
+            let d0 = r.signum() * (px * px + py * py + 2.0 * r * (py * phi.cos() - px * phi.sin()))
+                / (dist + r.abs());
             let mut dphi = phi - phi0;
             dphi = dphi.sin().atan2(dphi.cos());
             [d0, pz - r * dphi * cot, phi0, theta, qop]

@@ -31,12 +31,11 @@ fn track_through_a_point_has_zero_impact_there() {
                 "{model:?} {imp:?}"
             );
             let x = t.position_at(&imp.s);
-            // (sin(φ + ρs) − sin φ)/ρ cancels: rounding ≈ R·ε_mach ≈ 10⁻¹² mm for R of metres.
             for k in 0..3 {
-                assert!((x[k] - p[k]).abs() < 1e-11, "{model:?} position {x:?}");
+                assert!((x[k] - p[k]).abs() < 1e-12, "{model:?} position {x:?}");
             }
             let (pca, dist) = t.closest_approach(&p);
-            assert!(dist < 1e-11 && (pca[2] - p[2]).abs() < 1e-12);
+            assert!(dist < 1e-12 && (pca[2] - p[2]).abs() < 1e-12);
         }
     }
 }

@@ -335,9 +335,13 @@ pub fn fit<S: RealScalar>(
             for w in weights {
                 wsum += w.clone();
             }
+            let c = cholesky_inverse3(&l);
             return Ok(VertexFit {
                 position: v,
-                covariance: cholesky_inverse3(&l),
+                // Symmetrised: the triangular solves leave rounding-level asymmetry.
+                covariance: std::array::from_fn(|a| {
+                    std::array::from_fn(|b| (c[a][b].clone() + c[b][a].clone()) * 0.5)
+                }),
                 chi2,
                 ndf: wsum * 2.0 - 3.0,
                 iterations: it,
