@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use diffhep::implicit::ImplicitOptions;
 use diffhep_physics::toy::{ToyConfig, ToyGenerator};
 use diffhep_physics::tracks::{Track, TrackModel};
-use diffhep_physics::vertex::{derivatives, fit, FitConfig, Wrt};
+use diffhep_physics::vertex::{fit, fit_with_derivatives, FitConfig, Wrt};
 
 /// The first toy jet with at least `n` decay tracks, cut to `n`.
 fn tracks(n: usize) -> Vec<Track<f64>> {
@@ -41,8 +41,7 @@ fn cases(n: usize) -> Vec<Case> {
     let mk = |wrt: Wrt, reverse: bool| {
         let (t, w, cfg, opts) = (t.clone(), w.clone(), cfg.clone(), opts.clone());
         Box::new(move || {
-            let f = fit(&t, &w, &cfg).unwrap();
-            let d = derivatives(&t, &w, &f.position, wrt, &opts).unwrap();
+            let (_, d) = fit_with_derivatives(&t, &w, &cfg, wrt, &opts).unwrap();
             if reverse {
                 black_box(d.vjp([1.0, 0.5, -0.3]));
             } else {

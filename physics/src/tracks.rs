@@ -284,62 +284,7 @@ impl<S: RealScalar> Track<S> {
 
     /// Impact parameters with respect to `v`, the arc length to the PCA and `∂ε/∂v`.
     pub fn impact(&self, v: &[S; 3]) -> Impact<S> {
-        let [d0, z0, phi, theta, _] = &self.params;
-        let (sp, cp) = (phi.sin(), phi.cos());
-        let cot = theta.cos() / theta.sin();
-        let [vx, vy, vz] = v;
-        match self.model {
-            TrackModel::StraightLine => {
-                let s = vx.clone() * cp.clone() + vy.clone() * sp.clone();
-                let d = d0.clone() + vx.clone() * sp.clone() - vy.clone() * cp.clone();
-                let z = z0.clone() + s.clone() * cot.clone() - vz.clone();
-                Impact {
-                    eps: [d, z],
-                    s,
-                    dv: [
-                        [sp.clone(), -cp.clone(), S::zero()],
-                        [cp * cot.clone(), sp * cot, S::from_f64(-1.0)],
-                    ],
-                }
-            }
-            TrackModel::Helix { .. } => {
-                let r = self.curvature().recip();
-                let sg = if r.value() > 0.0 { 1.0 } else { -1.0 };
-                let k = d0.clone() + r.clone();
-                // Offset of v from the circle's centre (−k sin φ, k cos φ).
-                let dx = vx.clone() + k.clone() * sp.clone();
-                let dy = vy.clone() - k.clone() * cp.clone();
-                let dist = dx.hypot(&dy);
-                // d0(v) = sg·|v − centre| − R, written without the cancellation of two numbers
-                // of size R: |v − c|² − R² = |v|² + d0 (d0 + 2R) + 2k (vx sin φ − vy cos φ).
-                let t = vx.clone() * sp.clone() - vy.clone() * cp.clone();
-                let num = vx.clone() * vx.clone()
-                    + vy.clone() * vy.clone()
-                    + d0.clone() * (d0.clone() + r.clone() * 2.0)
-                    + k.clone() * t.clone() * 2.0;
-                let d = num / (dist.clone() + r.abs()) * sg;
-                // Turning angle from the perigee to the PCA: atan2(sin Δφ, cos Δφ) with
-                // sg·(sin Δφ, cos Δφ) ∝ (vx cos φ + vy sin φ, vx sin φ − vy cos φ + k).
-                let c = (vx.clone() * cp.clone() + vy.clone() * sp.clone()) * sg;
-                let e = (t + k) * sg;
-                let dphi = c.atan2(&e);
-                let s = r.clone() * dphi;
-                let z = z0.clone() + s.clone() * cot.clone() - vz.clone();
-                let inv_d2 = (dist.clone() * dist.clone()).recip();
-                let dphi_dx =
-                    (e.clone() * cp.clone() - c.clone() * sp.clone()) * inv_d2.clone() * sg;
-                let dphi_dy = (e * sp + c * cp) * inv_d2 * sg;
-                let rc = r * cot;
-                Impact {
-                    eps: [d, z],
-                    s,
-                    dv: [
-                        [dx / dist.clone() * sg, dy / dist * sg, S::zero()],
-                        [rc.clone() * dphi_dx, rc * dphi_dy, S::from_f64(-1.0)],
-                    ],
-                }
-            }
-        }
+        self.prepare().impact(v)
     }
 
     /// The transverse point of closest approach to `v` (perigee convention) and its 3-D distance
@@ -357,48 +302,174 @@ impl<S: RealScalar> Track<S> {
     /// Jacobian `∂ε/∂(d0, z0, φ, θ, q/p)` (2×5) at `v` with arc length `s` (straight-line
     /// transport, see the [module documentation](self)).
     pub fn transport_jacobian(&self, v: &[S; 3], s: &S) -> [[S; 5]; 2] {
+        self.prepare().transport_jacobian(v, s)
+    }
+
+    /// Covariance of `ε` at `v`: `J C Jᵀ` with `J` from [`Track::transport_jacobian`]. Only the
+    /// upper triangle of `C` is read (the covariance is symmetric).
+    pub fn impact_covariance(&self, v: &[S; 3], s: &S) -> [[S; 2]; 2] {
+        self.prepare().impact_covariance(v, s)
+    }
+
+    /// The direction's trigonometry and the helix radius evaluated once, for repeated
+    /// impact-parameter evaluations (the iterations of a vertex fit).
+    pub fn prepare(&self) -> Prepared<'_, S> {
         let phi = &self.params[PHI];
         let theta = &self.params[THETA];
-        let (sp, cp) = (phi.sin(), phi.cos());
         let st = theta.sin();
-        let cot = theta.cos() / st.clone();
-        let ds_dphi = v[1].clone() * cp - v[0].clone() * sp;
+        let (r, sg) = match self.model {
+            TrackModel::StraightLine => (S::zero(), 0.0),
+            TrackModel::Helix { .. } => {
+                let r = self.curvature().recip();
+                let sg = if r.value() > 0.0 { 1.0 } else { -1.0 };
+                (r, sg)
+            }
+        };
+        Prepared {
+            track: self,
+            sp: phi.sin(),
+            cp: phi.cos(),
+            cot: theta.cos() / st.clone(),
+            st,
+            r,
+            sg,
+        }
+    }
+}
+
+/// A track with `sin φ`, `cos φ`, `sin θ`, `cot θ` and the signed helix radius precomputed
+/// ([`Track::prepare`]).
+#[derive(Clone, Debug)]
+pub struct Prepared<'a, S> {
+    track: &'a Track<S>,
+    sp: S,
+    cp: S,
+    st: S,
+    cot: S,
+    r: S,
+    sg: f64,
+}
+
+impl Prepared<'_, f64> {
+    /// The same precomputed geometry as constants of another number type, for `track` (which
+    /// must have the same values, e.g. the `f64` track with dual-number parameters or a vertex
+    /// in dual numbers): avoids re-evaluating the trigonometry.
+    pub fn lift<'b, D: RealScalar>(&self, track: &'b Track<D>) -> Prepared<'b, D> {
+        Prepared {
+            track,
+            sp: D::from_f64(self.sp),
+            cp: D::from_f64(self.cp),
+            st: D::from_f64(self.st),
+            cot: D::from_f64(self.cot),
+            r: D::from_f64(self.r),
+            sg: self.sg,
+        }
+    }
+}
+
+impl<S: RealScalar> Prepared<'_, S> {
+    /// The track.
+    pub fn track(&self) -> &Track<S> {
+        self.track
+    }
+
+    /// As [`Track::impact`].
+    pub fn impact(&self, v: &[S; 3]) -> Impact<S> {
+        let [d0, z0, ..] = &self.track.params;
+        let (sp, cp, cot) = (&self.sp, &self.cp, &self.cot);
+        let [vx, vy, vz] = v;
+        let t = vx.clone() * sp.clone() - vy.clone() * cp.clone();
+        let c = vx.clone() * cp.clone() + vy.clone() * sp.clone();
+        match self.track.model {
+            TrackModel::StraightLine => {
+                let z = z0.clone() + c.clone() * cot.clone() - vz.clone();
+                Impact {
+                    eps: [d0.clone() + t, z],
+                    s: c,
+                    dv: [
+                        [sp.clone(), -cp.clone(), S::zero()],
+                        [
+                            cp.clone() * cot.clone(),
+                            sp.clone() * cot.clone(),
+                            S::from_f64(-1.0),
+                        ],
+                    ],
+                }
+            }
+            TrackModel::Helix { .. } => {
+                let (r, sg) = (&self.r, self.sg);
+                let k = d0.clone() + r.clone();
+                // Offset of v from the circle's centre (−k sin φ, k cos φ).
+                let dx = vx.clone() + k.clone() * sp.clone();
+                let dy = vy.clone() - k.clone() * cp.clone();
+                let dist = dx.hypot(&dy);
+                // d0(v) = sg·|v − centre| − R, written without the cancellation of two numbers
+                // of size R: |v − c|² − R² = |v|² + d0 (d0 + 2R) + 2k (vx sin φ − vy cos φ).
+                let num = vx.clone() * vx.clone()
+                    + vy.clone() * vy.clone()
+                    + d0.clone() * (d0.clone() + r.clone() * 2.0)
+                    + k.clone() * t.clone() * 2.0;
+                let d = num / (dist.clone() + r.abs()) * sg;
+                // Turning angle from the perigee to the PCA: atan2(sin Δφ, cos Δφ) with
+                // sg·(sin Δφ, cos Δφ) ∝ (vx cos φ + vy sin φ, vx sin φ − vy cos φ + k).
+                let c = c * sg;
+                let e = (t + k) * sg;
+                let dphi = c.atan2(&e);
+                let s = r.clone() * dphi;
+                let z = z0.clone() + s.clone() * cot.clone() - vz.clone();
+                let inv_d2 = (dist.clone() * dist.clone()).recip() * sg;
+                let dphi_dx = (e.clone() * cp.clone() - c.clone() * sp.clone()) * inv_d2.clone();
+                let dphi_dy = (e * sp.clone() + c * cp.clone()) * inv_d2;
+                let rc = r.clone() * cot.clone();
+                let inv_dist = dist.recip() * sg;
+                Impact {
+                    eps: [d, z],
+                    s,
+                    dv: [
+                        [dx * inv_dist.clone(), dy * inv_dist, S::zero()],
+                        [rc.clone() * dphi_dx, rc * dphi_dy, S::from_f64(-1.0)],
+                    ],
+                }
+            }
+        }
+    }
+
+    /// The two non-trivial entries `(∂z0(v)/∂φ, ∂z0(v)/∂θ)` of the transport Jacobian; the
+    /// others are `∂d0(v)/∂(d0, φ) = (1, s)` and `∂z0(v)/∂z0 = 1`.
+    fn transport_ab(&self, v: &[S; 3], s: &S) -> (S, S) {
+        let ds_dphi = v[1].clone() * self.cp.clone() - v[0].clone() * self.sp.clone();
+        (
+            ds_dphi * self.cot.clone(),
+            -s.clone() / (self.st.clone() * self.st.clone()),
+        )
+    }
+
+    /// As [`Track::transport_jacobian`].
+    pub fn transport_jacobian(&self, v: &[S; 3], s: &S) -> [[S; 5]; 2] {
+        let (a, b) = self.transport_ab(v, s);
         let z = S::zero();
         [
             [S::one(), z.clone(), s.clone(), z.clone(), z.clone()],
-            [
-                z.clone(),
-                S::one(),
-                ds_dphi * cot,
-                -s.clone() / (st.clone() * st),
-                z,
-            ],
+            [z.clone(), S::one(), a, b, z],
         ]
     }
 
-    /// Covariance of `ε` at `v`: `J C Jᵀ` (symmetrised), with `J` from
-    /// [`Track::transport_jacobian`].
+    /// As [`Track::impact_covariance`], exploiting the sparsity of `J`.
     pub fn impact_covariance(&self, v: &[S; 3], s: &S) -> [[S; 2]; 2] {
-        let j = self.transport_jacobian(v, s);
-        // JC (2×5), then (JC)Jᵀ.
-        let jc: [[S; 5]; 2] = std::array::from_fn(|a| {
-            std::array::from_fn(|l| {
-                let mut acc = S::zero();
-                for k in 0..5 {
-                    acc += j[a][k].clone() * self.cov[k][l].clone();
-                }
-                acc
-            })
-        });
-        let e = |a: usize, b: usize| {
-            let mut acc = S::zero();
-            for l in 0..5 {
-                acc += jc[a][l].clone() * j[b][l].clone();
-            }
-            acc
-        };
-        let off = (e(0, 1) + e(1, 0)) * 0.5;
-        [[e(0, 0), off.clone()], [off, e(1, 1)]]
+        let (a, b) = self.transport_ab(v, s);
+        let c = &self.track.cov;
+        let s00 =
+            c[0][0].clone() + (c[0][2].clone() * 2.0 + c[2][2].clone() * s.clone()) * s.clone();
+        let s01 = c[0][1].clone()
+            + a.clone() * c[0][2].clone()
+            + b.clone() * c[0][3].clone()
+            + s.clone()
+                * (c[1][2].clone() + a.clone() * c[2][2].clone() + b.clone() * c[2][3].clone());
+        let s11 = c[1][1].clone()
+            + a.clone() * (c[1][2].clone() * 2.0 + a.clone() * c[2][2].clone())
+            + b.clone()
+                * (c[1][3].clone() * 2.0 + a * c[2][3].clone() * 2.0 + b.clone() * c[3][3].clone());
+        [[s00, s01.clone()], [s01, s11]]
     }
 }
 

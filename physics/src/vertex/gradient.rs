@@ -21,7 +21,7 @@ use diffhep::implicit::{chord_lift, Factorized, ImplicitOptions, ImplicitSystem,
 use diffhep::tape::{ActiveTape, Var};
 use diffhep::RealScalar;
 
-use super::{fit, track_term, validate, FitConfig, VertexError, VertexFit};
+use super::{fit, fit_unchecked, track_term, validate, FitConfig, VertexError, VertexFit};
 use crate::tracks::{Track, TrackModel};
 
 /// The 15 independent entries `(k, l)`, `k ≤ l`, of a symmetric 5×5 covariance, row-major.
@@ -128,7 +128,9 @@ fn dfdv(
     let vd: [DualSVec64<3>; 3] = std::array::from_fn(|k| seeded(v[k], k));
     let mut f: [DualSVec64<3>; 3] = std::array::from_fn(|_| DualSVec64::from_re(0.0));
     for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
-        let term = track_term(&lift_track::<DualSVec64<3>>(t), &vd, i)?;
+        let td = lift_track::<DualSVec64<3>>(t);
+        // The track is constant here: reuse its f64 trigonometry.
+        let term = track_term(&t.prepare().lift(&td), &vd, i)?;
         for a in 0..3 {
             f[a] += term.g[a] * w;
         }
@@ -150,6 +152,33 @@ pub fn derivatives(
     opts: &ImplicitOptions,
 ) -> Result<VertexDerivatives, VertexError> {
     validate(tracks, weights)?;
+    derivatives_unchecked(tracks, weights, position, wrt, opts, None)
+}
+
+/// Fit and implicit derivatives in one call: validates once and reuses the fit's last pass
+/// (`∂F/∂wᵢ`). The fastest way to get a vertex with its gradient.
+pub fn fit_with_derivatives(
+    tracks: &[Track<f64>],
+    weights: &[f64],
+    cfg: &FitConfig,
+    wrt: Wrt,
+    opts: &ImplicitOptions,
+) -> Result<(VertexFit<f64>, VertexDerivatives), VertexError> {
+    validate(tracks, weights)?;
+    let mut terms = Vec::with_capacity(if wrt.weights { tracks.len() } else { 0 });
+    let f = fit_unchecked(tracks, weights, cfg, wrt.weights.then_some(&mut terms))?;
+    let d = derivatives_unchecked(tracks, weights, &f.position, wrt, opts, Some(terms))?;
+    Ok((f, d))
+}
+
+fn derivatives_unchecked(
+    tracks: &[Track<f64>],
+    weights: &[f64],
+    position: &[f64; 3],
+    wrt: Wrt,
+    opts: &ImplicitOptions,
+    dw: Option<Vec<[f64; 3]>>,
+) -> Result<VertexDerivatives, VertexError> {
     let (factor, f) = dfdv(tracks, weights, position, opts)?;
     let step = factor.solve(&nalgebra::DVector::from_column_slice(&f));
     let residual_norm = step.amax();
@@ -162,15 +191,20 @@ pub fn derivatives(
         ));
     }
     let n = tracks.len();
+    let have_dw = dw.is_some();
     let mut d = VertexDerivatives {
         factor,
-        dw: Vec::with_capacity(if wrt.weights { n } else { 0 }),
+        dw: if wrt.weights {
+            dw.unwrap_or_else(|| Vec::with_capacity(n))
+        } else {
+            Vec::new()
+        },
         dp: Vec::with_capacity(if wrt.params { n } else { 0 }),
         dc: Vec::with_capacity(if wrt.covariance { n } else { 0 }),
     };
     for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
-        if wrt.weights {
-            d.dw.push(track_term(t, position, i)?.g);
+        if wrt.weights && !have_dw {
+            d.dw.push(track_term(&t.prepare(), position, i)?.g);
         }
         if wrt.params {
             let td = Track {
@@ -179,7 +213,7 @@ pub fn derivatives(
                 model: t.model,
             };
             let vd = position.map(DualSVec64::from_re);
-            let g = track_term(&td, &vd, i)?.g;
+            let g = track_term(&td.prepare(), &vd, i)?.g;
             d.dp.push(std::array::from_fn(|a| {
                 let e = tangents(&g[a]);
                 std::array::from_fn(|k| w * e[k])
@@ -315,7 +349,7 @@ pub fn fit_forward<D: RealScalar>(
         let v3 = [v[0].clone(), v[1].clone(), v[2].clone()];
         let mut f: [D; 3] = std::array::from_fn(|_| D::zero());
         for (i, (t, w)) in tracks.iter().zip(weights).enumerate() {
-            let term = track_term(t, &v3, i)?;
+            let term = track_term(&t.prepare(), &v3, i)?;
             for a in 0..3 {
                 f[a] += w.clone() * term.g[a].clone();
             }
@@ -336,9 +370,9 @@ pub struct TapeVertex {
 
 /// Reverse mode: fit in `f64` and record the vertex on `tape` as three custom nodes whose
 /// partials with respect to every weight, parameter and covariance entry (those that are tape
-/// variables) are the implicit derivatives. For an off-diagonal covariance entry the partial is
-/// split equally between `C_kl` and `C_lk` (the fit sees only their mean), so a symmetric
-/// covariance built from one variable per entry gets the full derivative.
+/// variables) are the implicit derivatives. The fit reads only the upper triangle of each
+/// covariance, so the partials go to `C_kl` with `k ≤ l` (build a symmetric covariance from one
+/// variable per pair, as in the tests).
 pub fn fit_on_tape(
     tape: &ActiveTape<'_, f64>,
     tracks: &[Track<Var>],
@@ -358,13 +392,7 @@ pub fn fit_on_tape(
                 edges.push((t.params[k], jac.params[i][a][k]));
             }
             for (e, &(k, l)) in COV_ENTRIES.iter().enumerate() {
-                let d = jac.covariance[i][a][e];
-                if k == l {
-                    edges.push((t.cov[k][k], d));
-                } else {
-                    edges.push((t.cov[k][l], 0.5 * d));
-                    edges.push((t.cov[l][k], 0.5 * d));
-                }
+                edges.push((t.cov[k][l], jac.covariance[i][a][e]));
             }
         }
         tape.custom(vf.position[a], &edges)
@@ -429,7 +457,7 @@ impl ImplicitSystem for VertexSystem {
         let v = [x[0].clone(), x[1].clone(), x[2].clone()];
         let mut f: Vec<S> = vec![S::zero(); 3];
         for (i, (t, w)) in tracks.iter().zip(&weights).enumerate() {
-            match track_term(t, &v, i) {
+            match track_term(&t.prepare(), &v, i) {
                 Ok(term) => {
                     for a in 0..3 {
                         f[a] += w.clone() * term.g[a].clone();

@@ -37,8 +37,8 @@ mod gradient;
 mod small;
 
 pub use gradient::{
-    derivatives, fit_forward, fit_on_tape, TapeVertex, VertexCotangent, VertexDerivatives,
-    VertexJacobian, VertexSystem, Wrt, COV_ENTRIES,
+    derivatives, fit_forward, fit_on_tape, fit_with_derivatives, TapeVertex, VertexCotangent,
+    VertexDerivatives, VertexJacobian, VertexSystem, Wrt, COV_ENTRIES,
 };
 
 use std::fmt;
@@ -46,7 +46,7 @@ use std::fmt;
 use diffhep::implicit::ImplicitError;
 use diffhep::RealScalar;
 
-use crate::tracks::{Track, TrackError};
+use crate::tracks::{Prepared, Track, TrackError};
 use small::{cholesky3, cholesky_inverse3, cholesky_solve3, inverse2};
 
 /// Convergence settings of the vertex fit.
@@ -201,7 +201,7 @@ pub(crate) struct TrackTerm<S> {
 }
 
 pub(crate) fn track_term<S: RealScalar>(
-    track: &Track<S>,
+    track: &Prepared<'_, S>,
     v: &[S; 3],
     index: usize,
 ) -> Result<TrackTerm<S>, VertexError> {
@@ -219,6 +219,8 @@ pub(crate) fn track_term<S: RealScalar>(
             w[r][0].clone() * a[0][k].clone() + w[r][1].clone() * a[1][k].clone()
         })
     });
+    // Only the upper triangle is used by `accumulate`; the lower one is computed for clarity
+    // when the term is inspected.
     let m = std::array::from_fn(|i| {
         std::array::from_fn(|j| {
             a[0][i].clone() * wa[0][j].clone() + a[1][i].clone() * wa[1][j].clone()
@@ -273,22 +275,34 @@ pub(crate) fn validate<S: RealScalar>(
 type Sums<S> = ([S; 3], [[S; 3]; 3], S);
 
 fn accumulate<S: RealScalar>(
-    tracks: &[Track<S>],
+    tracks: &[Prepared<'_, S>],
     weights: &[S],
     v: &[S; 3],
+    mut terms: Option<&mut Vec<[S; 3]>>,
 ) -> Result<Sums<S>, VertexError> {
     let mut g: [S; 3] = std::array::from_fn(|_| S::zero());
     let mut m: [[S; 3]; 3] = std::array::from_fn(|_| std::array::from_fn(|_| S::zero()));
     let mut chi2 = S::zero();
+    if let Some(t) = terms.as_deref_mut() {
+        t.clear();
+    }
     for (i, (t, w)) in tracks.iter().zip(weights).enumerate() {
         let term = track_term(t, v, i)?;
         for a in 0..3 {
             g[a] += w.clone() * term.g[a].clone();
-            for b in 0..3 {
+            for b in a..3 {
                 m[a][b] += w.clone() * term.m[a][b].clone();
             }
         }
         chi2 += w.clone() * term.chi2;
+        if let Some(t) = terms.as_deref_mut() {
+            t.push(term.g);
+        }
+    }
+    for a in 1..3 {
+        for b in 0..a {
+            m[a][b] = m[b][a].clone();
+        }
     }
     Ok((g, m, chi2))
 }
@@ -302,6 +316,17 @@ pub fn fit<S: RealScalar>(
     cfg: &FitConfig,
 ) -> Result<VertexFit<S>, VertexError> {
     validate(tracks, weights)?;
+    fit_unchecked(tracks, weights, cfg, None)
+}
+
+/// [`fit`] without the input validation; `terms`, if given, receives each track's unweighted
+/// `Aᵢᵀ Wᵢ εᵢ` at the solution (= `∂F/∂wᵢ`).
+pub(crate) fn fit_unchecked<S: RealScalar>(
+    tracks: &[Track<S>],
+    weights: &[S],
+    cfg: &FitConfig,
+    mut terms: Option<&mut Vec<[S; 3]>>,
+) -> Result<VertexFit<S>, VertexError> {
     for (index, &value) in cfg.start.iter().enumerate() {
         if !value.is_finite() {
             return Err(VertexError::NonFinite {
@@ -311,10 +336,11 @@ pub fn fit<S: RealScalar>(
             });
         }
     }
+    let preps: Vec<Prepared<'_, S>> = tracks.iter().map(Track::prepare).collect();
     let mut v: [S; 3] = cfg.start.map(S::from_f64);
     let mut last_step = f64::INFINITY;
     for it in 1..=cfg.max_iter {
-        let (g, m, _) = accumulate(tracks, weights, &v)?;
+        let (g, m, _) = accumulate(&preps, weights, &v, None)?;
         let l = cholesky3(&m).ok_or(VertexError::Degenerate { iteration: it })?;
         let step = cholesky_solve3(&l, &g);
         last_step = step.iter().fold(0.0f64, |a, s| a.max(s.value().abs()));
@@ -329,7 +355,7 @@ pub fn fit<S: RealScalar>(
             *vk -= sk;
         }
         if last_step < cfg.tol {
-            let (_, m, chi2) = accumulate(tracks, weights, &v)?;
+            let (_, m, chi2) = accumulate(&preps, weights, &v, terms.as_deref_mut())?;
             let l = cholesky3(&m).ok_or(VertexError::Degenerate { iteration: it })?;
             let mut wsum = S::zero();
             for w in weights {

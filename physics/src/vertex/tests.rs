@@ -629,3 +629,31 @@ fn linearised_straight_tracks_match_closed_form_least_squares() {
         }
     }
 }
+
+#[test]
+fn combined_fit_and_derivatives_agree_with_separate_calls() {
+    let (tracks, weights) = sample(HELIX, 6, 60, true);
+    let opts = ImplicitOptions::default();
+    let (f, d) = fit_with_derivatives(&tracks, &weights, &tight(), Wrt::ALL, &opts).unwrap();
+    let f2 = fit(&tracks, &weights, &tight()).unwrap();
+    assert_eq!(f.position, f2.position);
+    let (a, b) = (
+        d.jacobian(),
+        derivatives(&tracks, &weights, &f.position, Wrt::ALL, &opts)
+            .unwrap()
+            .jacobian(),
+    );
+    for i in 0..6 {
+        for c in 0..3 {
+            assert!(close(a.weights[i][c], b.weights[i][c], 1e-12, 1e-15));
+            assert_eq!(a.params[i][c], b.params[i][c]);
+            assert_eq!(a.covariance[i][c], b.covariance[i][c]);
+        }
+    }
+    assert!(d.condition() >= 1.0);
+    // Errors of the fit come through the combined call.
+    assert_eq!(
+        fit_with_derivatives(&tracks[..1], &weights[..1], &tight(), Wrt::ALL, &opts).unwrap_err(),
+        VertexError::TooFewTracks { usable: 1 }
+    );
+}
