@@ -99,7 +99,11 @@ fn bench(c: &mut Criterion) {
         }
         g.finish();
         let base = time_ns(&*cs[0].1);
-        println!("\nvertex fit, {n} helical tracks (median of 15 batches, same run):");
+        let t = tracks(n);
+        let iters = fit(&t, &vec![1.0; n], &FitConfig::default())
+            .unwrap()
+            .iterations;
+        println!("\nvertex fit, {n} helical tracks, {iters} iterations (median of 15 batches, same run):");
         println!("  {:<22} {:>9.2} µs", cs[0].0, base / 1e3);
         for (name, f) in &cs[1..] {
             let t = time_ns(&**f);

@@ -21,7 +21,7 @@ use diffhep::implicit::{chord_lift, Factorized, ImplicitOptions, ImplicitSystem,
 use diffhep::tape::{ActiveTape, Var};
 use diffhep::RealScalar;
 
-use super::{fit, fit_unchecked, track_term, validate, FitConfig, VertexError, VertexFit};
+use super::{fit, fit_unchecked, track_g, validate, FitConfig, VertexError, VertexFit};
 use crate::tracks::{Track, TrackModel};
 
 /// The 15 independent entries `(k, l)`, `k ≤ l`, of a symmetric 5×5 covariance, row-major.
@@ -130,9 +130,9 @@ fn dfdv(
     for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
         let td = lift_track::<DualSVec64<3>>(t);
         // The track is constant here: reuse its f64 trigonometry.
-        let term = track_term(&t.prepare().lift(&td), &vd, i)?;
+        let g = track_g(&t.prepare().lift(&td), &vd, i)?;
         for a in 0..3 {
-            f[a] += term.g[a] * w;
+            f[a] += g[a] * w;
         }
     }
     let h = DMatrix::from_fn(3, 3, |a, b| tangents(&f[a])[b]);
@@ -204,7 +204,7 @@ fn derivatives_unchecked(
     };
     for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
         if wrt.weights && !have_dw {
-            d.dw.push(track_term(&t.prepare(), position, i)?.g);
+            d.dw.push(track_g(&t.prepare(), position, i)?);
         }
         if wrt.params {
             let td = Track {
@@ -213,7 +213,7 @@ fn derivatives_unchecked(
                 model: t.model,
             };
             let vd = position.map(DualSVec64::from_re);
-            let g = track_term(&td.prepare(), &vd, i)?.g;
+            let g = track_g(&td.prepare(), &vd, i)?;
             d.dp.push(std::array::from_fn(|a| {
                 let e = tangents(&g[a]);
                 std::array::from_fn(|k| w * e[k])
@@ -349,9 +349,9 @@ pub fn fit_forward<D: RealScalar>(
         let v3 = [v[0].clone(), v[1].clone(), v[2].clone()];
         let mut f: [D; 3] = std::array::from_fn(|_| D::zero());
         for (i, (t, w)) in tracks.iter().zip(weights).enumerate() {
-            let term = track_term(&t.prepare(), &v3, i)?;
+            let g = track_g(&t.prepare(), &v3, i)?;
             for a in 0..3 {
-                f[a] += w.clone() * term.g[a].clone();
+                f[a] += w.clone() * g[a].clone();
             }
         }
         Ok::<_, VertexError>(f.to_vec())
@@ -457,10 +457,10 @@ impl ImplicitSystem for VertexSystem {
         let v = [x[0].clone(), x[1].clone(), x[2].clone()];
         let mut f: Vec<S> = vec![S::zero(); 3];
         for (i, (t, w)) in tracks.iter().zip(&weights).enumerate() {
-            match track_term(&t.prepare(), &v, i) {
-                Ok(term) => {
+            match track_g(&t.prepare(), &v, i) {
+                Ok(g) => {
                     for a in 0..3 {
-                        f[a] += w.clone() * term.g[a].clone();
+                        f[a] += w.clone() * g[a].clone();
                     }
                 }
                 Err(_) => return vec![S::from_f64(f64::NAN); 3],

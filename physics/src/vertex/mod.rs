@@ -194,10 +194,51 @@ impl From<ImplicitError> for VertexError {
 pub(crate) struct TrackTerm<S> {
     /// `Aᵀ W ε`.
     pub g: [S; 3],
-    /// `Aᵀ W A` (symmetric).
+    /// Upper triangle of `Aᵀ W A` (the lower one is zero).
     pub m: [[S; 3]; 3],
     /// `εᵀ W ε`.
     pub chi2: S,
+}
+
+/// `(A, W, ε, u = W ε)` of one track at `v`.
+struct Whitened<S> {
+    a: [[S; 3]; 2],
+    w: [[S; 2]; 2],
+    eps: [S; 2],
+    u: [S; 2],
+}
+
+fn whiten<S: RealScalar>(
+    track: &Prepared<'_, S>,
+    v: &[S; 3],
+    index: usize,
+) -> Result<Whitened<S>, VertexError> {
+    let imp = track.impact(v);
+    let sigma = track.impact_covariance(v, &imp.s);
+    let w = inverse2(&sigma).ok_or(VertexError::ImpactCovariance { track: index })?;
+    let [e0, e1] = &imp.eps;
+    let u = [
+        w[0][0].clone() * e0.clone() + w[0][1].clone() * e1.clone(),
+        w[1][0].clone() * e0.clone() + w[1][1].clone() * e1.clone(),
+    ];
+    Ok(Whitened {
+        a: imp.dv,
+        w,
+        eps: imp.eps,
+        u,
+    })
+}
+
+/// `Aᵀ W ε` only — the track's unweighted contribution to `F` (what derivatives need).
+pub(crate) fn track_g<S: RealScalar>(
+    track: &Prepared<'_, S>,
+    v: &[S; 3],
+    index: usize,
+) -> Result<[S; 3], VertexError> {
+    let Whitened { a, u, .. } = whiten(track, v, index)?;
+    Ok(std::array::from_fn(|k| {
+        a[0][k].clone() * u[0].clone() + a[1][k].clone() * u[1].clone()
+    }))
 }
 
 pub(crate) fn track_term<S: RealScalar>(
@@ -205,27 +246,26 @@ pub(crate) fn track_term<S: RealScalar>(
     v: &[S; 3],
     index: usize,
 ) -> Result<TrackTerm<S>, VertexError> {
-    let imp = track.impact(v);
-    let sigma = track.impact_covariance(v, &imp.s);
-    let w = inverse2(&sigma).ok_or(VertexError::ImpactCovariance { track: index })?;
-    let [e0, e1] = imp.eps;
-    let u0 = w[0][0].clone() * e0.clone() + w[0][1].clone() * e1.clone();
-    let u1 = w[1][0].clone() * e0.clone() + w[1][1].clone() * e1.clone();
-    let a = &imp.dv;
-    let g = std::array::from_fn(|k| a[0][k].clone() * u0.clone() + a[1][k].clone() * u1.clone());
-    // W A (2×3), then Aᵀ (W A).
+    let Whitened { a, w, eps, u } = whiten(track, v, index)?;
+    let g =
+        std::array::from_fn(|k| a[0][k].clone() * u[0].clone() + a[1][k].clone() * u[1].clone());
+    // W A (2×3), then the upper triangle of Aᵀ (W A) (`accumulate` mirrors it).
     let wa: [[S; 3]; 2] = std::array::from_fn(|r| {
         std::array::from_fn(|k| {
             w[r][0].clone() * a[0][k].clone() + w[r][1].clone() * a[1][k].clone()
         })
     });
-    // Only the upper triangle is used by `accumulate`; the lower one is computed for clarity
-    // when the term is inspected.
     let m = std::array::from_fn(|i| {
         std::array::from_fn(|j| {
-            a[0][i].clone() * wa[0][j].clone() + a[1][i].clone() * wa[1][j].clone()
+            if j < i {
+                S::zero()
+            } else {
+                a[0][i].clone() * wa[0][j].clone() + a[1][i].clone() * wa[1][j].clone()
+            }
         })
     });
+    let [e0, e1] = eps;
+    let [u0, u1] = u;
     Ok(TrackTerm {
         g,
         m,
