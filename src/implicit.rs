@@ -52,7 +52,7 @@
 //!         vec![x[0].clone() * x[0].clone() - theta[0].clone()]
 //!     }
 //! }
-//! let y = 2.0;
+//! let y = 2.0f64;
 //! let lin = Linearization::of_root(&SquareRoot, &[y.sqrt()], &[y], &ImplicitOptions::default()).unwrap();
 //! assert!((lin.jacobian()[(0, 0)] - 0.5 / y.sqrt()).abs() < 1e-15);
 //! let x = lift(&SquareRoot, &lin, &[Dual64::from(y).derivative()], 1).unwrap();
@@ -601,3 +601,8 @@ pub fn chord_lift<D: RealScalar, E>(
 
 #[cfg(test)]
 mod tests;
+
+/// The guide `docs/implicit.md`, whose code blocks run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/implicit.md")]
+pub struct ImplicitGuide;
