@@ -10,7 +10,7 @@ use clap::ValueEnum;
 use diffhep::implicit::ImplicitOptions;
 use diffhep_physics::toy::{ToyConfig, ToyGenerator};
 use diffhep_physics::tracks::TrackModel;
-use diffhep_physics::vertex::{derivatives, fit, FitConfig, Wrt};
+use diffhep_physics::vertex::{fit, fit_with_derivatives, FitConfig, Wrt};
 
 /// Track model of the toy sample.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -73,11 +73,9 @@ pub fn run(args: &Args) -> Result<(), String> {
     let start = Instant::now();
     let mut grad_ok = 0usize;
     for (t, w) in &samples {
-        if let Ok(f) = fit(t, w, &cfg) {
-            if let Ok(d) = derivatives(t, w, &f.position, Wrt::WEIGHTS, &opts) {
-                black_box(d.vjp([1.0, 1.0, 1.0]));
-                grad_ok += 1;
-            }
+        if let Ok((_, d)) = fit_with_derivatives(t, w, &cfg, Wrt::WEIGHTS, &opts) {
+            black_box(d.vjp([1.0, 1.0, 1.0]));
+            grad_ok += 1;
         }
     }
     let grad_time = start.elapsed().as_secs_f64();
@@ -85,6 +83,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut residuals = Vec::new();
     let mut chi2ndf = Vec::new();
     let mut failures = 0usize;
+    let mut first_failure: Option<String> = None;
     for (jet, f) in jets.iter().zip(&fits) {
         match f {
             Ok(f) => {
@@ -94,7 +93,10 @@ pub fn run(args: &Args) -> Result<(), String> {
                 residuals.push(d2.sqrt());
                 chi2ndf.push(f.chi2 / f.ndf);
             }
-            Err(_) => failures += 1,
+            Err(e) => {
+                failures += 1;
+                first_failure.get_or_insert_with(|| e.to_string());
+            }
         }
     }
     let n = jets.len() as f64;
@@ -125,6 +127,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             "time_per_fit_us": us_fit,
             "time_per_fit_and_weight_gradient_us": us_grad,
             "gradients_ok": grad_ok,
+            "first_failure": first_failure,
         });
         println!("{out}");
     } else {
@@ -138,6 +141,9 @@ pub fn run(args: &Args) -> Result<(), String> {
             res_mean * 1e3,
             res_rms * 1e3
         );
+        if let Some(f) = &first_failure {
+            println!("first failure       {f}");
+        }
         println!("mean χ²/ndf         {:.3}", mean(&chi2ndf));
         println!("time per fit        {us_fit:.2} µs");
         println!("fit + ∂v/∂w (VJP)   {us_grad:.2} µs");
