@@ -59,6 +59,28 @@ fn cases(n: usize) -> Vec<Case> {
         ),
         ("fit+grad weights fwd", mk(Wrt::WEIGHTS, false)),
         ("fit+grad weights rev", mk(Wrt::WEIGHTS, true)),
+        (
+            "fit+grad params fwd",
+            mk(
+                Wrt {
+                    weights: false,
+                    params: true,
+                    covariance: false,
+                },
+                false,
+            ),
+        ),
+        (
+            "fit+grad cov fwd",
+            mk(
+                Wrt {
+                    weights: false,
+                    params: false,
+                    covariance: true,
+                },
+                false,
+            ),
+        ),
         ("fit+grad all fwd", mk(Wrt::ALL, false)),
         ("fit+grad all rev", mk(Wrt::ALL, true)),
     ]

@@ -367,6 +367,36 @@ impl Prepared<'_, f64> {
     }
 }
 
+impl Prepared<'_, f64> {
+    /// Like [`Prepared::lift`], for a `track` whose parameters carry *first-order* tangents
+    /// (first-order dual numbers, tape variables) around this track's values: `sin φ`, `cos φ`,
+    /// `sin θ`, `cot θ` and the radius are expanded to first order, which is exact for such
+    /// numbers and avoids evaluating the trigonometry in `D`. Not for second-order duals.
+    pub fn lift_first_order<'b, D: RealScalar>(&self, track: &'b Track<D>) -> Prepared<'b, D> {
+        let base = &self.track.params;
+        let dphi = track.params[PHI].clone() - base[PHI];
+        let dth = track.params[THETA].clone() - base[THETA];
+        let cos_th = self.cot * self.st;
+        let r = match track.model {
+            TrackModel::StraightLine => D::zero(),
+            // R = −sin θ / (c B q/p): ∂R/∂θ = R cot θ, ∂R/∂(q/p) = −R/(q/p).
+            TrackModel::Helix { .. } => {
+                let dq = track.params[QOP].clone() - base[QOP];
+                dth.clone() * (self.r * self.cot) - dq * (self.r / base[QOP]) + self.r
+            }
+        };
+        Prepared {
+            track,
+            sp: dphi.clone() * self.cp + self.sp,
+            cp: dphi * (-self.sp) + self.cp,
+            st: dth.clone() * cos_th + self.st,
+            cot: dth * (-1.0 / (self.st * self.st)) + self.cot,
+            r,
+            sg: self.sg,
+        }
+    }
+}
+
 impl<S: RealScalar> Prepared<'_, S> {
     /// The track.
     pub fn track(&self) -> &Track<S> {

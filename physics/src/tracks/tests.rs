@@ -173,3 +173,36 @@ fn invalid_tracks_are_errors() {
     );
     assert!(e.to_string().contains("not positive definite"));
 }
+
+#[test]
+fn first_order_lift_equals_dual_evaluation() {
+    use num_dual::Dual64;
+    let v = [0.8, 1.5, -2.0].map(Dual64::from);
+    for model in [TrackModel::StraightLine, HELIX] {
+        let t = Track::new([0.05, 1.0, 0.7, 1.2, 0.9], diag_cov(), model).unwrap();
+        for k in [PHI, THETA, QOP] {
+            let td = Track {
+                params: std::array::from_fn(|i| {
+                    let d = Dual64::from(t.params[i]);
+                    if i == k {
+                        d.derivative()
+                    } else {
+                        d
+                    }
+                }),
+                cov: t.cov.map(|r| r.map(Dual64::from)),
+                model,
+            };
+            let (a, b) = (t.prepare().lift_first_order(&td).impact(&v), td.impact(&v));
+            for r in 0..2 {
+                assert!((a.eps[r].re - b.eps[r].re).abs() < 1e-15);
+                assert!(
+                    (a.eps[r].eps - b.eps[r].eps).abs() <= 1e-12 * b.eps[r].eps.abs().max(1.0),
+                    "{model:?} param {k}: {} vs {}",
+                    a.eps[r].eps,
+                    b.eps[r].eps
+                );
+            }
+        }
+    }
+}

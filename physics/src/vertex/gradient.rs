@@ -21,8 +21,9 @@ use diffhep::implicit::{chord_lift, Factorized, ImplicitOptions, ImplicitSystem,
 use diffhep::tape::{ActiveTape, Var};
 use diffhep::RealScalar;
 
+use super::small::inverse2;
 use super::{fit, fit_unchecked, track_g, validate, FitConfig, VertexError, VertexFit};
-use crate::tracks::{Track, TrackModel};
+use crate::tracks::{Impact, Prepared, Track, TrackModel, D0, PHI, QOP, THETA, Z0};
 
 /// The 15 independent entries `(k, l)`, `k ≤ l`, of a symmetric 5×5 covariance, row-major.
 pub const COV_ENTRIES: [(usize, usize); 15] = [
@@ -202,41 +203,56 @@ fn derivatives_unchecked(
         dp: Vec::with_capacity(if wrt.params { n } else { 0 }),
         dc: Vec::with_capacity(if wrt.covariance { n } else { 0 }),
     };
+    let vd = position.map(DualSVec64::<4>::from_re);
     for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
+        let p = t.prepare();
         if wrt.weights && !have_dw {
-            d.dw.push(track_g(&t.prepare(), position, i)?);
+            d.dw.push(track_g(&p, position, i)?);
         }
+        if !(wrt.params || wrt.covariance) {
+            continue;
+        }
+        let imp = p.impact(position);
+        let sigma = p.impact_covariance(position, &imp.s);
+        let wm = inverse2(&sigma).ok_or(VertexError::ImpactCovariance { track: i })?;
         if wrt.params {
+            // z0 enters only ε₁, additively: ∂g/∂z0 = Aᵀ W (0, 1)ᵀ. The other four parameters
+            // by one forward pass with four tangents.
             let td = Track {
-                params: std::array::from_fn(|k| seeded::<5>(t.params[k], k)),
+                params: [
+                    seeded::<4>(t.params[D0], 0),
+                    DualSVec64::from_re(t.params[Z0]),
+                    seeded::<4>(t.params[PHI], 1),
+                    seeded::<4>(t.params[THETA], 2),
+                    seeded::<4>(t.params[QOP], 3),
+                ],
                 cov: t.cov.map(|r| r.map(DualSVec64::from_re)),
                 model: t.model,
             };
-            let vd = position.map(DualSVec64::from_re);
-            let g = track_g(&td.prepare(), &vd, i)?;
-            d.dp.push(std::array::from_fn(|a| {
-                let e = tangents(&g[a]);
-                std::array::from_fn(|k| w * e[k])
+            let g = track_g(&p.lift_first_order(&td), &vd, i)?;
+            let a = &imp.dv;
+            d.dp.push(std::array::from_fn(|c| {
+                let e = tangents(&g[c]);
+                let dz0 = a[0][c] * wm[0][1] + a[1][c] * wm[1][1];
+                [w * e[0], w * dz0, w * e[1], w * e[2], w * e[3]]
             }));
         }
         if wrt.covariance {
-            d.dc.push(covariance_block(t, w, position, i)?);
+            d.dc.push(covariance_block(&p, &imp, &wm, w, position));
         }
     }
     Ok(d)
 }
 
-/// Closed-form `∂F/∂C` for one track (see the module documentation).
+/// Closed-form `∂F/∂C` for one track (see the module documentation), from the track's
+/// linearisation at the solution.
 fn covariance_block(
-    t: &Track<f64>,
+    t: &Prepared<'_, f64>,
+    imp: &Impact<f64>,
+    wm: &[[f64; 2]; 2],
     w: f64,
     v: &[f64; 3],
-    index: usize,
-) -> Result<[[f64; 15]; 3], VertexError> {
-    let imp = t.impact(v);
-    let sigma = t.impact_covariance(v, &imp.s);
-    let wm =
-        super::small::inverse2(&sigma).ok_or(VertexError::ImpactCovariance { track: index })?;
+) -> [[f64; 15]; 3] {
     let j = t.transport_jacobian(v, &imp.s);
     let a = &imp.dv;
     // P = Aᵀ W J (3×5), b = Jᵀ W ε (5).
@@ -245,7 +261,7 @@ fn covariance_block(
     let p: [[f64; 5]; 3] =
         std::array::from_fn(|c| std::array::from_fn(|k| a[0][c] * wj[0][k] + a[1][c] * wj[1][k]));
     let b: [f64; 5] = std::array::from_fn(|k| wj[0][k] * imp.eps[0] + wj[1][k] * imp.eps[1]);
-    Ok(std::array::from_fn(|c| {
+    std::array::from_fn(|c| {
         std::array::from_fn(|e| {
             let (k, l) = COV_ENTRIES[e];
             if k == l {
@@ -254,7 +270,7 @@ fn covariance_block(
                 -w * (p[c][k] * b[l] + p[c][l] * b[k])
             }
         })
-    }))
+    })
 }
 
 impl VertexDerivatives {
