@@ -119,6 +119,57 @@ fn tangents<const N: usize>(x: &DualSVec64<N>) -> SVector<f64, N> {
     x.eps.unwrap_generic(Const::<N>, U1)
 }
 
+/// Per-track tangents of `gᵢ = Aᵢᵀ Wᵢ εᵢ` (unweighted) with respect to `(d0, φ, θ, q/p)`.
+type ParamTangents = Vec<[[f64; 4]; 3]>;
+
+/// One forward pass over the tracks with `N` tangents: the first three seed `v`; with `N = 7` the
+/// other four seed each track's `(d0, φ, θ, q/p)` (first-order lifted trigonometry). Returns
+/// `∂F/∂v` factorised with its condition checked, `F(v)`, and for `N = 7` the per-track parameter
+/// tangents.
+fn tangent_pass<const N: usize>(
+    tracks: &[Track<f64>],
+    weights: &[f64],
+    v: &[f64; 3],
+    opts: &ImplicitOptions,
+) -> Result<(Factorized, [f64; 3], ParamTangents), VertexError> {
+    let with_params = N > 3;
+    let vd: [DualSVec64<N>; 3] = std::array::from_fn(|k| seeded(v[k], k));
+    let mut f: [DualSVec64<N>; 3] = std::array::from_fn(|_| DualSVec64::from_re(0.0));
+    let mut per_track = Vec::with_capacity(if with_params { tracks.len() } else { 0 });
+    for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
+        let p = t.prepare();
+        let g = if with_params {
+            let td = Track {
+                params: [
+                    seeded::<N>(t.params[D0], 3),
+                    DualSVec64::from_re(t.params[Z0]),
+                    seeded::<N>(t.params[PHI], 4),
+                    seeded::<N>(t.params[THETA], 5),
+                    seeded::<N>(t.params[QOP], 6),
+                ],
+                cov: t.cov.map(|r| r.map(DualSVec64::from_re)),
+                model: t.model,
+            };
+            let g = track_g(&p.lift_first_order(&td), &vd, i)?;
+            per_track.push(std::array::from_fn(|a| {
+                let e = tangents(&g[a]);
+                [e[3], e[4], e[5], e[6]]
+            }));
+            g
+        } else {
+            // The track is constant here: reuse its f64 trigonometry.
+            let td = lift_track::<DualSVec64<N>>(t);
+            track_g(&p.lift(&td), &vd, i)?
+        };
+        for a in 0..3 {
+            f[a] += g[a] * w;
+        }
+    }
+    let h = DMatrix::from_fn(3, 3, |a, b| tangents(&f[a])[b]);
+    let factor = Factorized::new(h, SolveKind::Lu, opts.max_condition)?;
+    Ok((factor, f.map(|x| x.re), per_track))
+}
+
 /// `∂F/∂v` at `v`, factorised with its condition checked; also returns `F(v)`.
 fn dfdv(
     tracks: &[Track<f64>],
@@ -126,19 +177,8 @@ fn dfdv(
     v: &[f64; 3],
     opts: &ImplicitOptions,
 ) -> Result<(Factorized, [f64; 3]), VertexError> {
-    let vd: [DualSVec64<3>; 3] = std::array::from_fn(|k| seeded(v[k], k));
-    let mut f: [DualSVec64<3>; 3] = std::array::from_fn(|_| DualSVec64::from_re(0.0));
-    for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
-        let td = lift_track::<DualSVec64<3>>(t);
-        // The track is constant here: reuse its f64 trigonometry.
-        let g = track_g(&t.prepare().lift(&td), &vd, i)?;
-        for a in 0..3 {
-            f[a] += g[a] * w;
-        }
-    }
-    let h = DMatrix::from_fn(3, 3, |a, b| tangents(&f[a])[b]);
-    let factor = Factorized::new(h, SolveKind::Lu, opts.max_condition)?;
-    Ok((factor, f.map(|x| x.re)))
+    let (factor, f, _) = tangent_pass::<3>(tracks, weights, v, opts)?;
+    Ok((factor, f))
 }
 
 /// Implicit derivatives at a converged vertex `position` of `tracks` with `weights`.
@@ -180,7 +220,11 @@ fn derivatives_unchecked(
     opts: &ImplicitOptions,
     dw: Option<Vec<[f64; 3]>>,
 ) -> Result<VertexDerivatives, VertexError> {
-    let (factor, f) = dfdv(tracks, weights, position, opts)?;
+    let (factor, f, param_tangents) = if wrt.params {
+        tangent_pass::<7>(tracks, weights, position, opts)?
+    } else {
+        tangent_pass::<3>(tracks, weights, position, opts)?
+    };
     let step = factor.solve(&nalgebra::DVector::from_column_slice(&f));
     let residual_norm = step.amax();
     if residual_norm.is_nan() || residual_norm > opts.residual_tol {
@@ -203,7 +247,6 @@ fn derivatives_unchecked(
         dp: Vec::with_capacity(if wrt.params { n } else { 0 }),
         dc: Vec::with_capacity(if wrt.covariance { n } else { 0 }),
     };
-    let vd = position.map(DualSVec64::<4>::from_re);
     for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
         let p = t.prepare();
         if wrt.weights && !have_dw {
@@ -216,25 +259,13 @@ fn derivatives_unchecked(
         let sigma = p.impact_covariance(position, &imp.s);
         let wm = inverse2(&sigma).ok_or(VertexError::ImpactCovariance { track: i })?;
         if wrt.params {
-            // z0 enters only ε₁, additively: ∂g/∂z0 = Aᵀ W (0, 1)ᵀ. The other four parameters
-            // by one forward pass with four tangents.
-            let td = Track {
-                params: [
-                    seeded::<4>(t.params[D0], 0),
-                    DualSVec64::from_re(t.params[Z0]),
-                    seeded::<4>(t.params[PHI], 1),
-                    seeded::<4>(t.params[THETA], 2),
-                    seeded::<4>(t.params[QOP], 3),
-                ],
-                cov: t.cov.map(|r| r.map(DualSVec64::from_re)),
-                model: t.model,
-            };
-            let g = track_g(&p.lift_first_order(&td), &vd, i)?;
+            // z0 enters only ε₁, additively: ∂g/∂z0 = Aᵀ W (0, 1)ᵀ; the other four come from
+            // the joint tangent pass.
+            let e = &param_tangents[i];
             let a = &imp.dv;
             d.dp.push(std::array::from_fn(|c| {
-                let e = tangents(&g[c]);
                 let dz0 = a[0][c] * wm[0][1] + a[1][c] * wm[1][1];
-                [w * e[0], w * dz0, w * e[1], w * e[2], w * e[3]]
+                [w * e[c][0], w * dz0, w * e[c][1], w * e[c][2], w * e[c][3]]
             }));
         }
         if wrt.covariance {
