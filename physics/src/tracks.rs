@@ -466,7 +466,7 @@ impl<S: RealScalar> Prepared<'_, S> {
 
     /// The two non-trivial entries `(∂z0(v)/∂φ, ∂z0(v)/∂θ)` of the transport Jacobian; the
     /// others are `∂d0(v)/∂(d0, φ) = (1, s)` and `∂z0(v)/∂z0 = 1`.
-    fn transport_ab(&self, v: &[S; 3], s: &S) -> (S, S) {
+    pub(crate) fn transport_ab(&self, v: &[S; 3], s: &S) -> (S, S) {
         let ds_dphi = v[1].clone() * self.cp.clone() - v[0].clone() * self.sp.clone();
         (
             ds_dphi * self.cot.clone(),
@@ -487,6 +487,11 @@ impl<S: RealScalar> Prepared<'_, S> {
     /// As [`Track::impact_covariance`], exploiting the sparsity of `J`.
     pub fn impact_covariance(&self, v: &[S; 3], s: &S) -> [[S; 2]; 2] {
         let (a, b) = self.transport_ab(v, s);
+        self.impact_covariance_ab(s, a, b)
+    }
+
+    /// `J C Jᵀ` from the arc length and the entries of [`Prepared::transport_ab`].
+    pub(crate) fn impact_covariance_ab(&self, s: &S, a: S, b: S) -> [[S; 2]; 2] {
         let c = &self.track.cov;
         let s00 =
             c[0][0].clone() + (c[0][2].clone() * 2.0 + c[2][2].clone() * s.clone()) * s.clone();

@@ -21,9 +21,10 @@ use diffhep::implicit::{chord_lift, Factorized, ImplicitOptions, ImplicitSystem,
 use diffhep::tape::{ActiveTape, Var};
 use diffhep::RealScalar;
 
-use super::small::inverse2;
-use super::{fit, fit_unchecked, track_g, validate, FitConfig, VertexError, VertexFit};
-use crate::tracks::{Impact, Prepared, Track, TrackModel, D0, PHI, QOP, THETA, Z0};
+use super::{
+    fit, fit_unchecked, track_g, track_term, validate, FitConfig, VertexError, VertexFit, Whitened,
+};
+use crate::tracks::{Track, TrackModel, D0, PHI, QOP, THETA, Z0};
 
 /// The 15 independent entries `(k, l)`, `k ≤ l`, of a symmetric 5×5 covariance, row-major.
 pub const COV_ENTRIES: [(usize, usize); 15] = [
@@ -206,8 +207,8 @@ pub fn fit_with_derivatives(
     opts: &ImplicitOptions,
 ) -> Result<(VertexFit<f64>, VertexDerivatives), VertexError> {
     validate(tracks, weights)?;
-    let mut terms = Vec::with_capacity(if wrt.weights { tracks.len() } else { 0 });
-    let f = fit_unchecked(tracks, weights, cfg, wrt.weights.then_some(&mut terms))?;
+    let mut terms = Vec::with_capacity(tracks.len());
+    let f = fit_unchecked(tracks, weights, cfg, Some(&mut terms))?;
     let d = derivatives_unchecked(tracks, weights, &f.position, wrt, opts, Some(terms))?;
     Ok((f, d))
 }
@@ -218,7 +219,7 @@ fn derivatives_unchecked(
     position: &[f64; 3],
     wrt: Wrt,
     opts: &ImplicitOptions,
-    dw: Option<Vec<[f64; 3]>>,
+    terms: Option<Vec<(Whitened<f64>, [f64; 3])>>,
 ) -> Result<VertexDerivatives, VertexError> {
     let (factor, f, param_tangents) = if wrt.params {
         tangent_pass::<7>(tracks, weights, position, opts)?
@@ -236,40 +237,37 @@ fn derivatives_unchecked(
         ));
     }
     let n = tracks.len();
-    let have_dw = dw.is_some();
     let mut d = VertexDerivatives {
         factor,
-        dw: if wrt.weights {
-            dw.unwrap_or_else(|| Vec::with_capacity(n))
-        } else {
-            Vec::new()
-        },
+        dw: Vec::with_capacity(if wrt.weights { n } else { 0 }),
         dp: Vec::with_capacity(if wrt.params { n } else { 0 }),
         dc: Vec::with_capacity(if wrt.covariance { n } else { 0 }),
     };
+    let mut terms = terms.map(Vec::into_iter);
     for (i, (t, &w)) in tracks.iter().zip(weights).enumerate() {
-        let p = t.prepare();
-        if wrt.weights && !have_dw {
-            d.dw.push(track_g(&p, position, i)?);
+        // The fit's last pass, or a fresh linearisation at the solution.
+        let (lin, g) = match terms.as_mut().and_then(Iterator::next) {
+            Some(term) => term,
+            None => {
+                let term = track_term(&t.prepare(), position, i)?;
+                (term.lin, term.g)
+            }
+        };
+        if wrt.weights {
+            d.dw.push(g);
         }
-        if !(wrt.params || wrt.covariance) {
-            continue;
-        }
-        let imp = p.impact(position);
-        let sigma = p.impact_covariance(position, &imp.s);
-        let wm = inverse2(&sigma).ok_or(VertexError::ImpactCovariance { track: i })?;
         if wrt.params {
             // z0 enters only ε₁, additively: ∂g/∂z0 = Aᵀ W (0, 1)ᵀ; the other four come from
             // the joint tangent pass.
             let e = &param_tangents[i];
-            let a = &imp.dv;
+            let (a, wm) = (&lin.a, &lin.w);
             d.dp.push(std::array::from_fn(|c| {
                 let dz0 = a[0][c] * wm[0][1] + a[1][c] * wm[1][1];
                 [w * e[c][0], w * dz0, w * e[c][1], w * e[c][2], w * e[c][3]]
             }));
         }
         if wrt.covariance {
-            d.dc.push(covariance_block(&p, &imp, &wm, w, position));
+            d.dc.push(covariance_block(&lin, w));
         }
     }
     Ok(d)
@@ -277,21 +275,19 @@ fn derivatives_unchecked(
 
 /// Closed-form `∂F/∂C` for one track (see the module documentation), from the track's
 /// linearisation at the solution.
-fn covariance_block(
-    t: &Prepared<'_, f64>,
-    imp: &Impact<f64>,
-    wm: &[[f64; 2]; 2],
-    w: f64,
-    v: &[f64; 3],
-) -> [[f64; 15]; 3] {
-    let j = t.transport_jacobian(v, &imp.s);
-    let a = &imp.dv;
-    // P = Aᵀ W J (3×5), b = Jᵀ W ε (5).
+fn covariance_block(lin: &Whitened<f64>, w: f64) -> [[f64; 15]; 3] {
+    let (a, wm) = (&lin.a, &lin.w);
+    // J = [[1, 0, s, 0, 0], [0, 1, ja, jb, 0]].
+    let j = [
+        [1.0, 0.0, lin.s, 0.0, 0.0],
+        [0.0, 1.0, lin.jab.0, lin.jab.1, 0.0],
+    ];
+    // P = Aᵀ W J (3×5), b = Jᵀ W ε = Jᵀ u (5).
     let wj: [[f64; 5]; 2] =
         std::array::from_fn(|r| std::array::from_fn(|k| wm[r][0] * j[0][k] + wm[r][1] * j[1][k]));
     let p: [[f64; 5]; 3] =
         std::array::from_fn(|c| std::array::from_fn(|k| a[0][c] * wj[0][k] + a[1][c] * wj[1][k]));
-    let b: [f64; 5] = std::array::from_fn(|k| wj[0][k] * imp.eps[0] + wj[1][k] * imp.eps[1]);
+    let b: [f64; 5] = std::array::from_fn(|k| j[0][k] * lin.u[0] + j[1][k] * lin.u[1]);
     std::array::from_fn(|c| {
         std::array::from_fn(|e| {
             let (k, l) = COV_ENTRIES[e];

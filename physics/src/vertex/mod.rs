@@ -198,14 +198,19 @@ pub(crate) struct TrackTerm<S> {
     pub m: [[S; 3]; 3],
     /// `εᵀ W ε`.
     pub chi2: S,
+    /// The linearisation behind the term.
+    pub lin: Whitened<S>,
 }
 
-/// `(A, W, ε, u = W ε)` of one track at `v`.
-struct Whitened<S> {
-    a: [[S; 3]; 2],
-    w: [[S; 2]; 2],
-    eps: [S; 2],
-    u: [S; 2],
+/// One track linearised at `v`: `A = ∂ε/∂v`, `W`, `ε`, `u = W ε`, the arc length `s` and the
+/// non-trivial transport-Jacobian entries `(∂z0(v)/∂φ, ∂z0(v)/∂θ)`.
+pub(crate) struct Whitened<S> {
+    pub a: [[S; 3]; 2],
+    pub w: [[S; 2]; 2],
+    pub eps: [S; 2],
+    pub u: [S; 2],
+    pub s: S,
+    pub jab: (S, S),
 }
 
 fn whiten<S: RealScalar>(
@@ -214,7 +219,8 @@ fn whiten<S: RealScalar>(
     index: usize,
 ) -> Result<Whitened<S>, VertexError> {
     let imp = track.impact(v);
-    let sigma = track.impact_covariance(v, &imp.s);
+    let (ja, jb) = track.transport_ab(v, &imp.s);
+    let sigma = track.impact_covariance_ab(&imp.s, ja.clone(), jb.clone());
     let w = inverse2(&sigma).ok_or(VertexError::ImpactCovariance { track: index })?;
     let [e0, e1] = &imp.eps;
     let u = [
@@ -226,6 +232,8 @@ fn whiten<S: RealScalar>(
         w,
         eps: imp.eps,
         u,
+        s: imp.s,
+        jab: (ja, jb),
     })
 }
 
@@ -246,7 +254,8 @@ pub(crate) fn track_term<S: RealScalar>(
     v: &[S; 3],
     index: usize,
 ) -> Result<TrackTerm<S>, VertexError> {
-    let Whitened { a, w, eps, u } = whiten(track, v, index)?;
+    let lin = whiten(track, v, index)?;
+    let (a, w, u) = (&lin.a, &lin.w, &lin.u);
     let g =
         std::array::from_fn(|k| a[0][k].clone() * u[0].clone() + a[1][k].clone() * u[1].clone());
     // W A (2×3), then the upper triangle of Aᵀ (W A) (`accumulate` mirrors it).
@@ -264,13 +273,8 @@ pub(crate) fn track_term<S: RealScalar>(
             }
         })
     });
-    let [e0, e1] = eps;
-    let [u0, u1] = u;
-    Ok(TrackTerm {
-        g,
-        m,
-        chi2: e0 * u0 + e1 * u1,
-    })
+    let chi2 = lin.eps[0].clone() * u[0].clone() + lin.eps[1].clone() * u[1].clone();
+    Ok(TrackTerm { g, m, chi2, lin })
 }
 
 /// Check lengths, weights (finite, ≥ 0, at least two positive) and tracks.
@@ -318,7 +322,7 @@ fn accumulate<S: RealScalar>(
     tracks: &[Prepared<'_, S>],
     weights: &[S],
     v: &[S; 3],
-    mut terms: Option<&mut Vec<[S; 3]>>,
+    mut terms: Option<&mut Vec<(Whitened<S>, [S; 3])>>,
 ) -> Result<Sums<S>, VertexError> {
     let mut g: [S; 3] = std::array::from_fn(|_| S::zero());
     let mut m: [[S; 3]; 3] = std::array::from_fn(|_| std::array::from_fn(|_| S::zero()));
@@ -336,7 +340,7 @@ fn accumulate<S: RealScalar>(
         }
         chi2 += w.clone() * term.chi2;
         if let Some(t) = terms.as_deref_mut() {
-            t.push(term.g);
+            t.push((term.lin, term.g));
         }
     }
     for a in 1..3 {
@@ -359,13 +363,13 @@ pub fn fit<S: RealScalar>(
     fit_unchecked(tracks, weights, cfg, None)
 }
 
-/// [`fit`] without the input validation; `terms`, if given, receives each track's unweighted
-/// `Aᵢᵀ Wᵢ εᵢ` at the solution (= `∂F/∂wᵢ`).
+/// [`fit`] without the input validation; `terms`, if given, receives each track's linearisation
+/// and unweighted `Aᵢᵀ Wᵢ εᵢ` (= `∂F/∂wᵢ`) at the solution.
 pub(crate) fn fit_unchecked<S: RealScalar>(
     tracks: &[Track<S>],
     weights: &[S],
     cfg: &FitConfig,
-    mut terms: Option<&mut Vec<[S; 3]>>,
+    mut terms: Option<&mut Vec<(Whitened<S>, [S; 3])>>,
 ) -> Result<VertexFit<S>, VertexError> {
     for (index, &value) in cfg.start.iter().enumerate() {
         if !value.is_finite() {
