@@ -4,8 +4,10 @@
 //! At the solution `F(v*; θ) = Σᵢ wᵢ Aᵢᵀ Wᵢ εᵢ = 0`, so `dv*/dθ = −(∂F/∂v)⁻¹ ∂F/∂θ`
 //! ([`diffhep::implicit`]). The structure is exploited: `∂F/∂v` is 3×3 (one forward pass with
 //! three tangents), and `∂F/∂θ` is block-diagonal over tracks:
-//! - weights: `∂F/∂wᵢ = Aᵢᵀ Wᵢ εᵢ` (already computed by the fit);
-//! - parameters: one forward pass per track with five tangents;
+//! - weights: `∂F/∂wᵢ = Aᵢᵀ Wᵢ εᵢ` (already computed by the fit's last pass);
+//! - parameters: `z0` enters only `ε₁`, so `∂F/∂z0 = wᵢ Aᵢᵀ Wᵢ (0, 1)ᵀ`; `(d0, φ, θ, q/p)` come
+//!   from the same forward pass that gives `∂F/∂v` (3 + 4 tangents, with the trigonometry of the
+//!   direction expanded to first order rather than evaluated in dual numbers);
 //! - covariance: closed form. With `Σ = J C Jᵀ` and `dW = −W J dC Jᵀ W`,
 //!   `∂F/∂C_kl = −wᵢ (P_k b_l + P_l b_k)` for a symmetric perturbation of `C_kl = C_lk`
 //!   (`−wᵢ P_k b_k` on the diagonal), with `P = Aᵀ W J` and `b = Jᵀ W ε`.
