@@ -1,8 +1,8 @@
 //! Toy sample of jets with a displaced heavy-flavour decay vertex, for vertexing studies.
 //!
 //! Each jet has a direction (φ uniform, |η| < 2.0), a primary vertex at `(0, 0, z_PV)` with
-//! `z_PV ~ N(0, 30 mm)`, and a b hadron (m = 5.28 GeV, cτ = 0.455 mm, the B⁰/B⁺ lifetime in the
-//! Review of Particle Physics, PDG 2024) with momentum uniform in 20–150 GeV, flying an
+//! `z_PV ~ N(0, 30 mm)`, and a b hadron (m = 5.28 GeV, cτ = 0.455 mm: the B⁰ values of the
+//! Review of Particle Physics, PDG) with momentum uniform in 20–150 GeV, flying an
 //! exponentially distributed decay length with mean βγcτ along the jet axis. The decay gives 2 +
 //! Poisson(1.5) charged tracks; the primary vertex adds Poisson(3) prompt tracks in the jet cone.
 //! Track directions scatter around the axis (σ = 0.10 rad in φ and θ), momenta are uniform in
@@ -12,9 +12,10 @@
 //! True perigee parameters ([`crate::tracks::perigee_through`]) are smeared with Gaussian
 //! resolutions in the parametrisation usual for silicon trackers,
 //! `σ(d0) = a ⊕ b/(p sin^{3/2}θ)` with `a = 10 μm`, `b = 70 μm·GeV`, and
-//! `σ(z0) = (20 μm ⊕ 100 μm·GeV/(p sin^{3/2}θ)) / sin θ` — the size of the ATLAS/CMS Run-2 impact
-//! parameter resolutions (ATLAS, *Eur. Phys. J. C* 77 (2017) 673; CMS, *JINST* 9 (2014) P10009)
-//! — `σ(φ) = σ(θ) = 0.1 mrad ⊕ 1 mrad·GeV/p`, `σ(q/p)/|q/p| = 1 %`, with correlations
+//! `σ(z0) = (20 μm ⊕ 100 μm·GeV/(p sin^{3/2}θ)) / sin θ` — chosen to be of the size of the
+//! measured impact-parameter resolutions of LHC silicon trackers (e.g. CMS, *JINST* 9 (2014)
+//! P10009), not a fit to them — `σ(φ) = σ(θ) = 0.1 mrad ⊕ 1 mrad·GeV/p`,
+//! `σ(q/p)/|q/p| = 1 %`, with correlations
 //! ρ(d0, φ) = −0.3 and ρ(z0, θ) = −0.3. The covariance stored with a track is the one used to
 //! smear it.
 //!

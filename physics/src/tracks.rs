@@ -3,9 +3,9 @@
 //!
 //! # Parameters and conventions
 //! A track is described at its *perigee* — the point of closest approach in the transverse (x, y)
-//! plane to the reference point (here the origin) — by five parameters (ATLAS convention, see
-//! e.g. ATLAS Collaboration, *JINST* 3 (2008) S08003, §10.2, and P. Billoir, S. Qian,
-//! *NIM A* 311 (1992) 139):
+//! plane to the reference point (here the origin) — by five parameters (the ATLAS perigee
+//! convention, ATLAS Collaboration, *JINST* 3 (2008) S08003; the local parametrisation near a
+//! vertex follows P. Billoir, S. Qian, *NIM A* 311 (1992) 139):
 //!
 //! | index | name | meaning |
 //! | --- | --- | --- |

@@ -162,6 +162,16 @@ fn invalid_tracks_are_errors() {
         Err(TrackError::CovarianceNotSymmetric { row: 0, col: 2, .. })
     ));
     c = diag_cov();
+    c[4][1] = f64::NAN;
+    assert!(matches!(
+        Track::new(p, c, HELIX),
+        Err(TrackError::NonFinite {
+            what: "covariance",
+            index: 21,
+            ..
+        })
+    ));
+    c = diag_cov();
     c[3][3] = -1e-6;
     let e = Track::new(p, c, HELIX).unwrap_err();
     assert_eq!(
