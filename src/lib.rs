@@ -16,6 +16,7 @@ pub mod complex;
 pub mod forward;
 pub mod function;
 pub mod gradcheck;
+pub mod implicit;
 
 pub use complex::Complex;
 pub use function::{ScalarFn, VectorFn};

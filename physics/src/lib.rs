@@ -1,15 +1,18 @@
 //! # diffhep-physics
 //!
-//! Differentiable physics simulators for diffhep, written once against [`diffhep::Scalar`]:
-//! Lorentz kinematics today; matrix elements, phase space, tracks and vertex fits, showers and
-//! calorimeters as the project grows.
+//! Differentiable physics simulators for diffhep, written once against [`diffhep::Scalar`] (or
+//! [`diffhep::RealScalar`] where they branch per event): Lorentz kinematics, model parameters,
+//! helicity amplitudes, phase space and VEGAS, event files, tracks and vertex fits, toy samples.
 #![warn(missing_docs)]
 
+pub mod helicity;
 pub mod lhe;
 pub mod lorentz;
 pub mod phase_space;
+pub mod sm;
+pub mod toy;
+pub mod tracks;
 pub mod vegas;
+pub mod vertex;
 
 pub use lorentz::FourVector;
-pub mod helicity;
-pub mod sm;
