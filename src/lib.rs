@@ -15,5 +15,6 @@ pub use scalar::{RealScalar, Scalar};
 pub mod forward;
 pub mod function;
 pub mod gradcheck;
+pub mod lanes;
 
 pub use function::{ScalarFn, VectorFn};
