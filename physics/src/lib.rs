@@ -1,1 +1,1 @@
-
+pub mod ee_mumu;
