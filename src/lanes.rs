@@ -189,6 +189,14 @@ pub(crate) trait LaneJet: Copy {
     fn chain2<F: FnOnce() -> [Block; 3]>(&self, other: &Self, b: math::Binary<F>) -> Self;
     /// Lane-wise choice of the value and all derivative parts.
     fn pick(mask: Block, if_true: &Self, if_false: &Self) -> Self;
+    /// Number of parts: value, first derivatives (and second derivatives, row-major).
+    const PARTS: usize;
+    /// A number with value block `re` seeded (derivative 1) along every direction `k` with
+    /// `dirs[k]` true.
+    fn seeded(re: Block, dirs: &[bool]) -> Self;
+    /// Add the sum over lanes of each part to `out[part]` (`out.len() == PARTS`), in a fixed
+    /// order for a given build.
+    fn add_lane_sums(&self, out: &mut [f64]);
 }
 
 impl<const N: usize> LaneJet for LaneDual<N> {
@@ -240,6 +248,26 @@ impl<const N: usize> LaneJet for LaneDual<N> {
         LaneDual {
             re: mask.select(if_true.re, if_false.re),
             eps: array::from_fn(|k| mask.select(if_true.eps[k], if_false.eps[k])),
+        }
+    }
+    const PARTS: usize = 1 + N;
+    #[inline(always)]
+    fn seeded(re: Block, dirs: &[bool]) -> Self {
+        LaneDual {
+            re,
+            eps: array::from_fn(|k| {
+                if dirs[k] {
+                    Block::splat(1.0)
+                } else {
+                    Block::ZERO
+                }
+            }),
+        }
+    }
+    fn add_lane_sums(&self, out: &mut [f64]) {
+        out[0] += self.re.reduce_add();
+        for k in 0..N {
+            out[1 + k] += self.eps[k].reduce_add();
         }
     }
 }

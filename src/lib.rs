@@ -12,6 +12,7 @@ pub mod scalar;
 pub mod tape;
 
 pub use scalar::{RealScalar, Scalar};
+pub mod batch;
 pub mod forward;
 pub mod function;
 pub mod gradcheck;

@@ -140,6 +140,29 @@ pub fn msq<S: Scalar>(s: &S, cos_theta: &S, p: &EwParams<S>) -> S {
     msq_with(&couplings(p), s, cos_theta)
 }
 
+/// |M|² as a batch function ([`diffhep::batch::EventFn`]): parameters `[M_Z, Γ_Z, sin²θ_W, α]`,
+/// event columns `[√s, cosθ]` (√s in GeV). The couplings are hoisted out of the event loop.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EeMuMuEvents;
+
+impl diffhep::batch::EventFn for EeMuMuEvents {
+    type Shared<S: Scalar> = EeMuMuCouplings<S>;
+    fn n_params(&self) -> usize {
+        4
+    }
+    fn n_columns(&self) -> usize {
+        2
+    }
+    fn shared<S: Scalar>(&self, p: &[S]) -> EeMuMuCouplings<S> {
+        couplings(&EwParams::from_slice(p).expect("the batch API checks the parameter count"))
+    }
+    #[inline(always)]
+    fn eval<S: Scalar>(&self, g: &EeMuMuCouplings<S>, x: &[S]) -> S {
+        let s = x[0].clone() * x[0].clone();
+        msq_with(g, &s, &x[1])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

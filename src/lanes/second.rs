@@ -143,6 +143,26 @@ impl<const N: usize> LaneJet for LaneDual2<N> {
     fn pick(mask: Block, t: &Self, f: &Self) -> Self {
         t.zip_parts(f, |a, b| mask.select(a, b))
     }
+    const PARTS: usize = 1 + N + N * N;
+    #[inline(always)]
+    fn seeded(re: Block, dirs: &[bool]) -> Self {
+        let mut x = Self::from_block(re);
+        for (g, &d) in x.grad.iter_mut().zip(dirs) {
+            if d {
+                *g = Block::splat(1.0);
+            }
+        }
+        x
+    }
+    fn add_lane_sums(&self, out: &mut [f64]) {
+        out[0] += self.re.reduce_add();
+        for i in 0..N {
+            out[1 + i] += self.grad[i].reduce_add();
+            for j in 0..N {
+                out[1 + N + i * N + j] += self.hess[i][j].reduce_add();
+            }
+        }
+    }
 }
 
 impl_lane_scalar!(LaneDual2);
