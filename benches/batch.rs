@@ -20,7 +20,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use diffhep::batch::{jacobian, sum_gradient, BatchOptions, Engine, EventFn, Events, Wrt};
+use diffhep::batch::{
+    jacobian, jacobian_into, sum_gradient, BatchOptions, Engine, EventFn, EventJacobian, Events,
+    Wrt,
+};
 use diffhep::lanes::{LaneDual, Lanes, LANES};
 use diffhep::Scalar;
 use diffhep_physics::ee_mumu::{couplings, msq_with, EeMuMuCouplings, EeMuMuEvents, EwParams};
@@ -53,23 +56,23 @@ fn data() -> Data {
 }
 
 // ---------------------------------------------------------------- fused primal
-fn primal_scalar(d: &Data) -> f64 {
+/// Values per event, plain f64 loop (the compiler vectorises it: no loop-carried sum).
+fn primal_scalar(d: &Data, out: &mut [f64]) {
     let g = couplings(&d.p);
-    let mut sum = 0.0;
-    for (&rs, &c) in d.rs.iter().zip(&d.c) {
-        sum += msq_with(&g, &(rs * rs), &c);
+    for ((o, &rs), &c) in out.iter_mut().zip(&d.rs).zip(&d.c) {
+        *o = msq_with(&g, &(rs * rs), &c);
     }
-    sum
 }
 
-fn primal_lanes(d: &Data) -> f64 {
+/// Values per event, generic code on 8-lane blocks without tangents.
+fn primal_lanes(d: &Data, out: &mut [f64]) {
     let p = d.p.to_array().map(Lanes::from_f64);
     let g = EeMuMuEvents.shared(&p);
-    let mut acc = Lanes::from_f64(0.0);
-    for (rs, c) in d.rs.chunks_exact(LANES).zip(d.c.chunks_exact(LANES)) {
-        acc += EeMuMuEvents.eval(&g, &[Lanes::load(rs), Lanes::load(c)]);
+    let ins = d.rs.chunks_exact(LANES).zip(d.c.chunks_exact(LANES));
+    for ((rs, c), o) in ins.zip(out.chunks_exact_mut(LANES)) {
+        let y = EeMuMuEvents.eval(&g, &[Lanes::load(rs), Lanes::load(c)]);
+        o.copy_from_slice(y.re.as_array());
     }
-    acc.re.reduce_add()
 }
 
 // ---------------------------------------------------------------- hand-written fused adjoint
@@ -136,18 +139,22 @@ fn hand_event(g: &EeMuMuCouplings<f64>, s: f64, c: f64) -> (f64, [f64; 7]) {
 
 /// Fit gradient by the hand adjoint: parameter adjoints summed over events, chained once.
 fn hand_fit(h: &HandParams, d: &Data) -> (f64, [f64; 2]) {
-    let mut v = 0.0;
-    let mut a = [0.0; 5];
-    for (&rs, &c) in d.rs.iter().zip(&d.c) {
-        let (y, b) = hand_event(&h.g, rs * rs, c);
-        v += y;
-        for k in 0..5 {
-            a[k] += b[2 + k];
+    // Eight independent accumulators per quantity, so the loop vectorises across events.
+    let mut v = [0.0; LANES];
+    let mut a = [[0.0; LANES]; 5];
+    for (rs, c) in d.rs.chunks_exact(LANES).zip(d.c.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            let (y, b) = hand_event(&h.g, rs[l] * rs[l], c[l]);
+            v[l] += y;
+            for k in 0..5 {
+                a[k][l] += b[2 + k];
+            }
         }
     }
-    let dmz = a[0] * h.dmz[0] + a[1] * h.dmz[1];
-    let dsw = a[2] * h.dsw2[0] + a[3] * h.dsw2[1] + a[4] * h.dsw2[2];
-    (v, [dmz, dsw])
+    let s = |x: &[f64; LANES]| x.iter().sum::<f64>();
+    let dmz = s(&a[0]) * h.dmz[0] + s(&a[1]) * h.dmz[1];
+    let dsw = s(&a[2]) * h.dsw2[0] + s(&a[3]) * h.dsw2[1] + s(&a[4]) * h.dsw2[2];
+    (s(&v), [dmz, dsw])
 }
 
 /// 4-partial Jacobian by the hand adjoint.
@@ -253,16 +260,26 @@ fn api_fit(d: &Data, engine: Engine) -> (f64, [f64; 2]) {
     (g.value, [g.gradient[0], g.gradient[1]])
 }
 
-fn api_jac(d: &Data, engine: Engine) -> Vec<Vec<f64>> {
+/// Per-event Jacobian through the API, into reused buffers (`out`) or freshly allocated ones.
+fn api_jac(d: &Data, engine: Engine, out: Option<&mut EventJacobian>) -> Vec<Vec<f64>> {
     let events = Events::new(&[&d.rs, &d.c]).unwrap();
     let opts = BatchOptions {
         engine,
         ..BatchOptions::default()
     };
-    let j = jacobian(&EeMuMuEvents, &d.p.to_array(), &events, &JAC, &opts).unwrap();
-    let mut out = vec![j.values];
-    out.extend(j.partials);
-    out
+    let p = d.p.to_array();
+    match out {
+        Some(o) => {
+            jacobian_into(&EeMuMuEvents, &p, &events, &JAC, &opts, o).unwrap();
+            Vec::new()
+        }
+        None => {
+            let j = jacobian(&EeMuMuEvents, &p, &events, &JAC, &opts).unwrap();
+            let mut out = vec![j.values];
+            out.extend(j.partials);
+            out
+        }
+    }
 }
 
 // ---------------------------------------------------------------- harness
@@ -284,6 +301,19 @@ fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// A reusable Jacobian buffer of the right shape.
+fn api_jac_buffer(d: &Data) -> EventJacobian {
+    let events = Events::new(&[&d.rs, &d.c]).unwrap();
+    jacobian(
+        &EeMuMuEvents,
+        &d.p.to_array(),
+        &events,
+        &JAC,
+        &BatchOptions::default(),
+    )
+    .unwrap()
+}
+
 fn criterion_groups(c: &mut Criterion) {
     let d = data();
     let h = hand_params(&d.p);
@@ -291,9 +321,11 @@ fn criterion_groups(c: &mut Criterion) {
     let mut out = outputs();
     let mut g = c.benchmark_group("ee_mumu_1e5_events");
     g.bench_function("primal_f64_scalar", |b| {
-        b.iter(|| primal_scalar(black_box(&d)))
+        b.iter(|| primal_scalar(black_box(&d), &mut out[0]))
     });
-    g.bench_function("primal_lanes", |b| b.iter(|| primal_lanes(black_box(&d))));
+    g.bench_function("primal_lanes", |b| {
+        b.iter(|| primal_lanes(black_box(&d), &mut out[0]))
+    });
     g.bench_function("fit/hand_adjoint", |b| {
         b.iter(|| hand_fit(&h, black_box(&d)))
     });
@@ -313,11 +345,12 @@ fn criterion_groups(c: &mut Criterion) {
     g.bench_function("jac4/num_dual_per_event", |b| {
         b.iter(|| numdual_jac(black_box(&d), &mut out))
     });
+    let mut buf = api_jac_buffer(&d);
     g.bench_function("jac4/api_1thread", |b| {
-        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::Auto)))
+        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf))))
     });
     g.bench_function("jac4/batched_tape_1thread", |b| {
-        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::BatchedTape)))
+        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::BatchedTape, Some(&mut buf))))
     });
     g.finish();
 }
@@ -366,7 +399,10 @@ fn summary(_c: &mut Criterion) {
     for k in 0..5 {
         worst = worst.max(rel_diff(&out[k], &hj[k]));
     }
-    for j in [api_jac(&d, Engine::Auto), api_jac(&d, Engine::BatchedTape)] {
+    for j in [
+        api_jac(&d, Engine::Auto, None),
+        api_jac(&d, Engine::BatchedTape, None),
+    ] {
         for k in 0..5 {
             worst = worst.max(rel_diff(&j[k], &hj[k]));
         }
@@ -377,12 +413,9 @@ fn summary(_c: &mut Criterion) {
     );
 
     let reps = 15;
-    let primal = ns_per_event(reps, || {
-        black_box(primal_scalar(black_box(&d)));
-    });
-    let primal_l = ns_per_event(reps, || {
-        black_box(primal_lanes(black_box(&d)));
-    });
+    let mut buf = api_jac_buffer(&d);
+    let primal = ns_per_event(reps, || primal_scalar(black_box(&d), &mut out[0]));
+    let primal_l = ns_per_event(reps, || primal_lanes(black_box(&d), &mut out[0]));
     let hfit = ns_per_event(reps, || {
         black_box(hand_fit(&h, black_box(&d)));
     });
@@ -433,21 +466,28 @@ fn summary(_c: &mut Criterion) {
         (
             "jac4: batch API (auto -> lane dual), 1 thread",
             ns_per_event(reps, || {
-                black_box(one.install(|| api_jac(black_box(&d), Engine::Auto)));
+                one.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf)));
             }),
             hjac,
         ),
         (
             "jac4: batch API, 2 threads",
             ns_per_event(reps, || {
-                black_box(two.install(|| api_jac(black_box(&d), Engine::Auto)));
+                two.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf)));
+            }),
+            hjac,
+        ),
+        (
+            "jac4: batch API, 1 thread, fresh output Vecs",
+            ns_per_event(reps, || {
+                black_box(one.install(|| api_jac(black_box(&d), Engine::Auto, None)));
             }),
             hjac,
         ),
         (
             "jac4: batched tape (256-event blocks), 1 thread",
             ns_per_event(5, || {
-                black_box(one.install(|| api_jac(black_box(&d), Engine::BatchedTape)));
+                one.install(|| api_jac(black_box(&d), Engine::BatchedTape, Some(&mut buf)));
             }),
             hjac,
         ),

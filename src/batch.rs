@@ -385,7 +385,11 @@ fn validate<F: EventFn>(
         return Err(BatchError::NonFiniteParam { index, value });
     }
     for (column, c) in events.cols.iter().enumerate() {
-        if !c.iter().all(|v| v.is_finite()) {
+        // Branch-free scan (vectorises): a non-finite double has all exponent bits set.
+        const EXP: u64 = 0x7ff0_0000_0000_0000;
+        if c.iter()
+            .fold(false, |bad, v| bad | (v.to_bits() & EXP == EXP))
+        {
             let event = c.iter().position(|v| !v.is_finite()).expect("exists");
             return Err(BatchError::NonFiniteData {
                 column,
@@ -463,10 +467,33 @@ pub fn jacobian<F: EventFn>(
     wrt: &[Wrt],
     opts: &BatchOptions,
 ) -> Result<EventJacobian, BatchError> {
+    let mut out = EventJacobian {
+        values: Vec::new(),
+        partials: Vec::new(),
+    };
+    jacobian_into(f, params, events, wrt, opts, &mut out)?;
+    Ok(out)
+}
+
+/// As [`jacobian`], writing into `out` and reusing its memory (resized to fit): repeated calls
+/// on the same buffers avoid allocating and first-touching fresh pages, which for cheap
+/// functions costs as much as the derivatives.
+pub fn jacobian_into<F: EventFn>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    wrt: &[Wrt],
+    opts: &BatchOptions,
+    out: &mut EventJacobian,
+) -> Result<(), BatchError> {
     validate(f, params, events, wrt, opts)?;
     let n = events.len();
-    let mut values = vec![0.0; n];
-    let mut partials = vec![vec![0.0; n]; wrt.len()];
+    out.values.resize(n, 0.0);
+    out.partials.resize_with(wrt.len(), Vec::new);
+    for p in &mut out.partials {
+        p.resize(n, 0.0);
+    }
+    let (values, partials) = (&mut out.values, &mut out.partials);
     let engine = opts.engine.resolve(wrt.len());
     let block = match engine {
         Engine::BatchedTape => opts.tape_block,
@@ -512,7 +539,7 @@ pub fn jacobian<F: EventFn>(
             }
         }),
     }
-    Ok(EventJacobian { values, partials })
+    Ok(())
 }
 
 /// Lane-dual pass over one block: values (if asked) and the partials along `wrt` (≤ 8).
@@ -537,17 +564,14 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
         .collect();
     let shared = f.shared(&p);
     let len = cols.first().map_or(0, |c| c.len());
-    let mut ev: Vec<LaneDual<N>> = Vec::with_capacity(cols.len());
+    let mut ev = ColumnBuf::new(cols.len(), LaneDual::<N>::from_block(Block::ZERO));
     let mut g = 0;
     while g < len {
         let m = LANES.min(len - g);
-        ev.clear();
-        ev.extend(
-            cols.iter()
-                .zip(&col_dirs)
-                .map(|(c, d)| LaneDual::seeded(load_block(&c[g..g + m]), d)),
-        );
-        let y = f.eval(&shared, &ev);
+        for (j, (c, d)) in cols.iter().zip(&col_dirs).enumerate() {
+            ev.set(j, LaneDual::seeded(load_block(&c[g..g + m]), d));
+        }
+        let y = f.eval(&shared, ev.as_slice());
         if let Some(v) = out_v.as_deref_mut() {
             v[g..g + m].copy_from_slice(&y.re.as_array()[..m]);
         }
@@ -740,31 +764,59 @@ where
     let shared = f.shared(&p);
     let len = cols.first().map_or(0, |c| c.len());
     let full = len - len % LANES;
-    let mut ev: Vec<J> = Vec::with_capacity(cols.len());
+    let mut ev = ColumnBuf::new(cols.len(), J::from_f64(0.0));
     let mut acc = J::from_f64(0.0);
     let mut g = 0;
     while g < full {
-        ev.clear();
-        ev.extend(
-            cols.iter()
-                .map(|c| J::constant_block(load_block(&c[g..g + LANES]))),
-        );
-        acc += f.eval(&shared, &ev);
+        for (j, c) in cols.iter().enumerate() {
+            ev.set(j, J::constant_block(load_block(&c[g..g + LANES])));
+        }
+        acc += f.eval(&shared, ev.as_slice());
         g += LANES;
     }
     if full < len {
-        ev.clear();
-        ev.extend(
-            cols.iter()
-                .map(|c| J::constant_block(load_block(&c[full..len]))),
-        );
-        let y = f.eval(&shared, &ev);
+        for (j, c) in cols.iter().enumerate() {
+            ev.set(j, J::constant_block(load_block(&c[full..len])));
+        }
+        let y = f.eval(&shared, ev.as_slice());
         // Padded lanes repeat a real event but must not count.
         acc += J::pick(LaneMask::first(len - full).0, &y, &J::from_f64(0.0));
     }
     let mut out = vec![0.0; J::PARTS];
     acc.add_lane_sums(&mut out);
     out
+}
+
+/// One group's event columns: on the stack for up to 8 columns (so the optimiser can keep them
+/// in registers), on the heap beyond.
+enum ColumnBuf<J> {
+    Stack([J; 8], usize),
+    Heap(Vec<J>),
+}
+
+impl<J: Copy> ColumnBuf<J> {
+    #[inline(always)]
+    fn new(n: usize, fill: J) -> Self {
+        if n <= 8 {
+            ColumnBuf::Stack([fill; 8], n)
+        } else {
+            ColumnBuf::Heap(vec![fill; n])
+        }
+    }
+    #[inline(always)]
+    fn set(&mut self, j: usize, x: J) {
+        match self {
+            ColumnBuf::Stack(a, _) => a[j] = x,
+            ColumnBuf::Heap(v) => v[j] = x,
+        }
+    }
+    #[inline(always)]
+    fn as_slice(&self) -> &[J] {
+        match self {
+            ColumnBuf::Stack(a, n) => &a[..*n],
+            ColumnBuf::Heap(v) => v,
+        }
+    }
 }
 
 /// Sum and gradient on the batched tape, fixed blocks of `block` events in parallel.
