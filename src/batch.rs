@@ -572,11 +572,20 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
             ev.set(j, LaneDual::seeded(load_block(&c[g..g + m]), d));
         }
         let y = f.eval(&shared, ev.as_slice());
+        // Full groups store whole blocks (fixed-size copies); the tail only its real lanes.
+        let store = |dst: &mut [f64], b: &Block| {
+            if m == LANES {
+                let d: &mut [f64; LANES] = (&mut dst[g..g + LANES]).try_into().expect("8 lanes");
+                *d = *b.as_array();
+            } else {
+                dst[g..g + m].copy_from_slice(&b.as_array()[..m]);
+            }
+        };
         if let Some(v) = out_v.as_deref_mut() {
-            v[g..g + m].copy_from_slice(&y.re.as_array()[..m]);
+            store(v, &y.re);
         }
         for (k, out) in out_p.iter_mut().enumerate() {
-            out[g..g + m].copy_from_slice(&y.eps[k].as_array()[..m]);
+            store(out, &y.eps[k]);
         }
         g += LANES;
     }

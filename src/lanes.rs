@@ -240,7 +240,7 @@ impl<const N: usize> LaneJet for LaneDual<N> {
     fn chain2<F: FnOnce() -> [Block; 3]>(&self, other: &Self, b: math::Binary<F>) -> Self {
         LaneDual {
             re: b.f,
-            eps: array::from_fn(|k| self.eps[k] * b.da + other.eps[k] * b.db),
+            eps: array::from_fn(|k| self.eps[k].mul_add(b.da, other.eps[k] * b.db)),
         }
     }
     #[inline(always)]

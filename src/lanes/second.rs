@@ -118,7 +118,9 @@ impl<const N: usize> LaneJet for LaneDual2<N> {
         LaneDual2 {
             re: u.f,
             grad: array::from_fn(|i| g[i] * u.d1),
-            hess: array::from_fn(|i| array::from_fn(|j| self.hess[i][j] * u.d1 + d2 * g[i] * g[j])),
+            hess: array::from_fn(|i| {
+                array::from_fn(|j| self.hess[i][j].mul_add(u.d1, d2 * g[i] * g[j]))
+            }),
         }
     }
     #[inline(always)]
@@ -127,7 +129,7 @@ impl<const N: usize> LaneJet for LaneDual2<N> {
         let (x, y) = (&self.grad, &o.grad);
         LaneDual2 {
             re: b.f,
-            grad: array::from_fn(|i| x[i] * b.da + y[i] * b.db),
+            grad: array::from_fn(|i| x[i].mul_add(b.da, y[i] * b.db)),
             hess: array::from_fn(|i| {
                 array::from_fn(|j| {
                     self.hess[i][j] * b.da
