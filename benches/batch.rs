@@ -492,6 +492,27 @@ fn summary(_c: &mut Criterion) {
             hjac,
         ),
     ];
+    // Where does the engine rule's crossover lie? The sum gradient with d directions (the four
+    // parameters repeated), lane duals against the batched tape.
+    let mut crossover = Vec::new();
+    for dirs in [4usize, 8, 16, 32] {
+        let wrt: Vec<usize> = (0..dirs).map(|k| k % 4).collect();
+        let events = Events::new(&[&d.rs, &d.c]).unwrap();
+        let p = d.p.to_array();
+        let time = |engine| {
+            let opts = BatchOptions {
+                engine,
+                ..BatchOptions::default()
+            };
+            ns_per_event(5, || {
+                one.install(|| {
+                    black_box(sum_gradient(&EeMuMuEvents, &p, &events, &wrt, &opts).unwrap());
+                })
+            })
+        };
+        crossover.push((dirs, time(Engine::LaneDual), time(Engine::BatchedTape)));
+    }
+
     println!();
     println!("e+e- -> mu+mu- |M|^2, {EVENTS} events (median of timed runs, same process)");
     println!(
@@ -508,6 +529,12 @@ fn summary(_c: &mut Criterion) {
         );
     }
     println!("(JAX jit+vmap anchor for value+grad of the same function: 7.5-16 ns/event)");
+    println!();
+    println!("sum gradient with d directions, batch API, 1 thread (ns/event):");
+    println!("{:>4} {:>12} {:>14}", "d", "lane duals", "batched tape");
+    for (dirs, lane, tape) in crossover {
+        println!("{dirs:>4} {lane:>12.2} {tape:>14.2}");
+    }
 }
 
 criterion_group!(benches, criterion_groups, summary);

@@ -17,11 +17,11 @@
 //! - **Batched tape** ([`crate::tape::BatchTape`]): reverse mode, one recorded node per operation
 //!   holding a column of events; the cost is independent of the number of parameters.
 //!
-//! [`Engine::Auto`] takes lane duals when `d ≤` [`LANE_DUAL_MAX_DIRECTIONS`] (= 6) and the
-//! batched tape otherwise — the crossover measured in `docs/lanes.md` (a lane-dual pass costs
-//! roughly `(1 + d/2)` primal passes, the tape about 4–10× one hand-written adjoint
-//! whatever d). Override with [`BatchOptions::engine`]. Hessians always use second-order lane
-//! duals (d ≤ 8).
+//! [`Engine::Auto`] takes lane duals when `d ≤` [`LANE_DUAL_MAX_DIRECTIONS`] (= 8, one pass)
+//! and the batched tape otherwise. The lane-dual cost grows linearly with d, the tape's hardly
+//! at all; on the e+e-→μ+μ- |M|² (`benches/batch.rs`, `docs/lanes.md`) lane duals are 4.5× faster
+//! than the tape at d = 4, 2× at d = 8, equal at d = 16 and 2× slower at d = 32. Override with
+//! [`BatchOptions::engine`]. Hessians always use second-order lane duals (d ≤ 8).
 //!
 //! # Blocks, tails, threads, determinism
 //! Events are split into fixed blocks of [`BatchOptions::block`] events (lane duals; a multiple
@@ -70,7 +70,7 @@ use crate::tape::{BVar, BatchTape, BatchValue, TapeError};
 
 /// Up to this many derivative directions [`Engine::Auto`] uses lane duals; above, the batched
 /// tape.
-pub const LANE_DUAL_MAX_DIRECTIONS: usize = 6;
+pub const LANE_DUAL_MAX_DIRECTIONS: usize = 8;
 
 /// Most directions of one lane-dual pass (and of [`sum_hessian`]).
 pub const LANE_DUAL_PASS: usize = 8;
@@ -385,11 +385,7 @@ fn validate<F: EventFn>(
         return Err(BatchError::NonFiniteParam { index, value });
     }
     for (column, c) in events.cols.iter().enumerate() {
-        // Branch-free scan (vectorises): a non-finite double has all exponent bits set.
-        const EXP: u64 = 0x7ff0_0000_0000_0000;
-        if c.iter()
-            .fold(false, |bad, v| bad | (v.to_bits() & EXP == EXP))
-        {
+        if !all_finite(c) {
             let event = c.iter().position(|v| !v.is_finite()).expect("exists");
             return Err(BatchError::NonFiniteData {
                 column,
@@ -399,6 +395,17 @@ fn validate<F: EventFn>(
         }
     }
     Ok(())
+}
+
+/// True if no value is NaN or infinite (one SIMD pass, no early exit).
+fn all_finite(c: &[f64]) -> bool {
+    let mut ok = Block::from([f64::from_bits(!0); LANES]);
+    let chunks = c.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for ch in chunks {
+        ok &= load_block(ch).is_finite();
+    }
+    ok.all() && rest.iter().all(|v| v.is_finite())
 }
 
 /// Call `$body` with `const $n: usize` equal to the runtime `$d` (0..=8).

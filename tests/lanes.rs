@@ -345,13 +345,14 @@ fn sums_are_bit_identical_at_1_and_2_threads() {
 
 #[test]
 fn engine_rule_and_override_give_the_same_derivatives() {
-    // 7 directions: Auto picks the tape; forcing lane duals runs one 7-tangent pass.
-    assert_eq!(Engine::Auto.resolve(6), Engine::LaneDual);
-    assert_eq!(Engine::Auto.resolve(7), Engine::BatchedTape);
+    // Up to 8 directions Auto picks lane duals, above the tape; forced lane duals run 10
+    // directions in two passes (8 + 2).
+    assert_eq!(Engine::Auto.resolve(8), Engine::LaneDual);
+    assert_eq!(Engine::Auto.resolve(9), Engine::BatchedTape);
     let p = EwParams::madgraph_sm().to_array();
     let (rs, c) = ee_events(100, 13);
     let events = Events::new(&[&rs, &c]).unwrap();
-    let wrt = [0, 1, 2, 3, 0, 1, 2, 3, 0, 3]; // 10 directions: two lane passes (8 + 2)
+    let wrt = [0, 1, 2, 3, 0, 1, 2, 3, 0, 3];
     let lane = BatchOptions {
         engine: Engine::LaneDual,
         ..BatchOptions::default()
