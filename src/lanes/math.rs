@@ -11,7 +11,6 @@
 //! this module's tests; the bound is [`MAX_ULP`] units in the last place on the tested ranges.
 //! IEEE special values (NaN, ±∞, ±0, out-of-domain arguments) follow `f64`.
 
-use wide::f64x8;
 
 use super::Block;
 
@@ -36,7 +35,7 @@ pub(crate) struct Binary<F: FnOnce() -> [Block; 3]> {
 
 #[inline(always)]
 fn splat(x: f64) -> Block {
-    f64x8::splat(x)
+    Block::splat(x)
 }
 
 /// Lane-wise `-1, 0, +1` (0 for ±0, NaN for NaN), as `Scalar::signum` for `f64`.
