@@ -345,12 +345,15 @@ pub struct SumDerivatives {
     pub hessian: Option<DMatrix<f64>>,
 }
 
+/// Check shapes, indices, block sizes and parameters; with `scan_data`, also scan every data
+/// value for NaN/∞ (the lane kernels instead check each group they load, see `first_non_finite`).
 fn validate<F: EventFn>(
     f: &F,
     params: &[f64],
     events: &Events,
     wrt: &[Wrt],
     opts: &BatchOptions,
+    scan_data: bool,
 ) -> Result<(), BatchError> {
     if params.len() != f.n_params() {
         return Err(BatchError::ParamCount {
@@ -384,17 +387,29 @@ fn validate<F: EventFn>(
     if let Some((index, &value)) = params.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(BatchError::NonFiniteParam { index, value });
     }
-    for (column, c) in events.cols.iter().enumerate() {
-        if !all_finite(c) {
-            let event = c.iter().position(|v| !v.is_finite()).expect("exists");
-            return Err(BatchError::NonFiniteData {
-                column,
-                event,
-                value: c[event],
-            });
-        }
+    if scan_data && !events.cols.iter().all(|c| all_finite(c)) {
+        return Err(first_non_finite(&events.cols, 0).expect("a non-finite value exists"));
     }
     Ok(())
+}
+
+/// The error for the first non-finite value of the block `cols` (first column, then first event;
+/// events numbered from `start`), if any. The slow path after a kernel saw one.
+fn first_non_finite(cols: &[&[f64]], start: usize) -> Option<BatchError> {
+    cols.iter().enumerate().find_map(|(column, c)| {
+        c.iter()
+            .position(|v| !v.is_finite())
+            .map(|e| BatchError::NonFiniteData {
+                column,
+                event: start + e,
+                value: c[e],
+            })
+    })
+}
+
+/// The first error of per-block results, in block order (deterministic at any thread count).
+fn first_error<T>(results: Vec<Result<T, BatchError>>) -> Result<Vec<T>, BatchError> {
+    results.into_iter().collect()
 }
 
 /// True if no value is NaN or infinite (one SIMD pass, no early exit).
@@ -493,7 +508,8 @@ pub fn jacobian_into<F: EventFn>(
     opts: &BatchOptions,
     out: &mut EventJacobian,
 ) -> Result<(), BatchError> {
-    validate(f, params, events, wrt, opts)?;
+    let engine = opts.engine.resolve(wrt.len());
+    validate(f, params, events, wrt, opts, engine == Engine::BatchedTape)?;
     let n = events.len();
     out.values.resize(n, 0.0);
     out.partials.resize_with(wrt.len(), Vec::new);
@@ -501,7 +517,6 @@ pub fn jacobian_into<F: EventFn>(
         p.resize(n, 0.0);
     }
     let (values, partials) = (&mut out.values, &mut out.partials);
-    let engine = opts.engine.resolve(wrt.len());
     let block = match engine {
         Engine::BatchedTape => opts.tape_block,
         _ => opts.block,
@@ -527,24 +542,34 @@ pub fn jacobian_into<F: EventFn>(
                 tape_jacobian_block(f, tape, params, &cols, wrt, v, &mut ps)
             },
         )?,
-        _ => jobs.into_par_iter().for_each(|(start, v, mut ps)| {
-            let cols = events.slice(start, start + v.len());
-            let mut first = true;
-            let mut k0 = 0;
-            // Directions in passes of at most 8; values from the first pass.
-            for chunk in wrt
-                .chunks(LANE_DUAL_PASS)
-                .chain(wrt.is_empty().then_some(&[][..]))
-            {
-                let out_v = if first { Some(&mut *v) } else { None };
-                let out_p = &mut ps[k0..k0 + chunk.len()];
-                with_directions!(chunk.len(), |N| lane_jacobian_block::<F, N>(
-                    f, params, &cols, chunk, out_v, out_p
-                ));
-                first = false;
-                k0 += chunk.len();
-            }
-        }),
+        _ => {
+            let results: Vec<Result<(), BatchError>> = jobs
+                .into_par_iter()
+                .map(|(start, v, mut ps)| {
+                    let cols = events.slice(start, start + v.len());
+                    let mut first = true;
+                    let mut k0 = 0;
+                    // Directions in passes of at most 8; values from the first pass.
+                    for chunk in wrt
+                        .chunks(LANE_DUAL_PASS)
+                        .chain(wrt.is_empty().then_some(&[][..]))
+                    {
+                        let out_v = if first { Some(&mut *v) } else { None };
+                        let out_p = &mut ps[k0..k0 + chunk.len()];
+                        let clean = with_directions!(chunk.len(), |N| {
+                            lane_jacobian_block::<F, N>(f, params, &cols, chunk, out_v, out_p)
+                        });
+                        if !clean {
+                            return Err(first_non_finite(&cols, start).expect("kernel saw one"));
+                        }
+                        first = false;
+                        k0 += chunk.len();
+                    }
+                    Ok(())
+                })
+                .collect();
+            first_error(results)?;
+        }
     }
     Ok(())
 }
@@ -557,7 +582,7 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
     wrt: &[Wrt],
     mut out_v: Option<&mut [f64]>,
     out_p: &mut [&mut [f64]],
-) {
+) -> bool {
     let param_dirs: Vec<[bool; N]> = (0..params.len())
         .map(|i| std::array::from_fn(|k| wrt[k] == Wrt::Param(i)))
         .collect();
@@ -572,11 +597,15 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
     let shared = f.shared(&p);
     let len = cols.first().map_or(0, |c| c.len());
     let mut ev = ColumnBuf::new(cols.len(), LaneDual::<N>::from_block(Block::ZERO));
+    // Lane-wise "all data finite so far" (padded lanes repeat real events).
+    let mut finite = LaneMask::first(LANES).0;
     let mut g = 0;
     while g < len {
         let m = LANES.min(len - g);
         for (j, (c, d)) in cols.iter().zip(&col_dirs).enumerate() {
-            ev.set(j, LaneDual::seeded(load_block(&c[g..g + m]), d));
+            let x = load_block(&c[g..g + m]);
+            finite &= x.is_finite();
+            ev.set(j, LaneDual::seeded(x, d));
         }
         let y = f.eval(&shared, ev.as_slice());
         // Full groups store whole blocks (fixed-size copies); the tail only its real lanes.
@@ -596,6 +625,7 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
         }
         g += LANES;
     }
+    finite.all()
 }
 
 fn tape_jacobian_block<F: EventFn>(
@@ -657,9 +687,17 @@ pub fn sum_gradient<F: EventFn>(
     opts: &BatchOptions,
 ) -> Result<SumDerivatives, BatchError> {
     let dirs: Vec<Wrt> = wrt.iter().map(|&i| Wrt::Param(i)).collect();
-    validate(f, params, events, &dirs, opts)?;
     let d = wrt.len();
-    let parts = match opts.engine.resolve(d) {
+    let engine = opts.engine.resolve(d);
+    validate(
+        f,
+        params,
+        events,
+        &dirs,
+        opts,
+        engine == Engine::BatchedTape,
+    )?;
+    let parts = match engine {
         Engine::BatchedTape => tape_sum(f, params, events, wrt, opts.tape_block)?,
         _ => {
             let mut value = 0.0;
@@ -668,14 +706,14 @@ pub fn sum_gradient<F: EventFn>(
                 let k0 = pass * LANE_DUAL_PASS;
                 let out = with_directions!(chunk.len(), |N| lane_sum::<F, LaneDual<N>, N>(
                     f, params, events, chunk, opts.block
-                ));
+                ))?;
                 if pass == 0 {
                     value = out[0];
                 }
                 gradient[k0..k0 + chunk.len()].copy_from_slice(&out[1..]);
             }
             if d == 0 {
-                value = lane_sum::<F, LaneDual<0>, 0>(f, params, events, &[], opts.block)[0];
+                value = lane_sum::<F, LaneDual<0>, 0>(f, params, events, &[], opts.block)?[0];
             }
             let mut parts = vec![value];
             parts.extend(gradient);
@@ -695,7 +733,7 @@ pub fn sum_hessian<F: EventFn>(
     opts: &BatchOptions,
 ) -> Result<SumDerivatives, BatchError> {
     let dirs: Vec<Wrt> = wrt.iter().map(|&i| Wrt::Param(i)).collect();
-    validate(f, params, events, &dirs, opts)?;
+    validate(f, params, events, &dirs, opts, false)?;
     let d = wrt.len();
     if d > LANE_DUAL_PASS {
         return Err(BatchError::TooManyDirections {
@@ -705,7 +743,7 @@ pub fn sum_hessian<F: EventFn>(
     }
     let parts = with_directions!(d, |N| lane_sum::<F, LaneDual2<N>, N>(
         f, params, events, wrt, opts.block
-    ));
+    ))?;
     finish(parts, d, true)
 }
 
@@ -738,26 +776,27 @@ fn lane_sum<F: EventFn, J, const N: usize>(
     events: &Events,
     wrt: &[usize],
     block: usize,
-) -> Vec<f64>
+) -> Result<Vec<f64>, BatchError>
 where
     J: LaneJet + Scalar<Mask = LaneMask>,
 {
     let n = events.len();
     let starts: Vec<usize> = (0..n).step_by(block).collect();
-    let blocks: Vec<Vec<f64>> = starts
+    let blocks: Vec<Result<Vec<f64>, BatchError>> = starts
         .into_par_iter()
         .map(|start| {
             let cols = events.slice(start, (start + block).min(n));
             lane_sum_block::<F, J, N>(f, params, &cols, wrt)
+                .ok_or_else(|| first_non_finite(&cols, start).expect("kernel saw one"))
         })
         .collect();
     let mut total = vec![0.0; J::PARTS];
-    for b in &blocks {
+    for b in &first_error(blocks)? {
         for (t, v) in total.iter_mut().zip(b) {
             *t += v;
         }
     }
-    total
+    Ok(total)
 }
 
 fn lane_sum_block<F: EventFn, J, const N: usize>(
@@ -765,7 +804,7 @@ fn lane_sum_block<F: EventFn, J, const N: usize>(
     params: &[f64],
     cols: &[&[f64]],
     wrt: &[usize],
-) -> Vec<f64>
+) -> Option<Vec<f64>>
 where
     J: LaneJet + Scalar<Mask = LaneMask>,
 {
@@ -782,25 +821,34 @@ where
     let full = len - len % LANES;
     let mut ev = ColumnBuf::new(cols.len(), J::from_f64(0.0));
     let mut acc = J::from_f64(0.0);
+    // Lane-wise "all data finite so far"; checked once at the end of the block.
+    let mut finite = LaneMask::first(LANES).0;
     let mut g = 0;
     while g < full {
         for (j, c) in cols.iter().enumerate() {
-            ev.set(j, J::constant_block(load_block(&c[g..g + LANES])));
+            let x = load_block(&c[g..g + LANES]);
+            finite &= x.is_finite();
+            ev.set(j, J::constant_block(x));
         }
         acc += f.eval(&shared, ev.as_slice());
         g += LANES;
     }
     if full < len {
         for (j, c) in cols.iter().enumerate() {
-            ev.set(j, J::constant_block(load_block(&c[full..len])));
+            let x = load_block(&c[full..len]);
+            finite &= x.is_finite();
+            ev.set(j, J::constant_block(x));
         }
         let y = f.eval(&shared, ev.as_slice());
         // Padded lanes repeat a real event but must not count.
         acc += J::pick(LaneMask::first(len - full).0, &y, &J::from_f64(0.0));
     }
+    if !finite.all() {
+        return None;
+    }
     let mut out = vec![0.0; J::PARTS];
     acc.add_lane_sums(&mut out);
-    out
+    Some(out)
 }
 
 /// One group's event columns: on the stack for up to 8 columns (so the optimiser can keep them

@@ -438,6 +438,29 @@ fn bad_input_is_an_error_naming_the_value() {
             value: f64::INFINITY
         }
     );
+    // Every engine and entry point finds a NaN in a later block's tail group, naming it.
+    let (rs2, mut c2) = ee_events(1003, 19);
+    c2[1001] = f64::NAN;
+    let bad = Events::new(&[&rs2, &c2]).unwrap();
+    for engine in [Engine::LaneDual, Engine::BatchedTape] {
+        let o = BatchOptions {
+            engine,
+            block: 64,
+            tape_block: 100,
+        };
+        let errs = [
+            sum_gradient(f, &p, &bad, &[0, 2], &o).unwrap_err(),
+            jacobian(f, &p, &bad, &[Wrt::Param(0)], &o).unwrap_err(),
+            sum_hessian(f, &p, &bad, &[0], &o).unwrap_err(),
+        ];
+        for err in errs {
+            assert!(
+                matches!(err, BatchError::NonFiniteData { column: 1, event: 1001, value }
+                    if value.is_nan()),
+                "{engine:?}: {err}"
+            );
+        }
+    }
     assert_eq!(
         sum_hessian(f, &p, &events, &[0, 1, 2, 3, 0, 1, 2, 3, 0], &o).unwrap_err(),
         BatchError::TooManyDirections { got: 9, max: 8 }

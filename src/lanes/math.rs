@@ -11,7 +11,6 @@
 //! this module's tests; the bound is [`MAX_ULP`] units in the last place on the tested ranges.
 //! IEEE special values (NaN, ±∞, ±0, out-of-domain arguments) follow `f64`.
 
-
 use super::Block;
 
 /// Largest distance, in units in the last place, between a lane function here and the `f64`
