@@ -596,16 +596,20 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
         .collect();
     let shared = f.shared(&p);
     let len = cols.first().map_or(0, |c| c.len());
-    let mut ev = ColumnBuf::new(cols.len(), LaneDual::<N>::from_block(Block::ZERO));
+    let mut ev = ColumnBuf::new(
+        col_dirs
+            .iter()
+            .map(|d| LaneDual::<N>::seeded(Block::ZERO, d)),
+    );
     // Lane-wise "all data finite so far" (padded lanes repeat real events).
     let mut finite = LaneMask::first(LANES).0;
     let mut g = 0;
     while g < len {
         let m = LANES.min(len - g);
-        for (j, (c, d)) in cols.iter().zip(&col_dirs).enumerate() {
+        for (j, c) in cols.iter().enumerate() {
             let x = load_block(&c[g..g + m]);
             finite &= x.is_finite();
-            ev.set(j, LaneDual::seeded(x, d));
+            ev.set_re(j, x);
         }
         let y = f.eval(&shared, ev.as_slice());
         // Full groups store whole blocks (fixed-size copies); the tail only its real lanes.
@@ -819,7 +823,7 @@ where
     let shared = f.shared(&p);
     let len = cols.first().map_or(0, |c| c.len());
     let full = len - len % LANES;
-    let mut ev = ColumnBuf::new(cols.len(), J::from_f64(0.0));
+    let mut ev = ColumnBuf::new(cols.iter().map(|_| J::constant_block(Block::ZERO)));
     let mut acc = J::from_f64(0.0);
     // Lane-wise "all data finite so far"; checked once at the end of the block.
     let mut finite = LaneMask::first(LANES).0;
@@ -828,7 +832,7 @@ where
         for (j, c) in cols.iter().enumerate() {
             let x = load_block(&c[g..g + LANES]);
             finite &= x.is_finite();
-            ev.set(j, J::constant_block(x));
+            ev.set_re(j, x);
         }
         acc += f.eval(&shared, ev.as_slice());
         g += LANES;
@@ -837,7 +841,7 @@ where
         for (j, c) in cols.iter().enumerate() {
             let x = load_block(&c[full..len]);
             finite &= x.is_finite();
-            ev.set(j, J::constant_block(x));
+            ev.set_re(j, x);
         }
         let y = f.eval(&shared, ev.as_slice());
         // Padded lanes repeat a real event but must not count.
@@ -851,27 +855,32 @@ where
     Some(out)
 }
 
-/// One group's event columns: on the stack for up to 8 columns (so the optimiser can keep them
-/// in registers), on the heap beyond.
+/// One group's event columns: on the stack for up to 8 columns, on the heap beyond. Built once
+/// per block with each column's seeds; per group only the value blocks are replaced, so no
+/// whole numbers are copied in the loop.
 enum ColumnBuf<J> {
     Stack([J; 8], usize),
     Heap(Vec<J>),
 }
 
-impl<J: Copy> ColumnBuf<J> {
-    #[inline(always)]
-    fn new(n: usize, fill: J) -> Self {
+impl<J: LaneJet> ColumnBuf<J> {
+    fn new(columns: impl ExactSizeIterator<Item = J>) -> Self {
+        let n = columns.len();
         if n <= 8 {
-            ColumnBuf::Stack([fill; 8], n)
+            let mut a = [J::constant_block(Block::ZERO); 8];
+            for (slot, x) in a.iter_mut().zip(columns) {
+                *slot = x;
+            }
+            ColumnBuf::Stack(a, n)
         } else {
-            ColumnBuf::Heap(vec![fill; n])
+            ColumnBuf::Heap(columns.collect())
         }
     }
     #[inline(always)]
-    fn set(&mut self, j: usize, x: J) {
+    fn set_re(&mut self, j: usize, re: Block) {
         match self {
-            ColumnBuf::Stack(a, _) => a[j] = x,
-            ColumnBuf::Heap(v) => v[j] = x,
+            ColumnBuf::Stack(a, _) => a[j].set_re(re),
+            ColumnBuf::Heap(v) => v[j].set_re(re),
         }
     }
     #[inline(always)]

@@ -175,6 +175,8 @@ impl<const N: usize> LaneDual<N> {
 pub(crate) trait LaneJet: Copy {
     /// The value block.
     fn re(&self) -> Block;
+    /// Replace the value block, keeping the derivative parts (reuse of seeded inputs).
+    fn set_re(&mut self, re: Block);
     /// A constant (zero derivative parts).
     fn constant_block(re: Block) -> Self;
     /// Apply a linear map to the value and every derivative part.
@@ -203,6 +205,10 @@ impl<const N: usize> LaneJet for LaneDual<N> {
     #[inline(always)]
     fn re(&self) -> Block {
         self.re
+    }
+    #[inline(always)]
+    fn set_re(&mut self, re: Block) {
+        self.re = re;
     }
     #[inline(always)]
     fn constant_block(re: Block) -> Self {

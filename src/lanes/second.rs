@@ -85,6 +85,10 @@ impl<const N: usize> LaneJet for LaneDual2<N> {
         self.re
     }
     #[inline(always)]
+    fn set_re(&mut self, re: Block) {
+        self.re = re;
+    }
+    #[inline(always)]
     fn constant_block(re: Block) -> Self {
         Self::from_block(re)
     }
