@@ -605,15 +605,16 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
     );
     // Lane-wise "all data finite so far" (padded lanes repeat real events).
     let mut finite = LaneMask::first(LANES).0;
-    // One group of `m` ≤ 8 events from event `g`; called with m = 8 (a constant after
-    // inlining) for full groups and once for the tail.
-    let mut group = |g: usize, m: usize| {
+    let mut g = 0;
+    while g < len {
+        let m = LANES.min(len - g);
         for (j, c) in cols.iter().enumerate() {
             let x = load_block(&c[g..g + m]);
             finite &= x.is_finite();
             ev.set_re(j, x);
         }
         let y = f.eval(&shared, ev.as_slice());
+        // Full groups store whole blocks (fixed-size copies); the tail only its real lanes.
         let store = |dst: &mut [f64], b: &Block| {
             if m == LANES {
                 let d: &mut [f64; LANES] = (&mut dst[g..g + LANES]).try_into().expect("8 lanes");
@@ -628,15 +629,7 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
         for (k, out) in out_p.iter_mut().enumerate() {
             store(out, &y.eps[k]);
         }
-    };
-    let full = len - len % LANES;
-    let mut g = 0;
-    while g < full {
-        group(g, LANES);
         g += LANES;
-    }
-    if full < len {
-        group(full, len - full);
     }
     finite.all()
 }
