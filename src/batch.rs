@@ -19,8 +19,9 @@
 //!
 //! [`Engine::Auto`] takes lane duals when `d ≤` [`LANE_DUAL_MAX_DIRECTIONS`] (= 8, one pass)
 //! and the batched tape otherwise. The lane-dual cost grows linearly with d, the tape's hardly
-//! at all; on the e+e-→μ+μ- |M|² (`benches/batch.rs`, `docs/lanes.md`) lane duals are 4.5× faster
-//! than the tape at d = 4, 2× at d = 8, equal at d = 16 and 2× slower at d = 32. Override with
+//! at all; on the e+e-→μ+μ- |M|² (`benches/batch.rs`, `docs/lanes.md`, AVX-512 build) lane duals
+//! are ≈ 5× faster than the tape at d = 4, 2.6× at d = 8, 1.4× at d = 16 and 0.7× at d = 32, so 8
+//! is a conservative switch (the portable build crosses near d = 7). Override with
 //! [`BatchOptions::engine`]. Hessians always use second-order lane duals (d ≤ 8).
 //!
 //! # Blocks, tails, threads, determinism
