@@ -140,6 +140,37 @@ pub fn msq<S: Scalar>(s: &S, cos_theta: &S, p: &EwParams<S>) -> S {
     msq_with(&couplings(p), s, cos_theta)
 }
 
+/// The four non-vanishing helicity contributions `|M_ij|²` (not averaged), in the order
+/// `[LL, LR, RL, RR]` (e⁻ helicity, then μ⁻ helicity); [`msq`] is a quarter of their sum. For
+/// comparison with helicity amplitudes.
+pub fn helicity_msq<S: Scalar>(s: &S, cos_theta: &S, p: &EwParams<S>) -> [S; 4] {
+    let e2 = p.alpha.clone() * (4.0 * std::f64::consts::PI);
+    let e4 = e2.clone() * e2;
+    let norm = (p.sw2.clone() * p.sw2.rsub(1.0)).recip();
+    let c_l = p.sw2.clone() - 0.5;
+    let c_r = p.sw2.clone();
+    let d = s.clone() - p.mz.clone() * p.mz.clone();
+    let mzwz = p.mz.clone() * p.wz.clone();
+    let inv_den = (d.clone() * d.clone() + mzwz.clone() * mzwz).recip();
+    let re_chi = s.clone() * d * inv_den.clone();
+    let im_chi = -(s.clone() * p.mz.clone() * p.wz.clone() * inv_den);
+    let plus = cos_theta.clone() + 1.0;
+    let minus = cos_theta.rsub(1.0);
+    let amp2 = |ci: &S, cj: &S, angle: &S| {
+        // |Q_e Q_μ + k χ|² (1 ± c)² e⁴ with k = c_i c_j / (sin²θ_W cos²θ_W).
+        let k = ci.clone() * cj.clone() * norm.clone();
+        let re = k.clone() * re_chi.clone() + 1.0;
+        let im = k * im_chi.clone();
+        (re.clone() * re + im.clone() * im) * angle.clone() * angle.clone() * e4.clone()
+    };
+    [
+        amp2(&c_l, &c_l, &plus),
+        amp2(&c_l, &c_r, &minus),
+        amp2(&c_r, &c_l, &minus),
+        amp2(&c_r, &c_r, &plus),
+    ]
+}
+
 /// |M|² as a batch function ([`diffhep::batch::EventFn`]): parameters `[M_Z, Γ_Z, sin²θ_W, α]`,
 /// event columns `[√s, cosθ]` (√s in GeV). The couplings are hoisted out of the event loop.
 #[derive(Clone, Copy, Debug, Default)]
@@ -175,6 +206,15 @@ mod tests {
         fn eval<S: RealScalar>(&self, x: &[S]) -> S {
             let p = EwParams::from_slice(&x[2..6]).expect("four parameters");
             msq(&x[0], &x[1], &p)
+        }
+    }
+
+    /// One helicity contribution `|M_ij|²` as a function of `[s, cosθ, M_Z, Γ_Z, sin²θ_W, α]`.
+    struct Helicity(usize);
+    impl ScalarFn for Helicity {
+        fn eval<S: RealScalar>(&self, x: &[S]) -> S {
+            let p = EwParams::from_slice(&x[2..6]).expect("four parameters");
+            helicity_msq(&x[0], &x[1], &p)[self.0].clone()
         }
     }
 
@@ -231,6 +271,21 @@ mod tests {
     }
 
     #[test]
+    fn helicity_contributions_average_to_msq() {
+        let p = EwParams::madgraph_sm();
+        for &(rs, c) in &[(40.0, 0.3), (91.188, -0.5), (150.0, 0.8)] {
+            let s: f64 = rs * rs;
+            let h = helicity_msq(&s, &c, &p);
+            let avg = h.iter().sum::<f64>() / 4.0;
+            let want = msq(&s, &c, &p);
+            assert!((avg - want).abs() < 1e-12 * want, "{avg} vs {want}");
+            // Opposite-helicity pairs vanish forward/backward: LR, RL ∝ (1 − c)², LL, RR ∝ (1 + c)².
+            let fwd = helicity_msq(&s, &1.0, &p);
+            assert_eq!((fwd[1], fwd[2]), (0.0, 0.0));
+        }
+    }
+
+    #[test]
     fn gradient_checked_wrt_all_inputs() {
         // The Ridders step must stay well inside the resonance (M_Z Γ_Z ≈ 223 GeV² in s).
         let cfg = GradCheckConfig {
@@ -241,6 +296,9 @@ mod tests {
         for &(rs, c) in &[(60.0, 0.4), (90.0, -0.6), (91.188, 0.2), (120.0, 0.9)] {
             let x = [rs * rs, c, p.mz, p.wz, p.sw2, p.alpha];
             check_gradient(&Msq, &x, &cfg).assert_ok();
+            for i in 0..4 {
+                check_gradient(&Helicity(i), &x, &cfg).assert_ok();
+            }
         }
     }
 
