@@ -161,7 +161,7 @@ pub enum BatchError {
     },
     /// The sum over events or one of its derivatives is NaN or infinite.
     NonFiniteResult {
-        /// Which part: "value", "gradient[k]" or "hessian[i][j]".
+        /// Which part: `value`, `gradient[k]` or `hessian[i][j]`.
         what: String,
         /// The value.
         value: f64,

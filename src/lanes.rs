@@ -16,7 +16,7 @@
 //! f64 block without tangents, for fused primal passes. [`LaneDual2<N>`] adds the second-order
 //! part (the N×N Hessian block) for exact Hessians of event sums.
 //!
-//! `LaneDual` implements [`Scalar`] with `Mask` = [`LaneMask`] (lane-wise comparisons, `select`,
+//! `LaneDual` implements [`Scalar`](crate::Scalar) with `Mask` = [`LaneMask`] (lane-wise comparisons, `select`,
 //! `min`, `max`), so simulator code written against `Scalar` runs on it unchanged; it does not
 //! implement [`crate::RealScalar`] (no single primal value). The elementary functions are the
 //! vectorised kernels of [`math`] (accuracy: within [`math::MAX_ULP`] ulp of `f64`, tested).

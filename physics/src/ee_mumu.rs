@@ -24,7 +24,8 @@
 //! `|M|² = e⁴ (1 + c²)`. Written in `g_V`, `g_A` this is the textbook form
 //! `e⁴ [(1 + c²) A₀ + c A₁]`, `A₀ = 1 + 2g_V² Re χ̃ + (g_V² + g_A²)² |χ̃|²`,
 //! `A₁ = 4g_A² Re χ̃ + 8g_V² g_A² |χ̃|²`, `χ̃ = χ/(sin²θ_W cos²θ_W)` (checked in the tests).
-//! The helicity amplitudes of the matrix-element code are to reproduce `|M_ij|²` one by one.
+//! The helicity amplitudes of the matrix-element code are to reproduce `|M_ij|²` one by one
+//! ([`helicity_msq`]).
 //!
 //! The code is branch-free, so it runs on `f64`, num-dual numbers, the tape variables and lane
 //! duals. Parameter-only combinations are in [`EeMuMuCouplings`], computed once per batch.

@@ -10,8 +10,10 @@ use std::array;
 
 use super::{impl_lane_scalar, math, Block, LaneJet, LANES};
 
-/// Second-order forward-mode number over a block of [`LANES`] events. See the
-/// [module documentation](self).
+/// Second-order forward-mode number over a block of [`LANES`] events: per lane the value, `N`
+/// first derivatives and the `N×N` second derivatives along the seeded directions. A unary `f`
+/// maps `g ← f'·g`, `H ← f'·H + f''·g gᵀ`; binary operations use the analogous formula with the
+/// second partials of `f` (Griewank & Walther 2008, ch. 13).
 #[derive(Clone, Copy, Debug)]
 pub struct LaneDual2<const N: usize> {
     /// Values, one lane per event.
