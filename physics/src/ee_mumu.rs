@@ -220,7 +220,7 @@ mod tests {
     }
 
     /// The textbook vector/axial form `e⁴[(1 + c²) A₀ + c A₁]` (e.g. Halzen & Martin, *Quarks and
-    /// Leptons*, §13.5, in the normalisation of the module docs), written independently.
+    /// Leptons*, ch. 13, in the normalisation of the module docs), written independently.
     fn vector_axial(s: f64, c: f64, p: &EwParams<f64>) -> f64 {
         let e2 = 4.0 * std::f64::consts::PI * p.alpha;
         let (gv, ga) = (-0.25 + p.sw2, -0.25);
