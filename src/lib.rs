@@ -12,11 +12,13 @@ pub mod scalar;
 pub mod tape;
 
 pub use scalar::{RealScalar, Scalar};
+pub mod batch;
 pub mod complex;
 pub mod forward;
 pub mod function;
 pub mod gradcheck;
 pub mod implicit;
+pub mod lanes;
 
 pub use complex::Complex;
 pub use function::{ScalarFn, VectorFn};

@@ -5,6 +5,7 @@
 //! helicity amplitudes, phase space and VEGAS, event files, tracks and vertex fits, toy samples.
 #![warn(missing_docs)]
 
+pub mod ee_mumu;
 pub mod helicity;
 pub mod lhe;
 pub mod lorentz;

@@ -1,0 +1,969 @@
+//! Batch gradients: per-event functions over many events, with derivatives.
+//!
+//! A per-event function is written once against [`Scalar`] as an [`EventFn`]: shared parameters
+//! θ and one event's data columns x in, one value `f(θ, x)` out. Over a data set given as
+//! structure of arrays ([`Events`]: one slice per column) this module computes
+//! - [`values`]: `f(θ, xₑ)` for every event e;
+//! - [`jacobian`]: values and per-event partials with respect to chosen inputs ([`Wrt`]:
+//!   parameters and/or event columns);
+//! - [`sum_gradient`]: `Σₑ f(θ, xₑ)` and its gradient with respect to chosen parameters (a
+//!   log-likelihood and its score);
+//! - [`sum_hessian`]: the same plus the exact Hessian (second-order lane duals).
+//!
+//! # Engines and the rule that picks one
+//! - **Lane duals** ([`crate::lanes`]): forward mode over blocks of 8 events; the cost grows with
+//!   the number of derivative directions d (one tangent block each), but there is no tape and
+//!   no memory traffic per operation. More than 8 directions run in several passes of ≤ 8.
+//! - **Batched tape** ([`crate::tape::BatchTape`]): reverse mode, one recorded node per operation
+//!   holding a column of events; the cost is independent of the number of parameters.
+//!
+//! [`Engine::Auto`] takes lane duals when `d ≤` [`LANE_DUAL_MAX_DIRECTIONS`] (= 8, one pass)
+//! and the batched tape otherwise. The lane-dual cost grows linearly with d, the tape's hardly
+//! at all; on the e+e-→μ+μ- |M|² (`benches/batch.rs`, `docs/lanes.md`, AVX-512 build) lane duals
+//! are ≈ 5× faster than the tape at d = 4, 2.6× at d = 8, 1.4× at d = 16 and 0.7× at d = 32, so 8
+//! is a conservative switch (the portable build crosses near d = 7). Override with
+//! [`BatchOptions::engine`]. Hessians always use second-order lane duals (d ≤ 8).
+//!
+//! # Blocks, tails, threads, determinism
+//! Events are split into fixed blocks of [`BatchOptions::block`] events (lane duals; a multiple
+//! of 8) or [`BatchOptions::tape_block`] events (tape), processed in parallel with rayon. Inside a
+//! lane block, the last group of fewer than 8 events is loaded with its missing lanes repeating
+//! the last real event ([`crate::lanes::load_block`]) — never reading past the slices — and those
+//! lanes are masked out of sums and never written to outputs; the tape simply records a shorter
+//! last block. Each block's sum is formed in a fixed order, and block results are added in block
+//! order on one thread, so results are bit-identical at any thread count.
+//!
+//! # Errors
+//! Mismatched column lengths, wrong numbers of parameters or columns, out-of-range derivative
+//! indices, bad block sizes and non-finite inputs are returned as [`BatchError`] naming the bad
+//! value; a sum whose value or gradient is not finite is reported too. Per-event outputs
+//! ([`values`], [`jacobian`]) are returned as computed: an event where the function itself is
+//! undefined (say `ln` of a negative number) shows NaN in its own entry, visible to the caller.
+//!
+//! ```
+//! use diffhep::batch::{sum_gradient, BatchOptions, EventFn, Events};
+//! use diffhep::Scalar;
+//! /// Gaussian negative log-likelihood (up to a constant) of events x with mean μ, width σ.
+//! struct Gauss;
+//! impl EventFn for Gauss {
+//!     type Shared<S: Scalar> = Vec<S>;
+//!     fn n_params(&self) -> usize { 2 }
+//!     fn n_columns(&self) -> usize { 1 }
+//!     fn shared<S: Scalar>(&self, p: &[S]) -> Vec<S> { p.to_vec() }
+//!     fn eval<S: Scalar>(&self, p: &Vec<S>, x: &[S]) -> S {
+//!         let z = (x[0].clone() - p[0].clone()) / p[1].clone();
+//!         z.clone() * z * 0.5 + p[1].ln()
+//!     }
+//! }
+//! let x: Vec<f64> = (0..100).map(|i| i as f64 / 10.0).collect();
+//! let events = Events::new(&[&x]).unwrap();
+//! let g = sum_gradient(&Gauss, &[4.95, 1.0], &events, &[0, 1], &BatchOptions::default()).unwrap();
+//! // ∂/∂μ Σ (xᵢ − μ)²/2 = −Σ (xᵢ − μ) = 0 at the sample mean 4.95.
+//! assert!(g.gradient[0].abs() < 1e-10);
+//! ```
+
+use std::fmt;
+
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+use crate::lanes::{load_block, Block, LaneDual, LaneDual2, LaneJet, LaneMask, LANES};
+use crate::scalar::Scalar;
+use crate::tape::{BVar, BatchTape, BatchValue, TapeError};
+
+/// Up to this many derivative directions [`Engine::Auto`] uses lane duals; above, the batched
+/// tape.
+pub const LANE_DUAL_MAX_DIRECTIONS: usize = 8;
+
+/// Most directions of one lane-dual pass (and of [`sum_hessian`]).
+pub const LANE_DUAL_PASS: usize = 8;
+
+/// A per-event function of shared parameters and one event's data, written against [`Scalar`]
+/// (branch-free: use `select`/`min`/`max` for case distinctions).
+///
+/// `shared` computes the parameter-only part once per block (hoisting couplings, squared masses
+/// …); `eval` is called per event (per block of 8 events for lane duals, per column block on the
+/// tape). Without anything to hoist, use `type Shared<S: Scalar> = Vec<S>` and
+/// `fn shared(..) { params.to_vec() }`.
+pub trait EventFn: Sync {
+    /// The parameter-only intermediate results.
+    type Shared<S: Scalar>;
+    /// Number of shared parameters θ.
+    fn n_params(&self) -> usize;
+    /// Number of per-event data columns x.
+    fn n_columns(&self) -> usize;
+    /// Parameter-only part; `params.len() == n_params()`.
+    fn shared<S: Scalar>(&self, params: &[S]) -> Self::Shared<S>;
+    /// The value for one event (or a block of events); `event.len() == n_columns()`.
+    fn eval<S: Scalar>(&self, shared: &Self::Shared<S>, event: &[S]) -> S;
+}
+
+/// Errors of the batch API; each names the offending value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchError {
+    /// A data column's length differs from the first column's.
+    ColumnLength {
+        /// Index of the column.
+        column: usize,
+        /// Length of column 0.
+        expected: usize,
+        /// Length of this column.
+        got: usize,
+    },
+    /// The number of data columns differs from [`EventFn::n_columns`].
+    ColumnCount {
+        /// Columns the function reads.
+        expected: usize,
+        /// Columns supplied.
+        got: usize,
+    },
+    /// The number of parameters differs from [`EventFn::n_params`].
+    ParamCount {
+        /// Parameters the function takes.
+        expected: usize,
+        /// Parameters supplied.
+        got: usize,
+    },
+    /// A derivative was requested with respect to a parameter or column that does not exist.
+    WrtOutOfRange {
+        /// The request.
+        wrt: Wrt,
+        /// Number of parameters (for `Param`) or columns (for `Column`).
+        len: usize,
+    },
+    /// A block size that is zero (or, for lane blocks, not a multiple of 8).
+    BlockSize {
+        /// The size given.
+        got: usize,
+    },
+    /// More directions than second-order lane duals support.
+    TooManyDirections {
+        /// Directions requested.
+        got: usize,
+        /// The most supported.
+        max: usize,
+    },
+    /// A parameter is NaN or infinite.
+    NonFiniteParam {
+        /// Its index.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// An event's data value is NaN or infinite.
+    NonFiniteData {
+        /// The column.
+        column: usize,
+        /// The event.
+        event: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The sum over events or one of its derivatives is NaN or infinite.
+    NonFiniteResult {
+        /// Which part: `value`, `gradient[k]` or `hessian[i][j]`.
+        what: String,
+        /// The value.
+        value: f64,
+    },
+    /// An error from the batched tape.
+    Tape(TapeError),
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BatchError::ColumnLength {
+                column,
+                expected,
+                got,
+            } => write!(
+                f,
+                "column {column} has {got} events but column 0 has {expected}"
+            ),
+            BatchError::ColumnCount { expected, got } => {
+                write!(f, "function reads {expected} columns, {got} given")
+            }
+            BatchError::ParamCount { expected, got } => {
+                write!(f, "function takes {expected} parameters, {got} given")
+            }
+            BatchError::WrtOutOfRange { wrt, len } => {
+                write!(
+                    f,
+                    "derivative with respect to {wrt:?}, but only {len} exist"
+                )
+            }
+            BatchError::BlockSize { got } => write!(
+                f,
+                "block size {got}: must be positive (and a multiple of 8 for lane blocks)"
+            ),
+            BatchError::TooManyDirections { got, max } => {
+                write!(f, "{got} derivative directions requested, at most {max}")
+            }
+            BatchError::NonFiniteParam { index, value } => {
+                write!(f, "parameter {index} is {value}")
+            }
+            BatchError::NonFiniteData {
+                column,
+                event,
+                value,
+            } => write!(f, "column {column}, event {event} is {value}"),
+            BatchError::NonFiniteResult { what, value } => {
+                write!(f, "sum over events: {what} is {value}")
+            }
+            BatchError::Tape(e) => write!(f, "batched tape: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BatchError {}
+
+impl From<TapeError> for BatchError {
+    fn from(e: TapeError) -> Self {
+        BatchError::Tape(e)
+    }
+}
+
+/// Event data as structure of arrays: one slice per column, all of the same length.
+#[derive(Clone, Debug)]
+pub struct Events<'a> {
+    cols: Vec<&'a [f64]>,
+    len: usize,
+}
+
+impl<'a> Events<'a> {
+    /// Columns of equal length; an error names the first column whose length differs.
+    pub fn new(columns: &[&'a [f64]]) -> Result<Self, BatchError> {
+        let len = columns.first().map_or(0, |c| c.len());
+        for (j, c) in columns.iter().enumerate() {
+            if c.len() != len {
+                return Err(BatchError::ColumnLength {
+                    column: j,
+                    expected: len,
+                    got: c.len(),
+                });
+            }
+        }
+        Ok(Events {
+            cols: columns.to_vec(),
+            len,
+        })
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of columns.
+    pub fn n_columns(&self) -> usize {
+        self.cols.len()
+    }
+
+    /// Column `j`.
+    pub fn column(&self, j: usize) -> &'a [f64] {
+        self.cols[j]
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Vec<&'a [f64]> {
+        self.cols.iter().map(|c| &c[start..end]).collect()
+    }
+}
+
+/// An input to differentiate with respect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wrt {
+    /// Shared parameter `i`.
+    Param(usize),
+    /// Event column `j` (a per-event partial derivative).
+    Column(usize),
+}
+
+/// Which engine computes derivatives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// Lane duals for at most [`LANE_DUAL_MAX_DIRECTIONS`] directions, else the batched tape.
+    #[default]
+    Auto,
+    /// Always lane duals (several passes above 8 directions).
+    LaneDual,
+    /// Always the batched tape.
+    BatchedTape,
+}
+
+impl Engine {
+    /// The engine actually used for `directions` derivative directions.
+    pub fn resolve(self, directions: usize) -> Engine {
+        match self {
+            Engine::Auto if directions <= LANE_DUAL_MAX_DIRECTIONS => Engine::LaneDual,
+            Engine::Auto => Engine::BatchedTape,
+            e => e,
+        }
+    }
+}
+
+/// Options of the batch functions.
+#[derive(Clone, Debug)]
+pub struct BatchOptions {
+    /// Engine choice (default [`Engine::Auto`]).
+    pub engine: Engine,
+    /// Events per parallel block for lane duals (a multiple of 8; default 2048).
+    pub block: usize,
+    /// Events per block (= lanes) of the batched tape (default 256).
+    pub tape_block: usize,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            engine: Engine::Auto,
+            block: 2048,
+            tape_block: 256,
+        }
+    }
+}
+
+/// Per-event values and partial derivatives from [`jacobian`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventJacobian {
+    /// `f(θ, xₑ)` per event.
+    pub values: Vec<f64>,
+    /// `partials[k][e]` = ∂f(θ, xₑ)/∂`wrt[k]`.
+    pub partials: Vec<Vec<f64>>,
+}
+
+/// Sum over events and its derivatives from [`sum_gradient`] / [`sum_hessian`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SumDerivatives {
+    /// `Σₑ f(θ, xₑ)`.
+    pub value: f64,
+    /// `∂/∂θ_{wrt[k]}` of the sum.
+    pub gradient: Vec<f64>,
+    /// Second derivatives of the sum (only from [`sum_hessian`]; else `None`).
+    pub hessian: Option<DMatrix<f64>>,
+}
+
+/// Check shapes, indices, block sizes and parameters; with `scan_data`, also scan every data
+/// value for NaN/∞ (the lane kernels instead check each group they load, see `first_non_finite`).
+fn validate<F: EventFn>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    wrt: &[Wrt],
+    opts: &BatchOptions,
+    scan_data: bool,
+) -> Result<(), BatchError> {
+    if params.len() != f.n_params() {
+        return Err(BatchError::ParamCount {
+            expected: f.n_params(),
+            got: params.len(),
+        });
+    }
+    if events.n_columns() != f.n_columns() {
+        return Err(BatchError::ColumnCount {
+            expected: f.n_columns(),
+            got: events.n_columns(),
+        });
+    }
+    for &w in wrt {
+        let (i, len) = match w {
+            Wrt::Param(i) => (i, params.len()),
+            Wrt::Column(j) => (j, events.n_columns()),
+        };
+        if i >= len {
+            return Err(BatchError::WrtOutOfRange { wrt: w, len });
+        }
+    }
+    if opts.block == 0 || !opts.block.is_multiple_of(LANES) {
+        return Err(BatchError::BlockSize { got: opts.block });
+    }
+    if opts.tape_block == 0 {
+        return Err(BatchError::BlockSize {
+            got: opts.tape_block,
+        });
+    }
+    if let Some((index, &value)) = params.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(BatchError::NonFiniteParam { index, value });
+    }
+    if scan_data && !events.cols.iter().all(|c| all_finite(c)) {
+        return Err(first_non_finite(&events.cols, 0).expect("a non-finite value exists"));
+    }
+    Ok(())
+}
+
+/// The error for the first non-finite value of the block `cols` (first column, then first event;
+/// events numbered from `start`), if any. The slow path after a kernel saw one.
+fn first_non_finite(cols: &[&[f64]], start: usize) -> Option<BatchError> {
+    cols.iter().enumerate().find_map(|(column, c)| {
+        c.iter()
+            .position(|v| !v.is_finite())
+            .map(|e| BatchError::NonFiniteData {
+                column,
+                event: start + e,
+                value: c[e],
+            })
+    })
+}
+
+/// The first error of per-block results, in block order (deterministic at any thread count).
+fn first_error<T>(results: Vec<Result<T, BatchError>>) -> Result<Vec<T>, BatchError> {
+    results.into_iter().collect()
+}
+
+/// True if no value is NaN or infinite (one SIMD pass, no early exit).
+fn all_finite(c: &[f64]) -> bool {
+    let mut ok = Block::from([f64::from_bits(!0); LANES]);
+    let chunks = c.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for ch in chunks {
+        ok &= load_block(ch).is_finite();
+    }
+    ok.all() && rest.iter().all(|v| v.is_finite())
+}
+
+/// Call `$body` with `const $n: usize` equal to the runtime `$d` (0..=8).
+macro_rules! with_directions {
+    ($d:expr, |$n:ident| $body:expr) => {
+        match $d {
+            0 => {
+                const $n: usize = 0;
+                $body
+            }
+            1 => {
+                const $n: usize = 1;
+                $body
+            }
+            2 => {
+                const $n: usize = 2;
+                $body
+            }
+            3 => {
+                const $n: usize = 3;
+                $body
+            }
+            4 => {
+                const $n: usize = 4;
+                $body
+            }
+            5 => {
+                const $n: usize = 5;
+                $body
+            }
+            6 => {
+                const $n: usize = 6;
+                $body
+            }
+            7 => {
+                const $n: usize = 7;
+                $body
+            }
+            8 => {
+                const $n: usize = 8;
+                $body
+            }
+            d => unreachable!("{d} directions in one lane pass"),
+        }
+    };
+}
+
+/// One parallel job of [`jacobian`]: first event, its values slice, its partials slices.
+type BlockOutput<'a> = (usize, &'a mut [f64], Vec<&'a mut [f64]>);
+
+/// Values of `f` for every event.
+pub fn values<F: EventFn>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    opts: &BatchOptions,
+) -> Result<Vec<f64>, BatchError> {
+    Ok(jacobian(f, params, events, &[], opts)?.values)
+}
+
+/// Per-event values and partial derivatives with respect to `wrt`.
+pub fn jacobian<F: EventFn>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    wrt: &[Wrt],
+    opts: &BatchOptions,
+) -> Result<EventJacobian, BatchError> {
+    let mut out = EventJacobian {
+        values: Vec::new(),
+        partials: Vec::new(),
+    };
+    jacobian_into(f, params, events, wrt, opts, &mut out)?;
+    Ok(out)
+}
+
+/// As [`jacobian`], writing into `out` and reusing its memory (resized to fit): repeated calls
+/// on the same buffers avoid allocating and first-touching fresh pages, which for cheap
+/// functions costs as much as the derivatives.
+pub fn jacobian_into<F: EventFn>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    wrt: &[Wrt],
+    opts: &BatchOptions,
+    out: &mut EventJacobian,
+) -> Result<(), BatchError> {
+    let engine = opts.engine.resolve(wrt.len());
+    validate(f, params, events, wrt, opts, engine == Engine::BatchedTape)?;
+    let n = events.len();
+    out.values.resize(n, 0.0);
+    out.partials.resize_with(wrt.len(), Vec::new);
+    for p in &mut out.partials {
+        p.resize(n, 0.0);
+    }
+    let (values, partials) = (&mut out.values, &mut out.partials);
+    let block = match engine {
+        Engine::BatchedTape => opts.tape_block,
+        _ => opts.block,
+    };
+    // One job per fixed block, owning its disjoint output slices.
+    let mut part_chunks: Vec<_> = partials.iter_mut().map(|p| p.chunks_mut(block)).collect();
+    let jobs: Vec<BlockOutput> = values
+        .chunks_mut(block)
+        .enumerate()
+        .map(|(b, v)| {
+            let ps = part_chunks
+                .iter_mut()
+                .map(|it| it.next().expect("same block count"))
+                .collect();
+            (b * block, v, ps)
+        })
+        .collect();
+    match engine {
+        Engine::BatchedTape => jobs.into_par_iter().try_for_each_init(
+            || BatchTape::new(block),
+            |tape, (start, v, mut ps)| {
+                let cols = events.slice(start, start + v.len());
+                tape_jacobian_block(f, tape, params, &cols, wrt, v, &mut ps)
+            },
+        )?,
+        _ => {
+            let results: Vec<Result<(), BatchError>> = jobs
+                .into_par_iter()
+                .map(|(start, v, mut ps)| {
+                    let cols = events.slice(start, start + v.len());
+                    let mut first = true;
+                    let mut k0 = 0;
+                    // Directions in passes of at most 8; values from the first pass.
+                    for chunk in wrt
+                        .chunks(LANE_DUAL_PASS)
+                        .chain(wrt.is_empty().then_some(&[][..]))
+                    {
+                        let out_v = if first { Some(&mut *v) } else { None };
+                        let out_p = &mut ps[k0..k0 + chunk.len()];
+                        let clean = with_directions!(chunk.len(), |N| {
+                            lane_jacobian_block::<F, N>(f, params, &cols, chunk, out_v, out_p)
+                        });
+                        if !clean {
+                            return Err(first_non_finite(&cols, start).expect("kernel saw one"));
+                        }
+                        first = false;
+                        k0 += chunk.len();
+                    }
+                    Ok(())
+                })
+                .collect();
+            first_error(results)?;
+        }
+    }
+    Ok(())
+}
+
+/// Lane-dual pass over one block: values (if asked) and the partials along `wrt` (≤ 8).
+fn lane_jacobian_block<F: EventFn, const N: usize>(
+    f: &F,
+    params: &[f64],
+    cols: &[&[f64]],
+    wrt: &[Wrt],
+    mut out_v: Option<&mut [f64]>,
+    out_p: &mut [&mut [f64]],
+) -> bool {
+    let param_dirs: Vec<[bool; N]> = (0..params.len())
+        .map(|i| std::array::from_fn(|k| wrt[k] == Wrt::Param(i)))
+        .collect();
+    let col_dirs: Vec<[bool; N]> = (0..cols.len())
+        .map(|j| std::array::from_fn(|k| wrt[k] == Wrt::Column(j)))
+        .collect();
+    let p: Vec<LaneDual<N>> = params
+        .iter()
+        .zip(&param_dirs)
+        .map(|(&v, d)| LaneDual::seeded(Block::splat(v), d))
+        .collect();
+    let shared = f.shared(&p);
+    let len = cols.first().map_or(0, |c| c.len());
+    let mut ev = ColumnBuf::new(
+        col_dirs
+            .iter()
+            .map(|d| LaneDual::<N>::seeded(Block::ZERO, d)),
+    );
+    // Lane-wise "all data finite so far" (padded lanes repeat real events).
+    let mut finite = LaneMask::first(LANES).0;
+    let mut g = 0;
+    while g < len {
+        let m = LANES.min(len - g);
+        for (j, c) in cols.iter().enumerate() {
+            let x = load_block(&c[g..g + m]);
+            finite &= x.is_finite();
+            ev.set_re(j, x);
+        }
+        let y = f.eval(&shared, ev.as_slice());
+        // Full groups store whole blocks (fixed-size copies); the tail only its real lanes.
+        let store = |dst: &mut [f64], b: &Block| {
+            if m == LANES {
+                let d: &mut [f64; LANES] = (&mut dst[g..g + LANES]).try_into().expect("8 lanes");
+                *d = *b.as_array();
+            } else {
+                dst[g..g + m].copy_from_slice(&b.as_array()[..m]);
+            }
+        };
+        if let Some(v) = out_v.as_deref_mut() {
+            store(v, &y.re);
+        }
+        for (k, out) in out_p.iter_mut().enumerate() {
+            store(out, &y.eps[k]);
+        }
+        g += LANES;
+    }
+    finite.all()
+}
+
+fn tape_jacobian_block<F: EventFn>(
+    f: &F,
+    tape: &mut Result<BatchTape, TapeError>,
+    params: &[f64],
+    cols: &[&[f64]],
+    wrt: &[Wrt],
+    out_v: &mut [f64],
+    out_p: &mut [&mut [f64]],
+) -> Result<(), BatchError> {
+    let tape = tape.as_mut().map_err(|e| e.clone())?;
+    let n = out_v.len();
+    let mut t = tape.activate();
+    t.set_lanes(n)?;
+    // A parameter differentiated per event becomes a differentiable broadcast column.
+    let mut p = Vec::with_capacity(params.len());
+    for (i, &v) in params.iter().enumerate() {
+        p.push(if wrt.contains(&Wrt::Param(i)) {
+            t.column(&vec![v; n])?
+        } else {
+            BVar::from_f64(v)
+        });
+    }
+    let mut ev = Vec::with_capacity(cols.len());
+    for (j, c) in cols.iter().enumerate() {
+        ev.push(if wrt.contains(&Wrt::Column(j)) {
+            t.column(c)?
+        } else {
+            t.constant_column(c)?
+        });
+    }
+    let shared = f.shared(&p);
+    let y = f.eval(&shared, &ev);
+    let yv = t.value(y)?;
+    for (e, o) in out_v.iter_mut().enumerate() {
+        *o = yv.lane(e);
+    }
+    let adj = t.backward(y)?;
+    for (k, w) in wrt.iter().enumerate() {
+        let node = match *w {
+            Wrt::Param(i) => p[i],
+            Wrt::Column(j) => ev[j],
+        };
+        let d = adj.wrt(node)?;
+        for (e, o) in out_p[k].iter_mut().enumerate() {
+            *o = d.lane(e);
+        }
+    }
+    Ok(())
+}
+
+/// `Σₑ f(θ, xₑ)` and its gradient with respect to the parameters `wrt` (indices into `params`).
+pub fn sum_gradient<F: EventFn>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    wrt: &[usize],
+    opts: &BatchOptions,
+) -> Result<SumDerivatives, BatchError> {
+    let dirs: Vec<Wrt> = wrt.iter().map(|&i| Wrt::Param(i)).collect();
+    let d = wrt.len();
+    let engine = opts.engine.resolve(d);
+    validate(
+        f,
+        params,
+        events,
+        &dirs,
+        opts,
+        engine == Engine::BatchedTape,
+    )?;
+    let parts = match engine {
+        Engine::BatchedTape => tape_sum(f, params, events, wrt, opts.tape_block)?,
+        _ => {
+            let mut value = 0.0;
+            let mut gradient = vec![0.0; d];
+            for (pass, chunk) in wrt.chunks(LANE_DUAL_PASS).enumerate() {
+                let k0 = pass * LANE_DUAL_PASS;
+                let out = with_directions!(chunk.len(), |N| lane_sum::<F, LaneDual<N>, N>(
+                    f, params, events, chunk, opts.block
+                ))?;
+                if pass == 0 {
+                    value = out[0];
+                }
+                gradient[k0..k0 + chunk.len()].copy_from_slice(&out[1..]);
+            }
+            if d == 0 {
+                value = lane_sum::<F, LaneDual<0>, 0>(f, params, events, &[], opts.block)?[0];
+            }
+            let mut parts = vec![value];
+            parts.extend(gradient);
+            parts
+        }
+    };
+    finish(parts, d, false)
+}
+
+/// `Σₑ f(θ, xₑ)`, its gradient and its exact Hessian with respect to the parameters `wrt`
+/// (at most [`LANE_DUAL_PASS`] of them), by second-order lane duals.
+pub fn sum_hessian<F: EventFn>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    wrt: &[usize],
+    opts: &BatchOptions,
+) -> Result<SumDerivatives, BatchError> {
+    let dirs: Vec<Wrt> = wrt.iter().map(|&i| Wrt::Param(i)).collect();
+    validate(f, params, events, &dirs, opts, false)?;
+    let d = wrt.len();
+    if d > LANE_DUAL_PASS {
+        return Err(BatchError::TooManyDirections {
+            got: d,
+            max: LANE_DUAL_PASS,
+        });
+    }
+    let parts = with_directions!(d, |N| lane_sum::<F, LaneDual2<N>, N>(
+        f, params, events, wrt, opts.block
+    ))?;
+    finish(parts, d, true)
+}
+
+/// Check finiteness and unpack `[value, gradient…, hessian… (row-major)]`.
+fn finish(parts: Vec<f64>, d: usize, hessian: bool) -> Result<SumDerivatives, BatchError> {
+    for (i, &v) in parts.iter().enumerate() {
+        if !v.is_finite() {
+            let what = if i == 0 {
+                "value".to_string()
+            } else if i <= d {
+                format!("gradient[{}]", i - 1)
+            } else {
+                format!("hessian[{}][{}]", (i - 1 - d) / d, (i - 1 - d) % d)
+            };
+            return Err(BatchError::NonFiniteResult { what, value: v });
+        }
+    }
+    Ok(SumDerivatives {
+        value: parts[0],
+        gradient: parts[1..=d].to_vec(),
+        hessian: hessian.then(|| DMatrix::from_row_slice(d, d, &parts[1 + d..])),
+    })
+}
+
+/// Sum over events of a lane-dual number type `J` with `N` directions along parameters `wrt`:
+/// fixed blocks in parallel, each summed lane-wise then across lanes, blocks added in order.
+fn lane_sum<F: EventFn, J, const N: usize>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    wrt: &[usize],
+    block: usize,
+) -> Result<Vec<f64>, BatchError>
+where
+    J: LaneJet + Scalar<Mask = LaneMask>,
+{
+    let n = events.len();
+    let starts: Vec<usize> = (0..n).step_by(block).collect();
+    let blocks: Vec<Result<Vec<f64>, BatchError>> = starts
+        .into_par_iter()
+        .map(|start| {
+            let cols = events.slice(start, (start + block).min(n));
+            lane_sum_block::<F, J, N>(f, params, &cols, wrt)
+                .ok_or_else(|| first_non_finite(&cols, start).expect("kernel saw one"))
+        })
+        .collect();
+    let mut total = vec![0.0; J::PARTS];
+    for b in &first_error(blocks)? {
+        for (t, v) in total.iter_mut().zip(b) {
+            *t += v;
+        }
+    }
+    Ok(total)
+}
+
+fn lane_sum_block<F: EventFn, J, const N: usize>(
+    f: &F,
+    params: &[f64],
+    cols: &[&[f64]],
+    wrt: &[usize],
+) -> Option<Vec<f64>>
+where
+    J: LaneJet + Scalar<Mask = LaneMask>,
+{
+    let p: Vec<J> = params
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let dirs: [bool; N] = std::array::from_fn(|k| wrt[k] == i);
+            J::seeded(Block::splat(v), &dirs)
+        })
+        .collect();
+    let shared = f.shared(&p);
+    let len = cols.first().map_or(0, |c| c.len());
+    let full = len - len % LANES;
+    let mut ev = ColumnBuf::new(cols.iter().map(|_| J::constant_block(Block::ZERO)));
+    let mut acc = J::from_f64(0.0);
+    // Lane-wise "all data finite so far"; checked once at the end of the block.
+    let mut finite = LaneMask::first(LANES).0;
+    let mut g = 0;
+    while g < full {
+        for (j, c) in cols.iter().enumerate() {
+            let x = load_block(&c[g..g + LANES]);
+            finite &= x.is_finite();
+            ev.set_re(j, x);
+        }
+        acc += f.eval(&shared, ev.as_slice());
+        g += LANES;
+    }
+    if full < len {
+        for (j, c) in cols.iter().enumerate() {
+            let x = load_block(&c[full..len]);
+            finite &= x.is_finite();
+            ev.set_re(j, x);
+        }
+        let y = f.eval(&shared, ev.as_slice());
+        // Padded lanes repeat a real event but must not count.
+        acc += J::pick(LaneMask::first(len - full).0, &y, &J::from_f64(0.0));
+    }
+    if !finite.all() {
+        return None;
+    }
+    let mut out = vec![0.0; J::PARTS];
+    acc.add_lane_sums(&mut out);
+    Some(out)
+}
+
+/// One group's event columns: on the stack for up to 8 columns, on the heap beyond. Built once
+/// per block with each column's seeds; per group only the value blocks are replaced, so no
+/// whole numbers are copied in the loop.
+enum ColumnBuf<J> {
+    Stack([J; 8], usize),
+    Heap(Vec<J>),
+}
+
+impl<J: LaneJet> ColumnBuf<J> {
+    fn new(columns: impl ExactSizeIterator<Item = J>) -> Self {
+        let n = columns.len();
+        if n <= 8 {
+            let mut a = [J::constant_block(Block::ZERO); 8];
+            for (slot, x) in a.iter_mut().zip(columns) {
+                *slot = x;
+            }
+            ColumnBuf::Stack(a, n)
+        } else {
+            ColumnBuf::Heap(columns.collect())
+        }
+    }
+    #[inline(always)]
+    fn set_re(&mut self, j: usize, re: Block) {
+        match self {
+            ColumnBuf::Stack(a, _) => a[j].set_re(re),
+            ColumnBuf::Heap(v) => v[j].set_re(re),
+        }
+    }
+    #[inline(always)]
+    fn as_slice(&self) -> &[J] {
+        match self {
+            ColumnBuf::Stack(a, n) => &a[..*n],
+            ColumnBuf::Heap(v) => v,
+        }
+    }
+}
+
+/// Sum and gradient on the batched tape, fixed blocks of `block` events in parallel.
+fn tape_sum<F: EventFn>(
+    f: &F,
+    params: &[f64],
+    events: &Events,
+    wrt: &[usize],
+    block: usize,
+) -> Result<Vec<f64>, BatchError> {
+    let n = events.len();
+    let starts: Vec<usize> = (0..n).step_by(block).collect();
+    let blocks: Vec<Vec<f64>> = starts
+        .into_par_iter()
+        .map_init(
+            || BatchTape::new(block),
+            |tape, start| -> Result<Vec<f64>, BatchError> {
+                let tape = tape.as_mut().map_err(|e| e.clone())?;
+                let end = (start + block).min(n);
+                let mut t = tape.activate();
+                t.set_lanes(end - start)?;
+                let p: Vec<BVar> = params.iter().map(|&v| t.param(v)).collect();
+                let mut ev = Vec::with_capacity(events.n_columns());
+                for c in events.slice(start, end) {
+                    ev.push(t.constant_column(c)?);
+                }
+                let shared = f.shared(&p);
+                let y = f.eval(&shared, &ev);
+                // `backward` seeds every lane with 1: the gradient of the sum over events (a
+                // result that does not depend on the events is one lane, counted n times).
+                let mut out = vec![match t.value(y)? {
+                    BatchValue::Column(v) => v.iter().sum(),
+                    BatchValue::Scalar(v) => v * (end - start) as f64,
+                }];
+                let adj = t.backward(y)?;
+                for &i in wrt {
+                    out.push(adj.scalar(p[i])?);
+                }
+                Ok(out)
+            },
+        )
+        .collect::<Result<_, _>>()?;
+    let mut total = vec![0.0; 1 + wrt.len()];
+    for b in &blocks {
+        for (t, v) in total.iter_mut().zip(b) {
+            *t += v;
+        }
+    }
+    Ok(total)
+}
+
+/// The sum over events `θ ↦ Σₑ f(θ, xₑ)` as a [`crate::ScalarFn`] of all parameters, evaluated
+/// event by event with any per-event number type — so [`crate::gradcheck`] can check it (tape,
+/// num-dual and finite differences) and the batch results can be compared with that check.
+pub struct EventSum<'a, 'b, F> {
+    /// The per-event function.
+    pub f: &'a F,
+    /// The events.
+    pub events: &'a Events<'b>,
+}
+
+impl<F: EventFn> crate::ScalarFn for EventSum<'_, '_, F> {
+    fn eval<S: crate::RealScalar>(&self, params: &[S]) -> S {
+        let shared = self.f.shared(params);
+        let mut total = S::zero();
+        let mut ev: Vec<S> = Vec::with_capacity(self.events.n_columns());
+        for e in 0..self.events.len() {
+            ev.clear();
+            ev.extend(self.events.cols.iter().map(|c| S::from_f64(c[e])));
+            total += self.f.eval(&shared, &ev);
+        }
+        total
+    }
+}
