@@ -5,11 +5,13 @@
 //! helicity amplitudes, phase space and VEGAS, event files, tracks and vertex fits, toy samples.
 #![warn(missing_docs)]
 
+pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod helicity;
 pub mod lhe;
 pub mod lorentz;
 pub mod phase_space;
+pub mod quadrature;
 pub mod sm;
 pub mod toy;
 pub mod tracks;
