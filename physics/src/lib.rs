@@ -7,15 +7,18 @@
 
 pub mod ee_ffbar;
 pub mod ee_mumu;
+pub mod ee_ttbar_wbwb;
 pub mod helicity;
 pub mod lhe;
 pub mod lorentz;
 pub mod phase_space;
+pub mod process;
 pub mod quadrature;
 pub mod sm;
 pub mod toy;
 pub mod tracks;
 pub mod vegas;
 pub mod vertex;
+pub mod xsec;
 
 pub use lorentz::FourVector;
