@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
+mod events;
+mod progress;
 mod vertex;
+mod xsec;
 
 #[derive(Parser)]
 #[command(name = "diffhep", version, about = "Differentiable physics simulators")]
@@ -19,6 +22,10 @@ struct Cli {
 enum Command {
     /// Fit the toy heavy-flavour vertex sample; report resolution, success rate, χ²/ndf and speed.
     Vertex(vertex::Args),
+    /// Monte Carlo cross section of a process with A_FB and the gradient w.r.t. every parameter.
+    Xsec(xsec::Args),
+    /// Generate weighted or unweighted events of a process into a Les Houches Event file.
+    Events(events::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +55,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Vertex(args) => vertex::run(&args),
+        Command::Xsec(args) => xsec::run(&args),
+        Command::Events(args) => events::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -207,6 +207,7 @@ fn block_seed(seed: u64, block: usize) -> u64 {
 
 /// Integrate `process` at `sqrt_s` for the parameters of `card`. `progress` is called with the
 /// number of points done after each block (from worker threads).
+#[allow(clippy::needless_range_loop)] // index loops over several parallel arrays
 pub fn cross_section(
     process: Process,
     card: &ParamCard,

@@ -72,8 +72,10 @@ fn massless_helicity_amplitudes_match_the_chiral_closed_form() {
 fn qed_limit_matches_textbook_numbers() {
     // Point-like QED at α = 1/137.036: σ·s = 86.8545 nb GeV², dσ/dΩ = α²(1 + c²)/(4s)
     // (shared/reference/physics-numbers.md).
-    let mut pc = ParamCard::default();
-    pc.aEWM1 = 137.036;
+    let pc = ParamCard {
+        aEWM1: 137.036,
+        ..ParamCard::default()
+    };
     let p = pc.to_params::<f64>();
     let alpha = 1.0 / 137.036;
     for rs in [3.0, 10.0, 35.0] {

@@ -140,8 +140,10 @@ fn bad_input_gives_clear_errors() {
     assert!(e.to_string().contains("events"), "{e}");
     let e = cross_section(Process::EeMuMu, &card, f64::NAN, &cfg(10), None).unwrap_err();
     assert!(e.to_string().contains("sqrt_s"), "{e}");
-    let mut bad = ParamCard::default();
-    bad.MZ = -1.0;
+    let bad = ParamCard {
+        MZ: -1.0,
+        ..ParamCard::default()
+    };
     let e = cross_section(Process::EeMuMu, &bad, 91.0, &cfg(10), None).unwrap_err();
     assert!(e.to_string().contains("MZ"), "{e}");
 }

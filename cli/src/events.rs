@@ -1,0 +1,79 @@
+//! `diffhep events`: generate weighted or unweighted events of a process into a Les Houches
+//! Event file (`diffhep_physics::event_gen`).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use diffhep_physics::event_gen::generate;
+use diffhep_physics::lhe::{write_lhe, LheFile};
+use diffhep_physics::process::Process;
+use diffhep_physics::sm::ParamCard;
+
+/// Arguments of `diffhep events`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Process: ee_mumu, ee_ttbar or ee_ttbar_wbwb.
+    #[arg(long)]
+    process: String,
+    /// Centre-of-mass energy in GeV.
+    #[arg(long)]
+    sqrt_s: f64,
+    /// Number of points sampled (unweighting keeps a subset).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..=100_000_000))]
+    events: u64,
+    /// Keep only hit-or-miss unweighted events.
+    #[arg(long)]
+    unweighted: bool,
+    /// Param card (TOML or JSON).
+    #[arg(long)]
+    param_card: Option<PathBuf>,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output LHE file.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Run the subcommand.
+pub fn run(args: &Args) -> Result<(), String> {
+    let process = Process::from_name(&args.process).map_err(|e| e.to_string())?;
+    let card = match &args.param_card {
+        Some(p) => ParamCard::from_path(p).map_err(|e| e.to_string())?,
+        None => ParamCard::default(),
+    };
+    let sample = generate(
+        process,
+        &card,
+        args.sqrt_s,
+        args.events as usize,
+        args.seed,
+        args.unweighted,
+    )
+    .map_err(|e| e.to_string())?;
+    let file = File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let n = sample.events.len();
+    let p = &sample.init.processes[0];
+    let (xsec, err) = (p.xsec, p.xsec_err);
+    write_lhe(
+        BufWriter::new(file),
+        &LheFile {
+            init: sample.init,
+            events: sample.events,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "wrote {n} {} events of {} at √s = {} GeV to {} (σ = {xsec:.6e} ± {err:.2e} pb)",
+        if args.unweighted {
+            "unweighted"
+        } else {
+            "weighted"
+        },
+        process.name(),
+        args.sqrt_s,
+        args.out.display()
+    );
+    Ok(())
+}
