@@ -15,6 +15,7 @@ pub use scalar::{RealScalar, Scalar};
 pub mod forward;
 pub mod function;
 pub mod gradcheck;
+pub mod stochastic;
 
 pub use function::{ScalarFn, VectorFn};
 
