@@ -5,6 +5,9 @@
 //! calorimeters as the project grows.
 #![warn(missing_docs)]
 
+pub mod calorimeter_design;
 pub mod lorentz;
+pub mod random_walk;
+pub mod shower;
 
 pub use lorentz::FourVector;

@@ -227,6 +227,7 @@ fn tangent(x: &DualDVec64, l: usize) -> Vec<f64> {
 /// Discrete draws carry no pathwise derivative; continuous draws are reparameterised as usual.
 #[derive(Clone, Debug)]
 pub struct ScoreSampler<S> {
+    base: Stream,
     stream: Stream,
     log_prob: S,
 }
@@ -235,6 +236,7 @@ impl<S: RealScalar> ScoreSampler<S> {
     /// Score sampling from `stream`.
     pub fn new(stream: Stream) -> Self {
         ScoreSampler {
+            base: stream.clone(),
             stream,
             log_prob: S::zero(),
         }
@@ -252,6 +254,9 @@ impl<S: RealScalar> ScoreSampler<S> {
 }
 
 impl<S: RealScalar> Sampler<S> for ScoreSampler<S> {
+    fn focus(&mut self, key: u64) {
+        self.stream = self.base.split(key);
+    }
     fn next_uniform(&mut self) -> f64 {
         self.stream.next_uniform()
     }

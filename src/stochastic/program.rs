@@ -127,7 +127,8 @@ pub fn derivative_estimate<P: StochasticProgram>(
         .iter()
         .map(|t| t.dual + pert.weight * t.delta_for(pert.tag))
         .collect();
-    let mut alt_sampler = PlainSampler::with_forced(draws, pert.draw_index, pert.alternative);
+    let mut alt_sampler =
+        PlainSampler::with_forced(draws, pert.stream_id, pert.draw_index, pert.alternative);
     let y_alt: Vec<f64> = program.run(theta, &mut alt_sampler)?;
     let derivative = y
         .iter()

@@ -30,7 +30,9 @@ pub struct Perturbation {
     pub tag: u32,
     /// Signed weight (after pruning: `±` the total weight of all candidates).
     pub weight: f64,
-    /// Index (in the draw stream) of the draw that jumps.
+    /// Id of the (sub-)stream the jumping draw came from.
+    pub stream_id: u64,
+    /// Index of the jumping draw within that stream.
     pub draw_index: u64,
     /// Value of that draw along the alternative path.
     pub alternative: f64,
@@ -39,6 +41,7 @@ pub struct Perturbation {
 /// Sampler producing stochastic triples, with one perturbation kept by pruning.
 #[derive(Clone, Debug)]
 pub struct TripleSampler {
+    base: Stream,
     stream: Stream,
     prune: Stream,
     next_tag: u32,
@@ -50,6 +53,7 @@ impl TripleSampler {
     /// Draws from `stream`; pruning decisions from `prune` (an independent stream).
     pub fn new(stream: Stream, prune: Stream) -> Self {
         TripleSampler {
+            base: stream.clone(),
             stream,
             prune,
             next_tag: 1,
@@ -82,6 +86,7 @@ impl TripleSampler {
             self.alive = Some(Perturbation {
                 tag,
                 weight: c.weight.signum() * self.total_weight,
+                stream_id: self.stream.id(),
                 draw_index: index,
                 alternative: x + c.delta,
             });
@@ -123,6 +128,9 @@ impl TripleSampler {
 }
 
 impl Sampler<Triple> for TripleSampler {
+    fn focus(&mut self, key: u64) {
+        self.stream = self.base.split(key);
+    }
     fn next_uniform(&mut self) -> f64 {
         self.stream.next_uniform()
     }

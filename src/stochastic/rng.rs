@@ -43,6 +43,18 @@ pub fn counter_bits(seed: u64, stream: u64, index: u64, sub: u64) -> u64 {
     )
 }
 
+/// A 64-bit key for child `slot` of `parent` (for stream ids and per-object sub-streams).
+///
+/// Programs use it to name sub-streams after the objects they simulate, e.g. a shower particle's
+/// daughters get `child_key(id, slot)`, so keys are stable whatever order objects are processed in.
+#[inline]
+pub fn child_key(parent: u64, slot: u64) -> u64 {
+    mix64(
+        mix64(parent.wrapping_add(GAMMA))
+            ^ slot.wrapping_mul(0xD1B5_4A32_D192_ED03).wrapping_add(1),
+    )
+}
+
 /// A uniform number in the open interval (0, 1) for `(seed, stream, index, sub)`.
 ///
 /// The 53 high bits are centred in their cell, so neither 0 nor 1 is ever returned (`ln u` and
@@ -77,10 +89,7 @@ impl Stream {
 
     /// An independent child stream: same seed, stream id derived from this one's id and `child`.
     pub fn split(&self, child: u64) -> Stream {
-        Stream::new(
-            self.seed,
-            mix64(self.id.wrapping_mul(GAMMA) ^ child.wrapping_add(1)),
-        )
+        Stream::new(self.seed, child_key(self.id, child))
     }
 
     /// The seed.

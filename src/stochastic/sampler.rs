@@ -20,6 +20,13 @@ use crate::scalar::RealScalar;
 /// two runs that make the same sequence of draws see the same uniforms. Discrete draws return
 /// integer-valued numbers of type `S` (for triples: carrying the finite perturbation).
 pub trait Sampler<S: RealScalar> {
+    /// Switch to the sub-stream `key` of this sample's stream (its draw counter starts at 0).
+    ///
+    /// Keying the randomness by *what* is drawn (e.g. a particle's identity and the layer)
+    /// instead of by the order of draws keeps the primal and alternative paths coupled after
+    /// a branch: particles unaffected by a perturbation see the same uniforms on both paths even
+    /// if the perturbed branch made more or fewer draws. Use each key at most once per run.
+    fn focus(&mut self, key: u64);
     /// The next draw's uniform number in (0, 1).
     fn next_uniform(&mut self) -> f64;
     /// Bernoulli(p): 1 with probability `p`.
@@ -60,24 +67,28 @@ pub trait Sampler<S: RealScalar> {
 /// alternative path of a stochastic-AD perturbation is re-run on the coupled stream.
 #[derive(Clone, Debug)]
 pub struct PlainSampler {
+    base: Stream,
     stream: Stream,
-    forced: Option<(u64, f64)>,
+    forced: Option<(u64, u64, f64)>,
 }
 
 impl PlainSampler {
     /// Sample from `stream`.
     pub fn new(stream: Stream) -> Self {
         PlainSampler {
+            base: stream.clone(),
             stream,
             forced: None,
         }
     }
 
-    /// Sample from `stream`, but make discrete draw number `index` return `value`.
-    pub fn with_forced(stream: Stream, index: u64, value: f64) -> Self {
+    /// Sample from `stream`, but make discrete draw `index` of (sub-)stream `stream_id` return
+    /// `value`.
+    pub fn with_forced(stream: Stream, stream_id: u64, index: u64, value: f64) -> Self {
         PlainSampler {
+            base: stream.clone(),
             stream,
-            forced: Some((index, value)),
+            forced: Some((stream_id, index, value)),
         }
     }
 
@@ -86,13 +97,16 @@ impl PlainSampler {
     fn draw(&mut self, invert: impl FnOnce(f64) -> f64) -> f64 {
         let i = self.stream.next_index();
         match self.forced {
-            Some((j, v)) if j == i => v,
+            Some((id, j, v)) if j == i && id == self.stream.id() => v,
             _ => invert(self.stream.uniform_at(i, 0)),
         }
     }
 }
 
 impl<S: RealScalar> Sampler<S> for PlainSampler {
+    fn focus(&mut self, key: u64) {
+        self.stream = self.base.split(key);
+    }
     fn next_uniform(&mut self) -> f64 {
         self.stream.next_uniform()
     }
@@ -160,6 +174,7 @@ pub enum Relaxation {
 /// value is the surrogate itself.
 #[derive(Clone, Debug)]
 pub struct RelaxedSampler {
+    base: Stream,
     stream: Stream,
     relaxation: Relaxation,
 }
@@ -167,7 +182,11 @@ pub struct RelaxedSampler {
 impl RelaxedSampler {
     /// Relaxed sampling from `stream`.
     pub fn new(stream: Stream, relaxation: Relaxation) -> Self {
-        RelaxedSampler { stream, relaxation }
+        RelaxedSampler {
+            base: stream.clone(),
+            stream,
+            relaxation,
+        }
     }
 
     fn temperature(&self) -> f64 {
@@ -201,6 +220,9 @@ impl RelaxedSampler {
 }
 
 impl<S: RealScalar> Sampler<S> for RelaxedSampler {
+    fn focus(&mut self, key: u64) {
+        self.stream = self.base.split(key);
+    }
     fn next_uniform(&mut self) -> f64 {
         self.stream.next_uniform()
     }
