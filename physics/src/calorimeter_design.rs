@@ -1,16 +1,18 @@
 //! Design optimisation of the toy sampling calorimeter with stochastic gradients.
 //!
-//! Objective at design θ (absorber thicknesses in X₀), for the summed active signal
-//! `S = Σ_j D_j` of [`Shower`]:
+//! Objective at design θ (absorber thicknesses in X₀): the active signal `S = Σ_j D_j` of
+//! [`Shower`] calibrated with the sampling fraction, `Ê = S/f_s`, estimates the beam energy
+//! `E₀`; energy leaking out of the back (thin absorbers) makes it low and fluctuating. With
+//! `r = Ê/E₀`,
 //!
-//! `J(θ) = σ(S)/E[S] + λ·Σ_j θ_j`,
+//! `J(θ) = √E[(r − 1)²] + λ·Σ_j θ_j`,
 //!
-//! the relative energy resolution plus a material-cost penalty of `λ` per radiation length.
-//! `σ(S)/E[S]` is a function of two expectations, `m = E[S]` and `q = E[S²]`; the program
-//! [`SummedSignal`] returns `[S, S²]`, any [`GradientEstimator`](diffhep::stochastic::GradientEstimator)
-//! estimates their gradients, and the chain rule gives
-//! `∂J = (∂q − 2m·∂m)/(2σm) − σ·∂m/m² + λ` with `σ = √(q − m²)` (the ratio of estimated
-//! expectations has an O(1/N) bias, the same for every estimator).
+//! the relative RMS error of the energy measurement (resolution and leakage bias together) plus
+//! a material-cost penalty of `λ` per radiation length. (`σ(S)/E[S]` alone is no good target:
+//! a calorimeter too thin to start a shower has a constant, useless signal with zero spread.)
+//! `J` is a function of two expectations, `m = E[r]` and `q = E[r²]`; the program
+//! [`SummedSignal`] returns `[r, r²]`, any [`GradientEstimator`](diffhep::stochastic::GradientEstimator)
+//! estimates their gradients, and the chain rule gives `∂J = (∂q − 2∂m)/(2√(q − 2m + 1)) + λ`.
 //!
 //! [`optimize`] minimises `J` with a small projected Adam (Kingma & Ba, ICLR 2015;
 //! thicknesses are kept ≥ `min_thickness`), giving each estimator the same budget of program
@@ -25,7 +27,8 @@ use rayon::prelude::*;
 
 use crate::shower::Shower;
 
-/// The shower's summed signal and its square: outputs `[S, S²]`.
+/// The calibrated summed signal relative to the beam energy and its square: outputs `[r, r²]`,
+/// `r = Σ_j D_j / (f_s·E₀)`.
 #[derive(Clone, Debug)]
 pub struct SummedSignal {
     /// The calorimeter.
@@ -41,12 +44,14 @@ impl StochasticProgram for SummedSignal {
     }
     fn run<S: RealScalar, R: Sampler<S>>(&self, theta: &[S], rng: &mut R) -> Result<Vec<S>> {
         let d = self.shower.run(theta, rng)?;
-        let s = d.into_iter().fold(S::zero(), |a, x| a + x);
-        Ok(vec![s.clone(), s.clone() * s])
+        let c = self.shower.config();
+        let scale = 1.0 / (c.sampling_fraction * c.beam_energy);
+        let r = d.into_iter().fold(S::zero(), |a, x| a + x) * scale;
+        Ok(vec![r.clone(), r.clone() * r])
     }
 }
 
-/// The objective `σ(S)/E[S] + λ·Σθ` and its gradient from `m = E[S]`, `q = E[S²]`.
+/// The objective `√E[(r − 1)²] + λ·Σθ` and its gradient from `m = E[r]`, `q = E[r²]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Objective {
     /// Material cost λ per radiation length.
@@ -54,22 +59,19 @@ pub struct Objective {
 }
 
 impl Objective {
-    /// `(J, resolution σ/m, cost λΣθ)`.
+    /// `(J, relative RMS error √(q − 2m + 1), cost λΣθ)`.
     pub fn value(&self, m: f64, q: f64, theta: &[f64]) -> (f64, f64, f64) {
-        let sigma = (q - m * m).max(0.0).sqrt();
-        let res = sigma / m;
+        let rms = (q - 2.0 * m + 1.0).max(0.0).sqrt();
         let cost = self.cost_per_x0 * theta.iter().sum::<f64>();
-        (res + cost, res, cost)
+        (rms + cost, rms, cost)
     }
 
     /// `∂J/∂θ_j` from `m, q` and their gradients.
     pub fn gradient(&self, m: f64, q: f64, dm: &[f64], dq: &[f64]) -> Vec<f64> {
-        let sigma = (q - m * m).max(1e-300).sqrt();
+        let rms = (q - 2.0 * m + 1.0).max(1e-300).sqrt();
         dm.iter()
             .zip(dq)
-            .map(|(&a, &b)| {
-                (b - 2.0 * m * a) / (2.0 * sigma * m) - sigma * a / (m * m) + self.cost_per_x0
-            })
+            .map(|(&a, &b)| (b - 2.0 * a) / (2.0 * rms) + self.cost_per_x0)
             .collect()
     }
 }
@@ -159,7 +161,7 @@ pub struct StepRecord {
     pub step: usize,
     /// Objective J on the evaluation runs.
     pub objective: f64,
-    /// Resolution σ/m on the evaluation runs.
+    /// Relative RMS error of the energy measurement on the evaluation runs.
     pub resolution: f64,
     /// Material cost λΣθ.
     pub cost: f64,

@@ -48,16 +48,17 @@ pub struct ShowerConfig {
 
 impl ShowerConfig {
     /// Defaults for `layers` layers and a beam of `beam_energy` GeV: E_c = 0.1 GeV,
-    /// f_s = 0.1, mip = 0.02 GeV, y ∈ (0.1, 0.9).
+    /// f_s = 0.1, mip = 0 (the signal is the sampled energy of stopping particles),
+    /// y ∈ (0.1, 0.9), four sub-steps per layer.
     pub fn new(layers: usize, beam_energy: f64) -> Self {
         ShowerConfig {
             layers,
             beam_energy,
             critical_energy: 0.1,
             sampling_fraction: 0.1,
-            mip: 0.02,
+            mip: 0.0,
             brem_fraction: (0.1, 0.9),
-            substeps: 1,
+            substeps: 4,
         }
     }
 }

@@ -108,11 +108,11 @@ fn shower_same_seed_same_numbers_at_one_and_two_threads() {
 #[test]
 fn shower_conserves_energy_bounds_and_rejects_bad_designs() {
     let sh = small_shower();
-    // Deposits are non-negative and bounded by f_s·E + mip·(number of charged crossings).
+    // Deposits are non-negative and sum to at most f_s·E (energy is shared, never created).
     for i in 0..100 {
         let d = plain_run(&sh, &[1.0; 4], 3, i).unwrap();
         assert!(d.iter().all(|&x| x >= 0.0));
-        assert!(d.iter().sum::<f64>() <= 0.1 * 5.0 + 0.02 * 4.0 * 5.0 / 0.1);
+        assert!(d.iter().sum::<f64>() <= 0.1 * 5.0 * (1.0 + 1e-12));
     }
     let e = plain_run(&sh, &[1.0, -0.5, 1.0, 1.0], 1, 0).unwrap_err();
     assert!(

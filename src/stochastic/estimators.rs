@@ -632,9 +632,10 @@ impl FromStr for EstimatorKind {
             .iter()
             .copied()
             .find(|k| k.name() == s || (s == "st" && *k == EstimatorKind::StraightThrough))
-            .ok_or(StochasticError::Program(format!(
-                "unknown estimator '{s}' (expected triple, score, straight-through, gumbel or fd)"
-            )))
+            .ok_or(StochasticError::Unknown {
+                what: "estimator (expected triple, score, straight-through, gumbel or fd)",
+                name: s.to_string(),
+            })
     }
 }
 

@@ -75,6 +75,13 @@ pub enum StochasticError {
         /// The bad value.
         value: f64,
     },
+    /// A name that matches nothing known (e.g. an estimator name).
+    Unknown {
+        /// What was being looked up.
+        what: &'static str,
+        /// The name given.
+        name: String,
+    },
     /// A program reported an error of its own.
     Program(String),
 }
@@ -89,6 +96,7 @@ impl fmt::Display for StochasticError {
                 write!(f, "{what}: value {value} is outside the allowed domain")
             }
             StochasticError::Setting { what, value } => write!(f, "{what}: bad setting {value}"),
+            StochasticError::Unknown { what, name } => write!(f, "unknown {what} '{name}'"),
             StochasticError::Program(msg) => write!(f, "program error: {msg}"),
         }
     }
