@@ -26,4 +26,6 @@ mod doc_examples {
     struct Readme;
     #[doc = include_str!("../docs/concepts.md")]
     struct Concepts;
+    #[doc = include_str!("../docs/stochastic.md")]
+    struct Stochastic;
 }

@@ -182,8 +182,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     let target = start - 0.8 * (start - best);
     println!("objective: initial {start:.4}, best over all estimators {best:.4}; target (80 % of the way) {target:.4}");
     println!(
-        "{:>16} {:>10} {:>10} {:>14}  final thicknesses (X0)",
-        "estimator", "final J", "best J", "runs to target"
+        "{:>16} {:>10} {:>10} {:>12} {:>14}  final thicknesses (X0)",
+        "estimator", "final J", "best J", "J last 1/4", "runs to target"
     );
     for (k, h) in &histories {
         let last = h.last().expect("at least the initial record");
@@ -193,11 +193,16 @@ pub fn run(args: &Args) -> Result<(), String> {
             .find(|r| r.objective <= target)
             .map_or("not reached".to_string(), |r| r.runs.to_string());
         let th: Vec<String> = last.theta.iter().map(|t| format!("{t:.2}")).collect();
+        // Mean objective over the last quarter of the steps: how close the noisy iterates stay
+        // to the optimum.
+        let tail = &h[h.len() - (h.len() / 4).max(1)..];
+        let tail_mean = tail.iter().map(|r| r.objective).sum::<f64>() / tail.len() as f64;
         println!(
-            "{:>16} {:>10.4} {:>10.4} {:>14}  [{}]",
+            "{:>16} {:>10.4} {:>10.4} {:>12.4} {:>14}  [{}]",
             k.name(),
             last.objective,
             best_k,
+            tail_mean,
             reach,
             th.join(", ")
         );
