@@ -413,3 +413,37 @@ fn bad_input_is_reported_with_the_value() {
     assert!(e.to_string().contains("-1"), "{e}");
     assert!("bogus".parse::<EstimatorKind>().is_err());
 }
+
+/// Long sweep (`cargo test --release -- --ignored`): every distribution, every f, p from 0.2 to
+/// 0.8 in steps of 0.1, 40 000 samples, triples and score function.
+#[test]
+#[ignore]
+fn long_sweep_every_distribution_every_p() {
+    for dist in ALL {
+        for step in 0..7 {
+            let p = 0.2 + 0.1 * step as f64;
+            let tr = StochasticTriples
+                .estimate(&OneDraw(dist), &[p], 40_000, 100 + step)
+                .unwrap();
+            let sc = ScoreFunction::default()
+                .estimate(&OneDraw(dist), &[p], 40_000, 200 + step)
+                .unwrap();
+            for i in 0..3 {
+                let exact = ridders(|q| dist.exact_mean(q, i), p, 0.05).0;
+                let what = format!("{dist:?} p={p:.1} f{i}");
+                assert_within(
+                    &format!("triple {what}"),
+                    tr.gradient[i][0],
+                    tr.gradient_se[i][0],
+                    exact,
+                );
+                assert_within(
+                    &format!("score {what}"),
+                    sc.gradient[i][0],
+                    sc.gradient_se[i][0],
+                    exact,
+                );
+            }
+        }
+    }
+}
