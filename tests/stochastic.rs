@@ -447,3 +447,24 @@ fn long_sweep_every_distribution_every_p() {
         }
     }
 }
+
+#[test]
+fn straight_through_derivative_is_the_relaxed_derivative() {
+    // For f(x) = 7x − 3 both relaxations differentiate 7·soft(p) on the same uniforms, so the
+    // straight-through derivative (checked against Ridders above through Gumbel-softmax) must
+    // equal the Gumbel-softmax one at the same temperature, sample by sample.
+    for dist in [Dist::Bernoulli, Dist::Binomial6, Dist::Categorical] {
+        let st = StraightThrough { temperature: 0.8 }
+            .estimate(&OneDraw(dist), &[0.4], 64, 6)
+            .unwrap();
+        let gs = GumbelSoftmax { temperature: 0.8 }
+            .estimate(&OneDraw(dist), &[0.4], 64, 6)
+            .unwrap();
+        let (a, b) = (st.gradient[0][0], gs.gradient[0][0]);
+        assert!(
+            (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+            "{dist:?}: {a} vs {b}"
+        );
+        assert!(a != 0.0);
+    }
+}
