@@ -19,6 +19,7 @@ pub mod function;
 pub mod gradcheck;
 pub mod implicit;
 pub mod lanes;
+pub mod stochastic;
 
 pub use complex::Complex;
 pub use function::{ScalarFn, VectorFn};
@@ -30,4 +31,6 @@ mod doc_examples {
     struct Readme;
     #[doc = include_str!("../docs/concepts.md")]
     struct Concepts;
+    #[doc = include_str!("../docs/stochastic.md")]
+    struct Stochastic;
 }

@@ -6,8 +6,11 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
+mod design_calorimeter;
 mod events;
 mod progress;
+mod shower;
+mod svg_plot;
 mod vertex;
 mod xsec;
 
@@ -26,6 +29,17 @@ enum Command {
     Xsec(xsec::Args),
     /// Generate weighted or unweighted events of a process into a Les Houches Event file.
     Events(events::Args),
+    /// Expected per-layer deposits of the toy EM shower and their gradient w.r.t. each thickness.
+    Shower(shower::Args),
+    /// Design optimisation with stochastic gradients.
+    #[command(subcommand)]
+    Design(Design),
+}
+
+#[derive(Subcommand)]
+enum Design {
+    /// Optimise the absorber thicknesses of the sampling calorimeter.
+    Calorimeter(design_calorimeter::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +71,8 @@ fn main() -> ExitCode {
         Command::Vertex(args) => vertex::run(&args),
         Command::Xsec(args) => xsec::run(&args),
         Command::Events(args) => events::run(&args),
+        Command::Shower(args) => shower::run(&args),
+        Command::Design(Design::Calorimeter(args)) => design_calorimeter::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 //! helicity amplitudes, phase space and VEGAS, event files, tracks and vertex fits, toy samples.
 #![warn(missing_docs)]
 
+pub mod calorimeter_design;
 pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;
@@ -15,6 +16,8 @@ pub mod lorentz;
 pub mod phase_space;
 pub mod process;
 pub mod quadrature;
+pub mod random_walk;
+pub mod shower;
 pub mod sm;
 pub mod toy;
 pub mod tracks;

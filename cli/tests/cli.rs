@@ -1,0 +1,112 @@
+//! The `diffhep` binary: output formats and one-line errors with a non-zero exit.
+
+use std::process::Command;
+
+fn diffhep(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_diffhep"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn shower_json_has_deposits_and_gradients_per_layer() {
+    let out = diffhep(&[
+        "shower",
+        "--layers",
+        "3",
+        "--energy",
+        "5",
+        "--samples",
+        "200",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["deposit"].as_array().unwrap().len(), 3);
+    assert_eq!(v["gradient"].as_array().unwrap().len(), 3);
+    assert_eq!(v["gradient_se"][2].as_array().unwrap().len(), 3);
+    assert_eq!(v["estimator"], "triple");
+    // The same seed gives the same numbers (and the default seed is fixed).
+    let again = diffhep(&[
+        "shower",
+        "--layers",
+        "3",
+        "--energy",
+        "5",
+        "--samples",
+        "200",
+        "--json",
+    ]);
+    let w: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["gradient"], w["gradient"]);
+}
+
+#[test]
+fn bad_arguments_exit_non_zero_with_one_line() {
+    for args in [
+        vec!["shower", "--layers", "0"],
+        vec!["shower", "--estimator", "magic"],
+        vec!["shower", "--samples", "1"],
+        vec!["shower", "--energy", "-3"],
+        vec!["shower", "--samples", "many"],
+        vec![
+            "design",
+            "calorimeter",
+            "--steps",
+            "0",
+            "--out",
+            "/nonexistent-never",
+        ],
+        vec!["design", "calorimeter", "--estimator", "triple,nope"],
+        vec!["frobnicate"],
+    ] {
+        let out = diffhep(&args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn design_writes_history_and_plots() {
+    let dir = std::env::temp_dir().join(format!("diffhep-design-test-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let out = diffhep(&[
+        "design",
+        "calorimeter",
+        "--layers",
+        "3",
+        "--energy",
+        "5",
+        "--steps",
+        "3",
+        "--runs-per-step",
+        "120",
+        "--eval-samples",
+        "200",
+        "--estimator",
+        "triple,score",
+        "--out",
+        d,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ests = v["estimators"].as_array().unwrap();
+    assert_eq!(ests.len(), 2);
+    assert_eq!(ests[0]["history"].as_array().unwrap().len(), 4);
+    let svg = std::fs::read_to_string(dir.join("objective_vs_runs.svg")).unwrap();
+    assert_eq!(svg.matches("<polyline").count(), 2);
+    assert!(dir.join("history.json").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
