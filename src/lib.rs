@@ -31,6 +31,8 @@ mod doc_examples {
     struct Readme;
     #[doc = include_str!("../docs/concepts.md")]
     struct Concepts;
+    #[doc = include_str!("../docs/processes.md")]
+    struct Processes;
     #[doc = include_str!("../docs/stochastic.md")]
     struct Stochastic;
 }
