@@ -7,27 +7,20 @@ use std::path::PathBuf;
 
 use diffhep_physics::event_gen::generate;
 use diffhep_physics::lhe::{write_lhe, LheFile};
-use diffhep_physics::process::Process;
-use diffhep_physics::sm::ParamCard;
+
+use crate::process_args::ProcessArgs;
 
 /// Arguments of `diffhep events`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Process: ee_mumu, ee_ttbar or ee_ttbar_wbwb.
-    #[arg(long)]
-    process: String,
-    /// Centre-of-mass energy in GeV.
-    #[arg(long)]
-    sqrt_s: f64,
+    #[command(flatten)]
+    target: ProcessArgs,
     /// Number of points sampled (unweighting keeps a subset).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..=100_000_000))]
     events: u64,
     /// Keep only hit-or-miss unweighted events.
     #[arg(long)]
     unweighted: bool,
-    /// Param card (TOML or JSON).
-    #[arg(long)]
-    param_card: Option<PathBuf>,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -38,15 +31,11 @@ pub struct Args {
 
 /// Run the subcommand.
 pub fn run(args: &Args) -> Result<(), String> {
-    let process = Process::from_name(&args.process).map_err(|e| e.to_string())?;
-    let card = match &args.param_card {
-        Some(p) => ParamCard::from_path(p).map_err(|e| e.to_string())?,
-        None => ParamCard::default(),
-    };
+    let (process, card) = args.target.resolve()?;
     let sample = generate(
         process,
         &card,
-        args.sqrt_s,
+        args.target.sqrt_s,
         args.events as usize,
         args.seed,
         args.unweighted,
@@ -72,7 +61,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             "weighted"
         },
         process.name(),
-        args.sqrt_s,
+        args.target.sqrt_s,
         args.out.display()
     );
     Ok(())

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod design_calorimeter;
 mod events;
+mod process_args;
 mod progress;
 mod shower;
 mod svg_plot;

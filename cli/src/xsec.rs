@@ -1,27 +1,17 @@
 //! `diffhep xsec`: Monte Carlo cross section of a process with its gradient with respect to every
 //! free parameter (`diffhep_physics::xsec`).
 
-use std::path::PathBuf;
-
-use diffhep_physics::process::Process;
-use diffhep_physics::sm::ParamCard;
 use diffhep_physics::xsec::{cross_section, XsecConfig};
 use serde_json::json;
 
+use crate::process_args::ProcessArgs;
 use crate::progress;
 
 /// Arguments of `diffhep xsec`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Process: ee_mumu, ee_ttbar or ee_ttbar_wbwb.
-    #[arg(long)]
-    process: String,
-    /// Centre-of-mass energy in GeV.
-    #[arg(long)]
-    sqrt_s: f64,
-    /// Param card (TOML, or JSON if the name ends in .json); MadGraph `sm` defaults otherwise.
-    #[arg(long)]
-    param_card: Option<PathBuf>,
+    #[command(flatten)]
+    target: ProcessArgs,
     /// Number of Monte Carlo points.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000_000))]
     events: u64,
@@ -38,11 +28,7 @@ pub struct Args {
 
 /// Run the subcommand.
 pub fn run(args: &Args) -> Result<(), String> {
-    let process = Process::from_name(&args.process).map_err(|e| e.to_string())?;
-    let card = match &args.param_card {
-        Some(p) => ParamCard::from_path(p).map_err(|e| e.to_string())?,
-        None => ParamCard::default(),
-    };
+    let (process, card) = args.target.resolve()?;
     let cfg = XsecConfig {
         events: args.events as usize,
         seed: args.seed,
@@ -55,8 +41,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             pb.set_position(done as u64);
         }
     };
-    let r =
-        cross_section(process, &card, args.sqrt_s, &cfg, Some(&tick)).map_err(|e| e.to_string())?;
+    let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick))
+        .map_err(|e| e.to_string())?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }

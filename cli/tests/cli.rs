@@ -1,13 +1,7 @@
 //! The `diffhep` binary: output formats and one-line errors with a non-zero exit.
 
-use std::process::Command;
-
-fn diffhep(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_diffhep"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::diffhep;
 
 #[test]
 fn shower_json_has_deposits_and_gradients_per_layer() {

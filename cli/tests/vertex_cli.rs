@@ -1,13 +1,7 @@
 //! End-to-end checks of `diffhep vertex`: output shape, determinism, and bad arguments.
 
-use std::process::Command;
-
-fn diffhep(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_diffhep"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::diffhep;
 
 #[test]
 fn json_report_is_complete_and_deterministic() {

@@ -1,13 +1,7 @@
 //! End-to-end tests of `diffhep xsec` and `diffhep events`.
 
-use std::process::Command;
-
-fn diffhep(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_diffhep"))
-        .args(args)
-        .output()
-        .expect("run diffhep")
-}
+mod common;
+use common::diffhep;
 
 #[test]
 fn xsec_json_has_the_documented_keys_and_is_deterministic() {
