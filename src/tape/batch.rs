@@ -89,6 +89,21 @@ struct BNode {
     k: f64,
 }
 
+impl BNode {
+    fn new(op: Op, col: bool, a: u32, b: u32, m: u32, k: f64) -> Self {
+        BNode {
+            op,
+            col,
+            active: false,
+            a,
+            b,
+            m,
+            off: 0,
+            k,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct BatchData {
     lanes: usize,
@@ -137,6 +152,23 @@ impl BatchData {
         );
         self.nodes.push(node);
         (idx as u32, off)
+    }
+
+    /// Record `node` and compute its values: `compute(view of earlier values, output slice)`.
+    fn record(&mut self, node: BNode, compute: impl FnOnce(&ViewLo, &mut [f64])) -> BVar {
+        let (idx, off) = self.alloc(node);
+        let n = self.width(node.col);
+        let mut out = std::mem::take(&mut self.vals);
+        {
+            let (lo, hi) = out.split_at_mut(off);
+            compute(&ViewLo { lo, d: self }, &mut hi[..n]);
+        }
+        self.vals = out;
+        BVar {
+            idx,
+            tag: self.tag,
+            k: 0.0,
+        }
     }
 
     fn reset(&mut self) {
@@ -347,26 +379,11 @@ impl BVar {
         with_active(|d| {
             self.check(d);
             let col = d.nodes[self.idx as usize].col;
-            let (idx, off) = d.alloc(BNode {
-                op,
-                col,
-                active: false,
-                a: self.idx,
-                b: NONE,
-                m: NONE,
-                off: 0,
-                k,
-            });
-            let n = d.width(col);
-            let src = d.nodes[self.idx as usize].off as usize;
-            let (lo, hi) = d.vals.split_at_mut(off);
-            let a = &lo[src..src + n];
-            fill(&mut hi[..n], |i| f(at(a, i)));
-            BVar {
-                idx,
-                tag: d.tag,
-                k: 0.0,
-            }
+            let ia = self.idx;
+            d.record(BNode::new(op, col, ia, NONE, NONE, k), |view, out| {
+                let a = &view.slice(ia)[..out.len()];
+                fill(out, |i| f(at(a, i)));
+            })
         })
     }
 
@@ -375,32 +392,11 @@ impl BVar {
             self.check(d);
             other.check(d);
             let col = d.nodes[self.idx as usize].col || d.nodes[other.idx as usize].col;
-            let (idx, off) = d.alloc(BNode {
-                op,
-                col,
-                active: false,
-                a: self.idx,
-                b: other.idx,
-                m: NONE,
-                off: 0,
-                k: 0.0,
-            });
-            let n = d.width(col);
-            let mut out = std::mem::take(&mut d.vals);
-            {
-                let (lo, hi) = out.split_at_mut(off);
-                let view = ViewLo { lo, d };
-                with_lanes2!(view, n, self.idx, other.idx, |a, b| fill(
-                    &mut hi[..n],
-                    |i| f(a.at(i), b.at(i))
-                ));
-            }
-            d.vals = out;
-            BVar {
-                idx,
-                tag: d.tag,
-                k: 0.0,
-            }
+            let (ia, ib) = (self.idx, other.idx);
+            d.record(BNode::new(op, col, ia, ib, NONE, 0.0), |view, out| {
+                let n = out.len();
+                with_lanes2!(view, n, ia, ib, |a, b| fill(out, |i| f(a.at(i), b.at(i))));
+            })
         })
     }
 
@@ -415,16 +411,7 @@ impl BVar {
                 return self;
             }
             let s = reduce_sum(d.slice(self.idx));
-            let (idx, off) = d.alloc(BNode {
-                op: Op::Sum,
-                col: false,
-                active: false,
-                a: self.idx,
-                b: NONE,
-                m: NONE,
-                off: 0,
-                k: 0.0,
-            });
+            let (idx, off) = d.alloc(BNode::new(Op::Sum, false, self.idx, NONE, NONE, 0.0));
             d.vals[off] = s;
             BVar {
                 idx,
@@ -462,16 +449,7 @@ impl BVar {
             } else {
                 av[0] * reduce_sum(wv)
             };
-            let (idx, off) = d.alloc(BNode {
-                op: Op::Dot,
-                col: false,
-                active: false,
-                a,
-                b: NONE,
-                m: w,
-                off: 0,
-                k: 0.0,
-            });
+            let (idx, off) = d.alloc(BNode::new(Op::Dot, false, a, NONE, w, 0.0));
             d.vals[off] = s;
             BVar {
                 idx,
@@ -506,16 +484,7 @@ fn reduce_sum_by(n: usize, f: impl Fn(usize) -> f64) -> f64 {
 }
 
 fn push_column(d: &mut BatchData, op: Op, values: &[f64]) -> u32 {
-    let (idx, off) = d.alloc(BNode {
-        op,
-        col: true,
-        active: false,
-        a: NONE,
-        b: NONE,
-        m: NONE,
-        off: 0,
-        k: 0.0,
-    });
+    let (idx, off) = d.alloc(BNode::new(op, true, NONE, NONE, NONE, 0.0));
     d.vals[off..off + values.len()].copy_from_slice(values);
     idx
 }
@@ -526,16 +495,7 @@ fn materialize(v: BVar) -> u32 {
         return v.idx;
     }
     with_active(|d| {
-        let (idx, off) = d.alloc(BNode {
-            op: Op::Const,
-            col: false,
-            active: false,
-            a: NONE,
-            b: NONE,
-            m: NONE,
-            off: 0,
-            k: v.k,
-        });
+        let (idx, off) = d.alloc(BNode::new(Op::Const, false, NONE, NONE, NONE, v.k));
         d.vals[off] = v.k;
         idx
     })
@@ -789,39 +749,23 @@ impl Scalar for BVar {
             m.check(d);
             let col =
                 d.nodes[a as usize].col || d.nodes[b as usize].col || d.nodes[m.idx as usize].col;
-            let (idx, off) = d.alloc(BNode {
-                op: Op::Select,
-                col,
-                active: false,
-                a,
-                b,
-                m: m.idx,
-                off: 0,
-                k: 0.0,
-            });
-            let n = d.width(col);
-            let mut out = std::mem::take(&mut d.vals);
-            {
-                let (lo, hi) = out.split_at_mut(off);
-                let view = ViewLo { lo, d };
-                let mv = view.slice(m.idx);
-                let mv: Vec<f64> = (0..n)
-                    .map(|i| if mv.len() == 1 { mv[0] } else { mv[i] })
-                    .collect();
-                with_lanes2!(view, n, a, b, |x, y| fill(&mut hi[..n], |i| {
-                    if mv[i] != 0.0 {
-                        x.at(i)
-                    } else {
-                        y.at(i)
-                    }
-                }));
-            }
-            d.vals = out;
-            BVar {
-                idx,
-                tag: d.tag,
-                k: 0.0,
-            }
+            d.record(
+                BNode::new(Op::Select, col, a, b, m.idx, 0.0),
+                |view, out| {
+                    let n = out.len();
+                    let mv = view.slice(m.idx);
+                    let mv: Vec<f64> = (0..n)
+                        .map(|i| if mv.len() == 1 { mv[0] } else { mv[i] })
+                        .collect();
+                    with_lanes2!(view, n, a, b, |x, y| fill(out, |i| {
+                        if mv[i] != 0.0 {
+                            x.at(i)
+                        } else {
+                            y.at(i)
+                        }
+                    }));
+                },
+            )
         })
     }
 }
@@ -947,16 +891,7 @@ impl BatchedActive<'_> {
     /// A shared parameter: one value broadcast to every event; its gradient sums over events.
     pub fn param(&mut self, value: f64) -> BVar {
         let d = self.data_mut();
-        let (idx, off) = d.alloc(BNode {
-            op: Op::Input,
-            col: false,
-            active: false,
-            a: NONE,
-            b: NONE,
-            m: NONE,
-            off: 0,
-            k: 0.0,
-        });
+        let (idx, off) = d.alloc(BNode::new(Op::Input, false, NONE, NONE, NONE, 0.0));
         d.vals[off] = value;
         BVar {
             idx,
