@@ -33,6 +33,8 @@ mod doc_examples {
     struct Concepts;
     #[doc = include_str!("../docs/processes.md")]
     struct Processes;
+    #[doc = include_str!("../docs/lanes.md")]
+    struct Lanes;
     #[doc = include_str!("../docs/stochastic.md")]
     struct Stochastic;
 }
