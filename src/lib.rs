@@ -20,6 +20,7 @@ pub mod gradcheck;
 pub mod implicit;
 pub mod lanes;
 pub mod nn;
+pub mod optim;
 pub mod stochastic;
 
 pub use complex::Complex;

@@ -207,6 +207,11 @@ impl Adam {
         self.t
     }
 
+    /// Number of parameters the optimizer was made for.
+    pub fn num_params(&self) -> usize {
+        self.m.len()
+    }
+
     /// Learning rate of the next step.
     pub fn current_lr(&self) -> f64 {
         self.config.lr * self.config.schedule.factor(self.t)
@@ -278,6 +283,11 @@ impl Sgd {
     /// Number of steps taken.
     pub fn steps(&self) -> usize {
         self.t
+    }
+
+    /// Number of parameters the optimizer was made for.
+    pub fn num_params(&self) -> usize {
+        self.velocity.len()
     }
 
     /// One descent step.
