@@ -11,12 +11,17 @@
 //!   objectives draw their randomness from `(seed, step)`.
 //! - [`lbfgs`]: argmin's L-BFGS (More–Thuente line search) on any deterministic objective through
 //!   the [`ArgminProblem`] adapter.
+//! - Surrogates for black-box simulators: a [`GlobalSurrogate`] MLP, and measured
+//!   [`GradientBias`] of surrogate gradients against exact ones; [`lgso`], local generative
+//!   surrogate optimisation.
 
 mod bounds;
 mod design;
 mod error;
 mod lbfgs;
+pub mod lgso;
 mod observe;
+mod surrogate;
 
 pub use bounds::{BoundMode, Bounds};
 pub use design::{
@@ -25,6 +30,7 @@ pub use design::{
 pub use error::OptimError;
 pub use lbfgs::{lbfgs, ArgminProblem, LbfgsResult};
 pub use observe::{JsonLinesObserver, Observer, ProgressObserver};
+pub use surrogate::{GlobalSurrogate, GradientBias, SurrogateConfig};
 
 #[cfg(test)]
 mod tests;

@@ -323,15 +323,7 @@ fn stopping_rules_fire() {
     );
 }
 
-crate::scalar_fn!(Rosenbrock, |x: &[S]| {
-    let mut s = S::from_f64(0.0);
-    for i in 0..x.len() - 1 {
-        let a = x[i + 1].clone() - x[i].clone() * x[i].clone();
-        let b = S::from_f64(1.0) - x[i].clone();
-        s = s + a.clone() * a * 100.0 + b.clone() * b;
-    }
-    s
-});
+crate::scalar_fn!(Rosenbrock, |x: &[S]| lgso::rosenbrock(x));
 
 fn rosenbrock_vg(x: &[f64]) -> (f64, Vec<f64>) {
     crate::tape::gradient(|v| crate::ScalarFn::eval(&Rosenbrock, v), x)
@@ -351,4 +343,107 @@ fn lbfgs_minimises_rosenbrock_in_2_and_10_dimensions() {
     assert!(r.objective < 1e-12);
     assert!(lbfgs(rosenbrock_vg, &[], 7, 10, 1e-8).is_err());
     assert!(lbfgs(rosenbrock_vg, &[0.0, 0.0], 0, 10, 1e-8).is_err());
+}
+
+#[test]
+fn global_surrogate_gradient_is_exact_for_the_network_and_its_bias_is_measured() {
+    // Black box: f(θ) = sin θ₀ + θ₁² (we know its exact gradient, the surrogate does not).
+    let f = |t: &[f64]| t[0].sin() + t[1] * t[1];
+    let mut designs = Vec::new();
+    let mut ys = Vec::new();
+    for i in 0..64 {
+        let t = vec![
+            -1.5 + 3.0 * counter_uniform(4, i, 0, 0),
+            -1.5 + 3.0 * counter_uniform(4, i, 1, 0),
+        ];
+        ys.push(f(&t));
+        designs.push(t);
+    }
+    let cfg = SurrogateConfig {
+        epochs: 400,
+        ..SurrogateConfig::default()
+    };
+    let s = GlobalSurrogate::fit(&designs, &ys, &cfg).unwrap();
+    let at = [0.4, -0.6];
+    let (v, g) = s.value_and_grad(&at).unwrap();
+    assert_eq!(v, s.predict(&at).unwrap());
+    // The surrogate's own gradient is exact (finite differences of the surrogate).
+    for i in 0..2 {
+        let (fd, err) = ridders(
+            |x| {
+                let mut t = at;
+                t[i] = x;
+                s.predict(&t).unwrap()
+            },
+            at[i],
+            0.05,
+        );
+        assert!(
+            (g[i] - fd).abs() <= 1e-9 + 10.0 * err,
+            "{i}: {} vs {fd}",
+            g[i]
+        );
+    }
+    // Its bias against the exact gradient (cos θ₀, 2θ₁) is what the report says it is.
+    let exact = [at[0].cos(), 2.0 * at[1]];
+    let bias = GradientBias::new(&g, &exact).unwrap();
+    for i in 0..2 {
+        assert_eq!(bias.difference[i], g[i] - exact[i]);
+    }
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    assert_eq!(bias.relative_norm, norm(&bias.difference) / norm(&exact));
+    // A fitted surrogate points the right way inside its training box.
+    assert!(s.train_mse() < 1e-2, "training MSE {}", s.train_mse());
+    assert!(bias.cosine > 0.9, "{bias:?}");
+    assert!(GlobalSurrogate::fit(&designs, &ys[..3], &cfg).is_err());
+    assert!(GradientBias::new(&[1.0], &exact).is_err());
+}
+
+#[test]
+fn lgso_descends_the_stochastic_rosenbrock_and_reports_bias() {
+    let sim = lgso::RosenbrockSim { dim: 2 };
+    // The benchmark's exact gradient is itself checked against finite differences.
+    let psi0 = [-0.5, 1.5];
+    let ex = sim.exact_gradient(&psi0);
+    for i in 0..2 {
+        let (fd, err) = ridders(
+            |x| {
+                let mut p = psi0;
+                p[i] = x;
+                sim.exact_objective(&p)
+            },
+            psi0[i],
+            0.01,
+        );
+        assert!((ex[i] - fd).abs() <= 1e-8 + 10.0 * err);
+    }
+    let cfg = lgso::LgsoConfig {
+        epochs_per_step: 60,
+        design_adam: AdamConfig::with_lr(0.05),
+        seed: 3,
+        ..lgso::LgsoConfig::default()
+    };
+    let mut opt = lgso::Lgso::new(sim.clone(), &psi0, cfg.clone()).unwrap();
+    let first = opt.step().unwrap();
+    let bias = GradientBias::new(&first.surrogate_grad, &sim.exact_gradient(&first.psi)).unwrap();
+    assert!(bias.cosine.is_finite() && bias.relative_norm.is_finite());
+    for _ in 0..14 {
+        opt.step().unwrap();
+    }
+    assert_eq!(opt.sim_calls(), 15 * 10 * 5);
+    let (g0, g1) = (sim.exact_objective(&psi0), sim.exact_objective(opt.psi()));
+    assert!(g1 < g0, "objective {g0} -> {g1}");
+    // Same seed, same run.
+    let mut again = lgso::Lgso::new(sim.clone(), &psi0, cfg).unwrap();
+    for _ in 0..15 {
+        again.step().unwrap();
+    }
+    assert_eq!(again.psi(), opt.psi());
+    // Bad settings are errors.
+    let bad = lgso::LgsoConfig {
+        radius: -1.0,
+        ..lgso::LgsoConfig::default()
+    };
+    assert!(lgso::Lgso::new(sim.clone(), &psi0, bad).is_err());
+    assert!(lgso::Lgso::new(sim, &[0.0; 3], lgso::LgsoConfig::default()).is_err());
 }
