@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod design_calorimeter;
 mod events;
+mod lgso;
 mod progress;
 mod shower;
 mod svg_plot;
@@ -34,6 +35,8 @@ enum Command {
     /// Design optimisation with stochastic gradients.
     #[command(subcommand)]
     Design(Design),
+    /// L-GSO (local generative surrogates) on the stochastic Rosenbrock benchmark.
+    Lgso(lgso::Args),
 }
 
 #[derive(Subcommand)]
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Events(args) => events::run(&args),
         Command::Shower(args) => shower::run(&args),
         Command::Design(Design::Calorimeter(args)) => design_calorimeter::run(&args),
+        Command::Lgso(args) => lgso::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

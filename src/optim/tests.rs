@@ -447,3 +447,20 @@ fn lgso_descends_the_stochastic_rosenbrock_and_reports_bias() {
     assert!(lgso::Lgso::new(sim.clone(), &psi0, bad).is_err());
     assert!(lgso::Lgso::new(sim, &[0.0; 3], lgso::LgsoConfig::default()).is_err());
 }
+
+#[test]
+fn rosenbrock_demo_counts_calls_and_rejects_tiny_dimensions() {
+    let cfg = lgso::LgsoConfig {
+        designs_per_step: 3,
+        sims_per_design: 2,
+        epochs_per_step: 5,
+        ..lgso::LgsoConfig::default()
+    };
+    let r = lgso::rosenbrock_demo(3, 2, 1e-9, cfg.clone()).unwrap();
+    assert_eq!((r.steps, r.sim_calls, r.calls_to_target), (2, 12, None));
+    assert_eq!(r.objective0, lgso::rosenbrock(&[2.0, 2.0, 2.0]));
+    assert!(matches!(
+        lgso::rosenbrock_demo(1, 2, 1.0, cfg).unwrap_err(),
+        OptimError::Dimension { got: 1, .. }
+    ));
+}
