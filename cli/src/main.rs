@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod design_calorimeter;
 mod events;
+mod invariants;
 mod lgso;
 mod progress;
 mod shower;
@@ -37,6 +38,8 @@ enum Command {
     Design(Design),
     /// L-GSO (local generative surrogates) on the stochastic Rosenbrock benchmark.
     Lgso(lgso::Args),
+    /// Regress a muon pair's pT and mass from raw four-vectors with small MLPs.
+    Invariants(invariants::Args),
 }
 
 #[derive(Subcommand)]
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Shower(args) => shower::run(&args),
         Command::Design(Design::Calorimeter(args)) => design_calorimeter::run(&args),
         Command::Lgso(args) => lgso::run(&args),
+        Command::Invariants(args) => invariants::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

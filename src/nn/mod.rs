@@ -7,10 +7,12 @@
 //!   learning-rate [`LrSchedule`]; dfdx's own optimizers need compile-time shapes.
 //! - Weights saved to and loaded from safetensors files ([`Mlp::save`], [`Mlp::load`]).
 //! - [`bridge`]: tape → network and network → tape, exact in both directions.
+//! - [`invariants`]: demo regressing a muon pair's pT and mass from raw four-vectors.
 #![allow(clippy::needless_range_loop)]
 
 pub mod bridge;
 mod error;
+pub mod invariants;
 mod io;
 mod mlp;
 mod optimizer;

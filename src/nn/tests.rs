@@ -427,3 +427,53 @@ fn compile_time_dfdx_module_works_with_the_bridge() {
     let via = module.eval(&[0.2, -0.1, 0.4]).unwrap();
     assert_eq!(via, direct.to_vec());
 }
+
+#[test]
+fn pearson_matches_closed_forms() {
+    use super::invariants::pearson;
+    let a = [1.0, 2.0, 3.0, 4.0];
+    assert!((pearson(&a, &[3.0, 5.0, 7.0, 9.0]).unwrap() - 1.0).abs() < 1e-15);
+    assert!((pearson(&a, &[4.0, 3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-15);
+    // a against (1, 0, 0, 1): covariance 0 → r = 0 exactly.
+    assert_eq!(pearson(&a, &[1.0, 0.0, 0.0, 1.0]).unwrap(), 0.0);
+    assert!(pearson(&a, &[1.0]).is_err());
+}
+
+#[test]
+fn muon_pairs_have_the_invariants_they_claim() {
+    use super::invariants::muon_pair;
+    for ev in 0..20 {
+        let (r, [pt, m]) = muon_pair(3, ev);
+        for mu in 0..2 {
+            let (e, px, py, pz) = (r[4 * mu], r[4 * mu + 1], r[4 * mu + 2], r[4 * mu + 3]);
+            let m2 = e * e - px * px - py * py - pz * pz;
+            assert!((m2.sqrt() - 0.105_658_375_5).abs() < 1e-6 * e);
+        }
+        // m² = 2 m_μ² + 2 (E₁E₂ − p₁·p₂).
+        let dot = r[0] * r[4] - r[1] * r[5] - r[2] * r[6] - r[3] * r[7];
+        let m2 = 2.0 * 0.105_658_375_5f64.powi(2) + 2.0 * dot;
+        assert!((m * m - m2).abs() < 1e-9 * m2.max(1.0));
+        assert!((pt - (r[1] + r[5]).hypot(r[2] + r[6])).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn invariants_demo_learns_and_is_reproducible() {
+    use super::invariants::{invariants_demo, InvariantsConfig};
+    let cfg = InvariantsConfig {
+        architectures: vec![vec![10]],
+        train: 400,
+        test: 200,
+        epochs: 300,
+        lr: 1e-2,
+        seed: 2,
+    };
+    let runs = invariants_demo(&cfg).unwrap();
+    let r = &runs[0];
+    assert_eq!(r.params, 8 * 10 + 10 + 10 * 2 + 2);
+    assert!(r.pearson_pt > r.pearson_untrained[0].abs(), "{r:?}");
+    assert!(r.pearson_mass > r.pearson_untrained[1].abs(), "{r:?}");
+    assert_eq!(invariants_demo(&cfg).unwrap(), runs);
+    let bad = InvariantsConfig { train: 1, ..cfg };
+    assert!(invariants_demo(&bad).is_err());
+}
