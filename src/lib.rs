@@ -19,6 +19,8 @@ pub mod function;
 pub mod gradcheck;
 pub mod implicit;
 pub mod lanes;
+pub mod nn;
+pub mod optim;
 pub mod stochastic;
 
 pub use complex::Complex;

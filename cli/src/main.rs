@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 mod design_calorimeter;
 mod events;
+mod invariants;
+mod lgso;
 mod process_args;
 mod progress;
 mod shower;
@@ -35,6 +37,10 @@ enum Command {
     /// Design optimisation with stochastic gradients.
     #[command(subcommand)]
     Design(Design),
+    /// L-GSO (local generative surrogates) on the stochastic Rosenbrock benchmark.
+    Lgso(lgso::Args),
+    /// Regress a muon pair's pT and mass from raw four-vectors with small MLPs.
+    Invariants(invariants::Args),
 }
 
 #[derive(Subcommand)]
@@ -74,6 +80,8 @@ fn main() -> ExitCode {
         Command::Events(args) => events::run(&args),
         Command::Shower(args) => shower::run(&args),
         Command::Design(Design::Calorimeter(args)) => design_calorimeter::run(&args),
+        Command::Lgso(args) => lgso::run(&args),
+        Command::Invariants(args) => invariants::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

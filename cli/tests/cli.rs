@@ -104,3 +104,61 @@ fn design_writes_history_and_plots() {
     assert!(dir.join("history.json").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn lgso_json_reports_calls_and_gradient_bias() {
+    let out = diffhep(&[
+        "lgso",
+        "--dim",
+        "2",
+        "--steps",
+        "3",
+        "--designs",
+        "4",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dim"], 2);
+    assert_eq!(v["steps"], 3);
+    assert_eq!(v["sim_calls"], 3 * 4 * 5);
+    assert!(v["mean_cosine"].as_f64().unwrap().abs() <= 1.0);
+    let bad = diffhep(&["lgso", "--dim", "1"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--dim 1"));
+}
+
+#[test]
+fn invariants_json_reports_correlations_per_network() {
+    let out = diffhep(&[
+        "invariants",
+        "--hidden",
+        "4;3,3",
+        "--train",
+        "100",
+        "--test",
+        "50",
+        "--epochs",
+        "20",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["hidden"], serde_json::json!([3, 3]));
+    assert!(runs[0]["pearson_mass"].as_f64().unwrap().abs() <= 1.0);
+    let bad = diffhep(&["invariants", "--hidden", "4,x"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--hidden 4,x"));
+    let bad = diffhep(&["invariants", "--hidden", "0"]);
+    assert!(!bad.status.success());
+}
