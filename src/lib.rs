@@ -35,4 +35,6 @@ mod doc_examples {
     struct Concepts;
     #[doc = include_str!("../docs/stochastic.md")]
     struct Stochastic;
+    #[doc = include_str!("../docs/nn.md")]
+    struct Nn;
 }
