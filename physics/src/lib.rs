@@ -23,6 +23,7 @@ pub mod toy;
 pub mod tracks;
 pub mod vegas;
 pub mod vertex;
+pub mod vertex_weights;
 pub mod xsec;
 
 pub use lorentz::FourVector;
