@@ -14,6 +14,7 @@ mod progress;
 mod shower;
 mod svg_plot;
 mod vertex;
+mod weightnet;
 mod xsec;
 
 #[derive(Parser)]
@@ -40,6 +41,8 @@ enum Command {
     Lgso(lgso::Args),
     /// Regress a muon pair's pT and mass from raw four-vectors with small MLPs.
     Invariants(invariants::Args),
+    /// Train a per-track weight network through the implicit vertex fit.
+    Weightnet(weightnet::Args),
 }
 
 #[derive(Subcommand)]
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Design(Design::Calorimeter(args)) => design_calorimeter::run(&args),
         Command::Lgso(args) => lgso::run(&args),
         Command::Invariants(args) => invariants::run(&args),
+        Command::Weightnet(args) => weightnet::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -168,3 +168,31 @@ fn invariants_json_reports_correlations_per_network() {
     let bad = diffhep(&["invariants", "--hidden", "0"]);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn weightnet_json_reports_resolution_before_and_after() {
+    let out = diffhep(&[
+        "weightnet",
+        "--train",
+        "10",
+        "--test",
+        "10",
+        "--epochs",
+        "2",
+        "--hidden",
+        "4",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["train_loss"].as_array().unwrap().len(), 2);
+    for k in ["unit_weights", "truth_tracks", "before", "after"] {
+        assert!(v[k]["median_mm"].as_f64().unwrap() >= 0.0, "{k}");
+    }
+    let bad = diffhep(&["weightnet", "--train", "0"]);
+    assert!(!bad.status.success());
+}
