@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod calorimeter_design;
+pub mod calorimeter_lgso;
 pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;
