@@ -196,3 +196,30 @@ fn weightnet_json_reports_resolution_before_and_after() {
     let bad = diffhep(&["weightnet", "--train", "0"]);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn lgso_calorimeter_json_has_bias_per_step() {
+    let out = diffhep(&[
+        "lgso",
+        "--calorimeter",
+        "--dim",
+        "3",
+        "--steps",
+        "2",
+        "--designs",
+        "3",
+        "--sims",
+        "2",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(v["sim_calls"], 2 * 3 * 2);
+    assert!(steps[0]["bias"]["cosine"].as_f64().unwrap().abs() <= 1.0 + 1e-12);
+}
