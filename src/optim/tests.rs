@@ -426,6 +426,28 @@ fn lgso_descends_the_stochastic_rosenbrock_and_reports_bias() {
     let mut opt = lgso::Lgso::new(sim.clone(), &psi0, cfg.clone()).unwrap();
     let first = opt.step().unwrap();
     let bias = GradientBias::new(&first.surrogate_grad, &sim.exact_gradient(&first.psi)).unwrap();
+    // The surrogate gradient is the exact gradient of the surrogate's mean E_x μ(ψ, x) at the
+    // current ψ (checked on a separate run of one step).
+    let mut probe = lgso::Lgso::new(sim.clone(), &psi0, cfg.clone()).unwrap();
+    probe.step().unwrap();
+    let g = probe.surrogate_gradient().unwrap().unwrap();
+    let at = probe.psi().to_vec();
+    for i in 0..2 {
+        let (fd, err) = ridders(
+            |x| {
+                let mut p = at.clone();
+                p[i] = x;
+                probe.surrogate_mean(&p).unwrap().unwrap()
+            },
+            at[i],
+            0.01,
+        );
+        assert!(
+            (g[i] - fd).abs() <= 1e-8 * fd.abs().max(1.0) + 10.0 * err,
+            "{i}: {} vs {fd}",
+            g[i]
+        );
+    }
     assert!(bias.cosine.is_finite() && bias.relative_norm.is_finite());
     for _ in 0..14 {
         opt.step().unwrap();
