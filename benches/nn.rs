@@ -200,7 +200,8 @@ fn main() {
     let on_tape = || {
         let xt: Tensor<(usize,), f64, Cpu> = dev.tensor_from_vec(x0.to_vec(), (3,));
         let y = net2.forward_traced(xt.leaky_trace());
-        let (_, s) = tape_loss_of_tensor(y, downstream).unwrap();
+        let (_, s) =
+            tape_loss_of_tensor(y, |_t, v| Ok::<_, diffhep::nn::NnError>(downstream(v))).unwrap();
         net2.param_gradients(&s.backward())
     };
     let (ga, gb) = (in_dfdx(), on_tape());

@@ -39,4 +39,6 @@ mod doc_examples {
     struct Lanes;
     #[doc = include_str!("../docs/stochastic.md")]
     struct Stochastic;
+    #[doc = include_str!("../docs/nn.md")]
+    struct Nn;
 }

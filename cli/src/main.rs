@@ -15,6 +15,7 @@ mod progress;
 mod shower;
 mod svg_plot;
 mod vertex;
+mod weightnet;
 mod xsec;
 
 #[derive(Parser)]
@@ -41,6 +42,8 @@ enum Command {
     Lgso(lgso::Args),
     /// Regress a muon pair's pT and mass from raw four-vectors with small MLPs.
     Invariants(invariants::Args),
+    /// Train a per-track weight network through the implicit vertex fit.
+    Weightnet(weightnet::Args),
 }
 
 #[derive(Subcommand)]
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Design(Design::Calorimeter(args)) => design_calorimeter::run(&args),
         Command::Lgso(args) => lgso::run(&args),
         Command::Invariants(args) => invariants::run(&args),
+        Command::Weightnet(args) => weightnet::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

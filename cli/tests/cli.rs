@@ -162,3 +162,58 @@ fn invariants_json_reports_correlations_per_network() {
     let bad = diffhep(&["invariants", "--hidden", "0"]);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn weightnet_json_reports_resolution_before_and_after() {
+    let out = diffhep(&[
+        "weightnet",
+        "--train",
+        "10",
+        "--test",
+        "10",
+        "--epochs",
+        "2",
+        "--hidden",
+        "4",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["train_loss"].as_array().unwrap().len(), 2);
+    for k in ["unit_weights", "truth_tracks", "before", "after"] {
+        assert!(v[k]["median_mm"].as_f64().unwrap() >= 0.0, "{k}");
+    }
+    let bad = diffhep(&["weightnet", "--train", "0"]);
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn lgso_calorimeter_json_has_bias_per_step() {
+    let out = diffhep(&[
+        "lgso",
+        "--calorimeter",
+        "--dim",
+        "3",
+        "--steps",
+        "2",
+        "--designs",
+        "3",
+        "--sims",
+        "2",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(v["sim_calls"], 2 * 3 * 2);
+    assert!(steps[0]["bias"]["cosine"].as_f64().unwrap().abs() <= 1.0 + 1e-12);
+}

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod calorimeter_design;
+pub mod calorimeter_lgso;
 pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;
@@ -23,6 +24,7 @@ pub mod toy;
 pub mod tracks;
 pub mod vegas;
 pub mod vertex;
+pub mod vertex_weights;
 pub mod xsec;
 
 pub use lorentz::FourVector;

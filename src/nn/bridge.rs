@@ -167,23 +167,45 @@ where
 }
 
 /// A loss computed by a tape program `sim` from a traced dfdx vector `y` (e.g. a network's
-/// output). Returns the loss value and a dfdx scalar whose `backward()` gives, for every tensor
-/// upstream of `y` (network weights, inputs), the exact gradient of the loss: the tape's
-/// gradient `g = ∂loss/∂y` enters dfdx as the surrogate `sum(y ⊙ g)` (whose value is not the
-/// loss).
-pub fn tape_loss_of_tensor<F>(y: TracedVector, sim: F) -> Result<(f64, TracedScalar), NnError>
+/// output). `sim` receives the active tape (for custom nodes such as an implicit fit) and one
+/// tape variable per component of `y`, and may fail with its own error type. Returns the loss
+/// value and a dfdx scalar whose `backward()` gives, for every tensor upstream of `y` (network
+/// weights, inputs), the exact gradient of the loss: the tape's gradient `g = ∂loss/∂y` enters
+/// dfdx as the surrogate `sum(y ⊙ g)` (whose value is not the loss).
+pub fn tape_loss_of_tensor<F, E>(y: TracedVector, sim: F) -> Result<(f64, TracedScalar), E>
 where
-    F: FnOnce(&[Var]) -> Var,
+    F: FnOnce(&ActiveTape<'_, f64>, &[Var]) -> Result<Var, E>,
+    E: From<NnError>,
 {
     let vals = y.as_vec();
     let mut tape = DTape::<f64>::new();
     let (value, g) = {
         let t = tape.activate();
         let vs = t.vars(&vals);
-        let l = sim(&vs);
-        let adj = t.gradient(l)?;
-        (l.val(), adj.wrt_all(&vs)?)
+        let l = sim(&t, &vs)?;
+        let adj = t.gradient(l).map_err(NnError::from)?;
+        (l.val(), adj.wrt_all(&vs).map_err(NnError::from)?)
     };
     let gt = y.device().tensor_from_vec(g, (vals.len(),));
     Ok((value, (y * gt).sum()))
+}
+
+/// An [`Mlp`] applied to each row of `x` (`batch · inputs` values), its `batch · outputs` outputs
+/// (row-major) handed to a tape program `sim` as tape variables; returns the loss and its exact
+/// gradient with respect to every network parameter (flat, in the order of [`Mlp::params`]).
+/// This is [`tape_loss_of_tensor`] for a whole network, without touching dfdx types.
+pub fn mlp_into_tape<F, E>(net: &Mlp<f64>, x: &[f64], sim: F) -> Result<(f64, Vec<f64>), E>
+where
+    F: FnOnce(&ActiveTape<'_, f64>, &[Var]) -> Result<Var, E>,
+    E: From<NnError>,
+{
+    let batch = net.batch_of(x)?;
+    let xt: Tensor<(usize, usize), f64, Cpu> = net
+        .device()
+        .tensor_from_vec(x.to_vec(), (batch, net.spec().inputs()));
+    let y = net.forward_tensor(xt.leaky_trace())?;
+    let n = batch * net.spec().outputs();
+    let (value, surrogate) = tape_loss_of_tensor(y.reshape_like(&(n,)), sim)?;
+    let grads = surrogate.backward();
+    Ok((value, net.param_gradients(&grads)))
 }

@@ -302,6 +302,28 @@ impl<B: BlackBox> Lgso<B> {
         Ok(Some(g))
     }
 
+    /// The model's estimate of `E[y]` at design `at`, averaged over the conditioning inputs of the
+    /// samples in the current region (`None` if the region is empty); its gradient at `at = ψ`
+    /// is [`Lgso::surrogate_gradient`].
+    pub fn surrogate_mean(&self, at: &[f64]) -> Result<Option<f64>, OptimError> {
+        check_len("design length", self.psi.len(), at.len())?;
+        let (b, _, ys) = self.batch();
+        if b.rows == 0 {
+            return Ok(None);
+        }
+        let d = self.psi.len();
+        let w = b.x.len() / b.rows;
+        let mut x = b.x.clone();
+        for r in 0..b.rows {
+            for j in 0..d {
+                x[r * w + j] = (at[j] - self.psi[j]) / self.cfg.radius;
+            }
+        }
+        let out = self.model.forward(&x)?;
+        let mu: f64 = out.iter().step_by(2).sum::<f64>() / b.rows as f64;
+        Ok(Some(ys.mean[0] + ys.scale[0] * mu))
+    }
+
     /// Sample the region, retrain the model, and step the design.
     pub fn step(&mut self) -> Result<LgsoStep, OptimError> {
         let d = self.psi.len();

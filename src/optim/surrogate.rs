@@ -48,6 +48,12 @@ pub(crate) struct Standardiser {
 impl Standardiser {
     /// Fit to rows of width `d` (flat, row-major).
     pub(crate) fn fit(flat: &[f64], d: usize) -> Self {
+        if d == 0 {
+            return Standardiser {
+                mean: Vec::new(),
+                scale: Vec::new(),
+            };
+        }
         let n = (flat.len() / d).max(1) as f64;
         let mut mean = vec![0.0; d];
         let mut var = vec![0.0; d];

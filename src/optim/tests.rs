@@ -426,6 +426,28 @@ fn lgso_descends_the_stochastic_rosenbrock_and_reports_bias() {
     let mut opt = lgso::Lgso::new(sim.clone(), &psi0, cfg.clone()).unwrap();
     let first = opt.step().unwrap();
     let bias = GradientBias::new(&first.surrogate_grad, &sim.exact_gradient(&first.psi)).unwrap();
+    // The surrogate gradient is the exact gradient of the surrogate's mean E_x μ(ψ, x) at the
+    // current ψ (checked on a separate run of one step).
+    let mut probe = lgso::Lgso::new(sim.clone(), &psi0, cfg.clone()).unwrap();
+    probe.step().unwrap();
+    let g = probe.surrogate_gradient().unwrap().unwrap();
+    let at = probe.psi().to_vec();
+    for i in 0..2 {
+        let (fd, err) = ridders(
+            |x| {
+                let mut p = at.clone();
+                p[i] = x;
+                probe.surrogate_mean(&p).unwrap().unwrap()
+            },
+            at[i],
+            0.01,
+        );
+        assert!(
+            (g[i] - fd).abs() <= 1e-8 * fd.abs().max(1.0) + 10.0 * err,
+            "{i}: {} vs {fd}",
+            g[i]
+        );
+    }
     assert!(bias.cosine.is_finite() && bias.relative_norm.is_finite());
     for _ in 0..14 {
         opt.step().unwrap();
@@ -463,4 +485,35 @@ fn rosenbrock_demo_counts_calls_and_rejects_tiny_dimensions() {
         lgso::rosenbrock_demo(1, 2, 1.0, cfg).unwrap_err(),
         OptimError::Dimension { got: 1, .. }
     ));
+}
+
+#[test]
+fn design_loop_optimises_through_a_global_surrogate() {
+    // Black box (not differentiated): f(θ) = (θ₀ − 0.3)² + 2(θ₁ + 0.2)², minimum at (0.3, −0.2).
+    let f = |t: &[f64]| (t[0] - 0.3).powi(2) + 2.0 * (t[1] + 0.2).powi(2);
+    let designs: Vec<Vec<f64>> = (0..81)
+        .map(|i| vec![-1.0 + 0.25 * (i % 9) as f64, -1.0 + 0.25 * (i / 9) as f64])
+        .collect();
+    let ys: Vec<f64> = designs.iter().map(|t| f(t)).collect();
+    let s = GlobalSurrogate::fit(&designs, &ys, &SurrogateConfig::default()).unwrap();
+    let b = Bounds::new(vec![-1.0, -1.0], vec![1.0, 1.0]).unwrap();
+    let mut lp = DesignLoop::new(
+        &[-0.8, 0.8],
+        b,
+        BoundMode::Projection,
+        adam(2, 0.02),
+        StopRule::steps(400),
+    )
+    .unwrap();
+    let mut obj = |t: &[f64], _s: usize| s.value_and_grad(t).unwrap();
+    let out = lp.run(&mut obj, &mut []).unwrap();
+    // The true objective at the surrogate's optimum is within the surrogate's fit error of 0.
+    let rmse = s.train_mse().sqrt();
+    assert!(f(&out.params) < f(&[-0.8, 0.8]) * 1e-2, "{:?}", out.params);
+    assert!(
+        f(&out.params) < 10.0 * rmse + 1e-3,
+        "f = {} at {:?}, rmse {rmse}",
+        f(&out.params),
+        out.params
+    );
 }
