@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod calorimeter_design;
+pub mod detector_design;
 pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;

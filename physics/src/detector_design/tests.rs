@@ -1,0 +1,268 @@
+//! Tests of the design study: derivatives against Ridders' finite differences with common random
+//! numbers, configuration errors, determinism across thread counts, bit-identical resume.
+
+use diffhep::gradcheck::ridders;
+use diffhep::stochastic::rng::child_key;
+use num_dual::{Derivative, DualSVec64};
+
+use super::tracker::{impact_terms, sigmas};
+use super::*;
+
+/// The default study with small samples and few steps.
+fn tiny() -> StudyConfig {
+    let mut c = StudyConfig::default_study();
+    c.sample.vertex_events = 200;
+    c.sample.shower_samples = 20;
+    c.sample.eval_vertex_events = 300;
+    c.sample.eval_shower_samples = 200;
+    c.optimizer.steps = 3;
+    c
+}
+
+/// `|a − b| ≤ tol·max(|a|, |b|, floor)`.
+fn close(a: f64, b: f64, tol: f64, floor: f64) -> bool {
+    (a - b).abs() <= tol * a.abs().max(b.abs()).max(floor)
+}
+
+#[test]
+fn resolution_parametrisation_derivatives_match_ridders() {
+    let study = Study::new(StudyConfig::default_study()).unwrap();
+    let tr = study.tracker();
+    type D = DualSVec64<2>;
+    let (r0, x, p, theta) = (42.0, 0.015, 3.0, 1.1);
+    let seed = |v: f64, k: usize| {
+        let mut e = nalgebra::SVector::<f64, 2>::zeros();
+        e[k] = 1.0;
+        D::new(v, Derivative::some(e))
+    };
+    let s = sigmas(tr, &[seed(r0, 0), seed(x, 1)], p, theta);
+    for (k, scale) in [(0, r0), (1, x)] {
+        for (out, sig) in s.iter().enumerate().take(2) {
+            let f = |v: f64| {
+                let d = if k == 0 { [v, x] } else { [r0, v] };
+                sigmas(tr, &d, p, theta)[out]
+            };
+            let (fd, err) = ridders(f, scale, 0.05 * scale);
+            let ad = sig.eps.unwrap_generic(nalgebra::Const::<2>, nalgebra::U1)[k];
+            assert!(
+                close(ad, fd, 1e-8, 1e-12),
+                "σ[{out}] wrt {k}: {ad} vs {fd} ± {err}"
+            );
+        }
+    }
+    // Closed form of the intrinsic term: ∂a/∂r0 = σ_hit (2 r0 + ℓ) / (ℓ √(r0² + (r0+ℓ)²)).
+    let (l, sh) = (tr.lever_arm, tr.hit_resolution);
+    let (a, _) = impact_terms(tr, seed(r0, 0), D::from(x));
+    let exact = sh * (2.0 * r0 + l) / (l * (r0 * r0 + (r0 + l).powi(2)).sqrt());
+    let ad = a.eps.unwrap_generic(nalgebra::Const::<2>, nalgebra::U1)[0];
+    assert!(close(ad, exact, 1e-13, 0.0), "{ad} vs {exact}");
+}
+
+#[test]
+fn vertex_gradient_matches_ridders_with_common_random_numbers() {
+    let study = Study::new(StudyConfig::default_study()).unwrap();
+    let design = [45.0, 0.02];
+    let (jets, seed) = (64, 5);
+    let (sum, grad, ok) = study.vertex_sums(design, seed, jets, true);
+    assert_eq!(ok, jets, "all fits converge");
+    for k in 0..2 {
+        let f = |v: f64| {
+            let mut d = design;
+            d[k] = v;
+            let (s, _, n) = study.vertex_sums(d, seed, jets, false);
+            assert_eq!(n, jets);
+            s
+        };
+        assert_eq!(f(design[k]), sum, "value path and gradient path agree");
+        let (fd, err) = ridders(f, design[k], 0.02 * design[k]);
+        assert!(
+            close(grad[k], fd, 1e-6, 0.0),
+            "∂Σ|Δv|²/∂θ{k}: implicit {} vs Ridders {fd} ± {err}",
+            grad[k]
+        );
+    }
+}
+
+#[test]
+fn cost_gradient_matches_ridders() {
+    let study = Study::new(StudyConfig::default_study()).unwrap();
+    let theta = vec![37.0, 0.012, 0.8, 1.3, 2.0, 0.5, 1.0, 1.7];
+    let (_, g) = study.cost(&theta);
+    for k in 0..theta.len() {
+        let f = |v: f64| {
+            let mut t = theta.clone();
+            t[k] = v;
+            study.cost(&t).0
+        };
+        let (fd, err) = ridders(f, theta[k], 0.05 * theta[k]);
+        assert!(
+            close(g[k], fd, 1e-9, 1e-12),
+            "k={k}: {} vs {fd} ± {err}",
+            g[k]
+        );
+    }
+}
+
+#[test]
+fn objective_gradient_tracker_part_matches_ridders_of_the_sample_objective() {
+    // With the gradient sample's jets fixed (common random numbers), the tracker components of
+    // ∂J/∂θ are the exact derivatives of w_v σ_v/s_v + cost on that sample.
+    let study = Study::new(tiny()).unwrap();
+    let theta = vec![48.0, 0.025, 1.0, 1.1, 0.9, 1.0, 1.2, 0.8];
+    let seed = 17;
+    let g = study.gradient(&theta, seed).unwrap();
+    let jets = study.config().sample.vertex_events;
+    let o = &study.config().objective;
+    let sample_j = |t: &[f64]| {
+        let (s, _, n) = study.vertex_sums([t[0], t[1]], child_key(seed, 0), jets, false);
+        assert_eq!(n, jets);
+        o.vertex_weight * (s / n as f64).sqrt() * 1e3 / o.vertex_scale_um + study.cost(t).0
+    };
+    for k in 0..2 {
+        let f = |v: f64| {
+            let mut t = theta.clone();
+            t[k] = v;
+            sample_j(&t)
+        };
+        let (fd, err) = ridders(f, theta[k], 0.02 * theta[k]);
+        assert!(
+            close(g.gradient[k], fd, 1e-6, 0.0),
+            "∂J/∂θ{k}: {} vs {fd} ± {err}",
+            g.gradient[k]
+        );
+    }
+}
+
+#[test]
+fn same_seed_same_numbers_at_one_and_two_threads() {
+    let study = Study::new(tiny()).unwrap();
+    let theta = study.config().initial_design();
+    let at = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                (
+                    study.gradient(&theta, 9).unwrap(),
+                    study.evaluate(&theta).unwrap(),
+                )
+            })
+    };
+    let (g1, e1) = at(1);
+    let (g2, e2) = at(2);
+    assert_eq!(g1, g2);
+    assert_eq!(e1, e2);
+    let other = study.gradient(&theta, 10).unwrap();
+    assert_ne!(g1.gradient, other.gradient, "another seed, other numbers");
+}
+
+#[test]
+fn resumed_run_continues_bit_identically() {
+    let study = Study::new(tiny()).unwrap();
+    let mut straight = study.start().unwrap();
+    study.run(&mut straight, |_| {}).unwrap();
+    assert_eq!(straight.history.len(), 4);
+
+    let mut first = study.start().unwrap();
+    study.step(&mut first).unwrap();
+    let saved = first.to_json();
+    let mut resumed = Checkpoint::from_json(&saved).unwrap();
+    study.run(&mut resumed, |_| {}).unwrap();
+    assert_eq!(resumed.history, straight.history);
+    assert_eq!(resumed.to_json(), straight.to_json());
+    let bits = |c: &Checkpoint| c.log_design.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&resumed), bits(&straight));
+}
+
+#[test]
+fn checkpoint_of_another_configuration_is_refused() {
+    let study = Study::new(tiny()).unwrap();
+    let mut ck = study.start().unwrap();
+    let mut other = tiny();
+    other.seed += 1;
+    let err = Study::new(other).unwrap().step(&mut ck).unwrap_err();
+    assert!(matches!(err, DesignError::Checkpoint(_)), "{err}");
+    let err = Checkpoint::from_json("{\"config\": 3}").unwrap_err();
+    assert!(matches!(err, DesignError::Checkpoint(_)), "{err}");
+    let mut short = ck.clone();
+    short.log_design.pop();
+    let err = Checkpoint::from_json(&short.to_json()).unwrap_err();
+    assert!(err.to_string().contains("log_design"), "{err}");
+}
+
+#[test]
+fn default_config_round_trips_through_toml() {
+    let c = StudyConfig::default_study();
+    assert_eq!(StudyConfig::from_toml(&c.to_toml()).unwrap(), c);
+    assert_eq!(c.initial_design().len(), 2 + c.calorimeter.layers);
+    assert_eq!(c.parameter_names().len(), c.initial_design().len());
+}
+
+#[test]
+fn invalid_configs_name_the_field() {
+    let cases: [(&str, &str, &str); 7] = [
+        (
+            "inner_radius_mm = 60.0",
+            "inner_radius_mm = 10.0",
+            "tracker.inner_radius_mm",
+        ),
+        (
+            "lever_arm_mm = 40.0",
+            "lever_arm_mm = -1.0",
+            "tracker.lever_arm_mm",
+        ),
+        ("layers = 6", "layers = 0", "calorimeter.layers"),
+        (
+            "energy_scale = 0.1",
+            "energy_scale = 0.0",
+            "objective.energy_scale",
+        ),
+        ("steps = 50", "steps = 0", "optimizer.steps"),
+        (
+            "lever_arm_mm = 40.0",
+            "lever_arm_mm = \"wide\"",
+            "lever_arm_mm",
+        ),
+        ("seed = 2024", "seed = 2024\nsede = 1", "sede"),
+    ];
+    for (from, to, field) in cases {
+        assert!(DEFAULT_TOML.contains(from), "{from}");
+        let text = DEFAULT_TOML.replacen(from, to, 1);
+        let err = StudyConfig::from_toml(&text).unwrap_err().to_string();
+        assert!(
+            err.contains(field),
+            "{to}: error {err:?} does not name {field}"
+        );
+    }
+    let missing = DEFAULT_TOML.replacen("hit_resolution_um = 10.0", "", 1);
+    let err = StudyConfig::from_toml(&missing).unwrap_err().to_string();
+    assert!(err.contains("hit_resolution_um"), "{err}");
+    let err = Study::new(tiny())
+        .unwrap()
+        .evaluate(&[1.0, -0.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+        .unwrap_err();
+    assert!(err.to_string().contains("design[1]"), "{err}");
+}
+
+#[test]
+fn tiny_study_runs_end_to_end_and_keeps_bounds() {
+    let study = Study::new(tiny()).unwrap();
+    let mut ck = study.start().unwrap();
+    let mut seen = 0;
+    study.run(&mut ck, |_| seen += 1).unwrap();
+    assert_eq!(seen, 3);
+    let (lo, hi) = study.config().bounds();
+    for r in &ck.history {
+        assert!(r.evaluation.objective.is_finite());
+        for ((t, a), b) in r.design.iter().zip(&lo).zip(&hi) {
+            assert!(
+                *t >= a * (1.0 - 1e-12) && *t <= b * (1.0 + 1e-12),
+                "{t} in [{a}, {b}]"
+            );
+        }
+    }
+    for r in &ck.history[1..] {
+        assert_eq!(r.gradient.len(), r.design.len());
+    }
+}
