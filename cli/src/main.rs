@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
+mod design;
 mod design_calorimeter;
 mod events;
 mod progress;
@@ -31,15 +32,9 @@ enum Command {
     Events(events::Args),
     /// Expected per-layer deposits of the toy EM shower and their gradient w.r.t. each thickness.
     Shower(shower::Args),
-    /// Design optimisation with stochastic gradients.
-    #[command(subcommand)]
-    Design(Design),
-}
-
-#[derive(Subcommand)]
-enum Design {
-    /// Optimise the absorber thicknesses of the sampling calorimeter.
-    Calorimeter(design_calorimeter::Args),
+    /// Detector design study (tracker + calorimeter, TOML config); `design calorimeter` for the
+    /// calorimeter-only estimator comparison.
+    Design(design::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,7 +67,7 @@ fn main() -> ExitCode {
         Command::Xsec(args) => xsec::run(&args),
         Command::Events(args) => events::run(&args),
         Command::Shower(args) => shower::run(&args),
-        Command::Design(Design::Calorimeter(args)) => design_calorimeter::run(&args),
+        Command::Design(args) => design::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
