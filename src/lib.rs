@@ -33,4 +33,6 @@ mod doc_examples {
     struct Concepts;
     #[doc = include_str!("../docs/stochastic.md")]
     struct Stochastic;
+    #[doc = include_str!("../docs/design_study.md")]
+    struct DesignStudy;
 }
