@@ -35,11 +35,18 @@
 //! split into fixed blocks evaluated in parallel with rayon and reduced in block order, so the
 //! same seed gives the same numbers at any thread count. The optimizer state, design and history
 //! form a [`Checkpoint`] (serde); resuming from one continues bit-identically.
+//!
+//! Across processes ([`Study::with_exchange`], MPI behind the cargo feature `mpi`), each rank
+//! computes a contiguous share of the jet blocks and shower samples, the per-unit results are
+//! gathered on every rank in unit order and reduced in that order, so 1 and 2 ranks give the same
+//! numbers ([`exchange`]). The evaluation's shower runs are repeated on every rank.
 
 use std::fmt;
+use std::sync::Arc;
 
+use diffhep::stochastic::estimators::SampleTerms;
 use diffhep::stochastic::rng::child_key;
-use diffhep::stochastic::{EstimatorKind, StochasticError};
+use diffhep::stochastic::{GradientEstimator, StochasticError, StochasticTriples};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -48,9 +55,11 @@ use crate::shower::{Shower, ShowerConfig};
 use crate::tracks::TrackModel;
 
 pub mod config;
+pub mod exchange;
 pub mod tracker;
 
 pub use config::{StudyConfig, DEFAULT_TOML};
+pub use exchange::{Exchange, Serial};
 pub use tracker::Tracker;
 
 /// Why a study cannot run.
@@ -191,6 +200,7 @@ pub struct Study {
     config: StudyConfig,
     tracker: Tracker,
     calorimeter: SummedSignal,
+    exchange: Arc<dyn Exchange>,
 }
 
 impl Study {
@@ -216,7 +226,14 @@ impl Study {
             config,
             tracker,
             calorimeter: SummedSignal { shower },
+            exchange: Arc::new(Serial),
         })
+    }
+
+    /// Share gradient estimation with other ranks (default: [`Serial`]).
+    pub fn with_exchange(mut self, exchange: Arc<dyn Exchange>) -> Self {
+        self.exchange = exchange;
+        self
     }
 
     /// The configuration.
@@ -280,31 +297,38 @@ impl Study {
         jets: usize,
         gradient: bool,
     ) -> (f64, [f64; 2], usize) {
-        let blocks: Vec<(f64, [f64; 2], usize)> = (0..jets.div_ceil(BLOCK))
+        let ex = &self.exchange;
+        let units = jets.div_ceil(BLOCK);
+        let tracker = &self.tracker;
+        let local: Vec<[f64; 4]> = exchange::share(units, ex.rank(), ex.size())
             .into_par_iter()
             .map(|b| {
-                let mut acc = (0.0, [0.0; 2], 0);
+                let mut acc = [0.0; 4];
                 for i in b * BLOCK..((b + 1) * BLOCK).min(jets) {
-                    let jet = self.tracker.jet(seed, i as u64);
+                    let jet = tracker.jet(seed, i as u64);
                     let term = if gradient {
-                        self.tracker.squared_error_gradient(&design, &jet)
+                        tracker.squared_error_gradient(&design, &jet)
                     } else {
-                        self.tracker
-                            .squared_error(&design, &jet)
-                            .map(|v| (v, [0.0; 2]))
+                        tracker.squared_error(&design, &jet).map(|v| (v, [0.0; 2]))
                     };
                     if let Some((v, g)) = term {
-                        acc.0 += v;
-                        acc.1[0] += g[0];
-                        acc.1[1] += g[1];
-                        acc.2 += 1;
+                        acc[0] += v;
+                        acc[1] += g[0];
+                        acc[2] += g[1];
+                        acc[3] += 1.0;
                     }
                 }
                 acc
             })
             .collect();
-        blocks.iter().fold((0.0, [0.0; 2], 0), |a, b| {
-            (a.0 + b.0, [a.1[0] + b.1[0], a.1[1] + b.1[1]], a.2 + b.2)
+        let flat: Vec<f64> = local.concat();
+        let all = ex.all_gather(&flat, &exchange::counts(units, ex.size(), 4));
+        all.chunks(4).fold((0.0, [0.0; 2], 0), |a, b| {
+            (
+                a.0 + b[0],
+                [a.1[0] + b[1], a.1[1] + b[2]],
+                a.2 + b[3] as usize,
+            )
         })
     }
 
@@ -357,12 +381,7 @@ impl Study {
         }
         let mse = sum / ok as f64;
         let sigma = mse.sqrt();
-        let est = EstimatorKind::Triple.estimate(
-            &self.calorimeter,
-            &theta[2..],
-            s.shower_samples,
-            child_key(seed, 1),
-        )?;
+        let est = self.shower_estimate(&theta[2..], s.shower_samples, child_key(seed, 1))?;
         let cal = calorimeter_design::Objective { cost_per_x0: 0.0 };
         let (energy, _, _) = cal.value(est.value[0], est.value[1], &theta[2..]);
         let de = cal.gradient(
@@ -386,6 +405,43 @@ impl Study {
             failed_fits: s.vertex_events - ok,
             shower_runs: est.runs,
         })
+    }
+
+    /// Stochastic-triple estimate of `E[r], E[r²]` and their gradients, the samples shared among
+    /// the ranks and reduced in sample order (the same numbers as
+    /// [`diffhep::stochastic::EstimatorKind::Triple`] on one rank).
+    fn shower_estimate(
+        &self,
+        t: &[f64],
+        samples: usize,
+        seed: u64,
+    ) -> Result<diffhep::stochastic::GradientEstimate, DesignError> {
+        self.calorimeter.shower.check_design(t)?;
+        let ex = &self.exchange;
+        let l = t.len();
+        let per = 3 + 2 * l;
+        let program = &self.calorimeter;
+        let local: Vec<SampleTerms> = exchange::share(samples, ex.rank(), ex.size())
+            .into_par_iter()
+            .map(|i| StochasticTriples.sample_terms(program, t, seed, i as u64))
+            .collect::<Result<_, _>>()?;
+        let mut flat = Vec::with_capacity(local.len() * per);
+        for term in &local {
+            flat.extend_from_slice(&term.values);
+            flat.extend_from_slice(&term.gradient);
+            flat.push(term.runs as f64);
+        }
+        let all = ex.all_gather(&flat, &exchange::counts(samples, ex.size(), per));
+        let terms: Vec<SampleTerms> = all
+            .chunks(per)
+            .map(|c| SampleTerms {
+                values: c[..2].to_vec(),
+                gradient: c[2..2 + 2 * l].to_vec(),
+                score: Vec::new(),
+                runs: c[per - 1] as usize,
+            })
+            .collect();
+        Ok(StochasticTriples.reduce(&terms, 2, l))
     }
 
     /// A fresh run: the initial design evaluated as step 0.

@@ -266,3 +266,81 @@ fn tiny_study_runs_end_to_end_and_keeps_bounds() {
         assert_eq!(r.gradient.len(), r.design.len());
     }
 }
+
+/// Ranks as threads of one process, gathering through shared slots (tests the partition and the
+/// ordered reduction without MPI).
+#[derive(Debug)]
+struct ThreadGroup {
+    rank: usize,
+    size: usize,
+    slots: std::sync::Arc<(std::sync::Mutex<Vec<Vec<f64>>>, std::sync::Barrier)>,
+}
+
+impl Exchange for ThreadGroup {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.size
+    }
+    fn all_gather(&self, local: &[f64], counts: &[usize]) -> Vec<f64> {
+        assert_eq!(local.len(), counts[self.rank]);
+        let (slots, barrier) = &*self.slots;
+        slots.lock().unwrap()[self.rank] = local.to_vec();
+        barrier.wait();
+        let all = slots.lock().unwrap().concat();
+        barrier.wait();
+        all
+    }
+}
+
+#[test]
+fn shares_of_two_and_three_ranks_give_the_serial_numbers() {
+    let serial = {
+        let study = Study::new(tiny()).unwrap();
+        let mut ck = study.start().unwrap();
+        study.run(&mut ck, |_| {}).unwrap();
+        ck.history
+    };
+    for size in [2, 3] {
+        let slots = std::sync::Arc::new((
+            std::sync::Mutex::new(vec![Vec::new(); size]),
+            std::sync::Barrier::new(size),
+        ));
+        let handles: Vec<_> = (0..size)
+            .map(|rank| {
+                let group = ThreadGroup {
+                    rank,
+                    size,
+                    slots: slots.clone(),
+                };
+                std::thread::spawn(move || {
+                    let study = Study::new(tiny())
+                        .unwrap()
+                        .with_exchange(std::sync::Arc::new(group));
+                    let mut ck = study.start().unwrap();
+                    study.run(&mut ck, |_| {}).unwrap();
+                    ck.history
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), serial, "{size} ranks");
+        }
+    }
+    assert_eq!(exchange::counts(10, 3, 2), vec![6, 6, 8]);
+    assert_eq!(exchange::share(10, 2, 3), 6..10);
+}
+
+#[test]
+fn shared_shower_estimate_equals_the_triple_estimator() {
+    let study = Study::new(tiny()).unwrap();
+    let t = vec![0.7, 1.2, 0.9, 1.0, 1.5, 0.6];
+    let ours = study.shower_estimate(&t, 30, 4).unwrap();
+    let reference = diffhep::stochastic::EstimatorKind::Triple
+        .estimate(&study.calorimeter, &t, 30, 4)
+        .unwrap();
+    assert_eq!(ours.value, reference.value);
+    assert_eq!(ours.gradient, reference.gradient);
+    assert_eq!(ours.runs, reference.runs);
+}
