@@ -63,6 +63,24 @@ pub struct CalorimeterConfig {
     pub min_thickness_x0: f64,
     /// Largest allowed absorber thickness (X₀).
     pub max_thickness_x0: f64,
+    /// Treat the shower as a black box: its gradient from a local linear surrogate
+    /// ([`super::surrogate`]) instead of stochastic triples. Default `false`.
+    #[serde(default)]
+    pub black_box: bool,
+    /// Designs simulated per surrogate fit (at least `layers + 2`). Default 24.
+    #[serde(default = "default_surrogate_points")]
+    pub surrogate_points: usize,
+    /// Relative spread of the surrogate's perturbations. Default 0.1.
+    #[serde(default = "default_surrogate_spread")]
+    pub surrogate_spread: f64,
+}
+
+fn default_surrogate_points() -> usize {
+    24
+}
+
+fn default_surrogate_spread() -> f64 {
+    0.1
 }
 
 /// Sample sizes per gradient step and for the evaluation after each step.
@@ -214,6 +232,20 @@ impl StudyConfig {
             ("calorimeter.min_thickness_x0", c.min_thickness_x0),
             ("calorimeter.max_thickness_x0", c.max_thickness_x0),
         )?;
+        if c.black_box {
+            at_least(
+                "calorimeter.surrogate_points",
+                c.surrogate_points,
+                c.layers + 2,
+            )?;
+        }
+        if !(c.surrogate_spread > 0.0 && c.surrogate_spread <= 1.0) {
+            return Err(bad(
+                "calorimeter.surrogate_spread",
+                c.surrogate_spread,
+                "must lie in (0, 1]",
+            ));
+        }
         let s = &self.sample;
         at_least("sample.vertex_events", s.vertex_events, 2)?;
         at_least("sample.shower_samples", s.shower_samples, 2)?;

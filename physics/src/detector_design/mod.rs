@@ -56,6 +56,7 @@ use crate::tracks::TrackModel;
 
 pub mod config;
 pub mod exchange;
+pub mod surrogate;
 pub mod tracker;
 
 pub use config::{StudyConfig, DEFAULT_TOML};
@@ -381,15 +382,21 @@ impl Study {
         }
         let mse = sum / ok as f64;
         let sigma = mse.sqrt();
-        let est = self.shower_estimate(&theta[2..], s.shower_samples, child_key(seed, 1))?;
+        let t = &theta[2..];
         let cal = calorimeter_design::Objective { cost_per_x0: 0.0 };
-        let (energy, _, _) = cal.value(est.value[0], est.value[1], &theta[2..]);
-        let de = cal.gradient(
-            est.value[0],
-            est.value[1],
-            &est.gradient[0],
-            &est.gradient[1],
-        );
+        let (energy, de, shower_runs) = if self.config.calorimeter.black_box {
+            self.surrogate_gradient(t, child_key(seed, 2))?
+        } else {
+            let est = self.shower_estimate(t, s.shower_samples, child_key(seed, 1))?;
+            let (energy, _, _) = cal.value(est.value[0], est.value[1], t);
+            let de = cal.gradient(
+                est.value[0],
+                est.value[1],
+                &est.gradient[0],
+                &est.gradient[1],
+            );
+            (energy, de, est.runs)
+        };
         let (_, mut g) = self.cost(theta);
         // σ_v in μm = 1e3 √mse; ∂σ_v = 1e3 ∂mse / (2√mse).
         let wv = o.vertex_weight / o.vertex_scale_um * 1e3 / (2.0 * sigma.max(1e-300));
@@ -403,7 +410,7 @@ impl Study {
             vertex_resolution_um: sigma * 1e3,
             energy_resolution: energy,
             failed_fits: s.vertex_events - ok,
-            shower_runs: est.runs,
+            shower_runs,
         })
     }
 
@@ -442,6 +449,35 @@ impl Study {
             })
             .collect();
         Ok(StochasticTriples.reduce(&terms, 2, l))
+    }
+
+    /// Black-box energy term: `(σ_E, ∂σ_E/∂t, runs)` from the local linear surrogate of
+    /// `E[(r − 1)²]` ([`surrogate`]); every design point uses the same shower seeds.
+    fn surrogate_gradient(
+        &self,
+        t: &[f64],
+        seed: u64,
+    ) -> Result<(f64, Vec<f64>, usize), DesignError> {
+        let c = &self.config.calorimeter;
+        let n = self.config.sample.shower_samples;
+        let obj = calorimeter_design::Objective { cost_per_x0: 0.0 };
+        let deltas =
+            surrogate::perturbations(c.surrogate_points, t.len(), c.surrogate_spread, seed);
+        let mut ys = Vec::with_capacity(deltas.len());
+        for d in &deltas {
+            let p: Vec<f64> = t.iter().zip(d).map(|(a, b)| a * b.exp()).collect();
+            let (rms, _, _) = calorimeter_design::evaluate(&self.calorimeter, &p, n, seed, obj)?;
+            ys.push(rms * rms);
+        }
+        let (energy, _, _) = calorimeter_design::evaluate(&self.calorimeter, t, n, seed, obj)?;
+        let (_, slope) = surrogate::local_linear_fit(&deltas, &ys)?;
+        // y = σ_E²: ∂σ_E/∂t_j = (∂y/∂ln t_j) / (t_j · 2σ_E).
+        let de = slope
+            .iter()
+            .zip(t)
+            .map(|(g, tj)| g / (tj * 2.0 * energy.max(1e-300)))
+            .collect();
+        Ok((energy, de, (deltas.len() + 1) * n))
     }
 
     /// A fresh run: the initial design evaluated as step 0.

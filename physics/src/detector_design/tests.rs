@@ -391,3 +391,47 @@ fn energy_term_gradient_is_unbiased_against_crn_finite_differences() {
         "triples {a} ± {sa} vs CRN finite differences {b} ± {sb}"
     );
 }
+
+#[test]
+fn surrogate_fit_recovers_a_linear_function_exactly() {
+    let deltas = surrogate::perturbations(12, 4, 0.1, 3);
+    let g = [0.5, -1.25, 2.0, 0.125];
+    let ys: Vec<f64> = deltas
+        .iter()
+        .map(|d| 0.75 + d.iter().zip(&g).map(|(a, b)| a * b).sum::<f64>())
+        .collect();
+    let (c, slope) = surrogate::local_linear_fit(&deltas, &ys).unwrap();
+    assert!((c - 0.75).abs() < 1e-12, "{c}");
+    for (s, e) in slope.iter().zip(&g) {
+        assert!((s - e).abs() < 1e-11, "{s} vs {e}");
+    }
+    let err = surrogate::local_linear_fit(&deltas[..5], &ys[..5]).unwrap_err();
+    assert!(err.to_string().contains("surrogate_points"), "{err}");
+    let flat = vec![vec![0.0; 4]; 12];
+    let err = surrogate::local_linear_fit(&flat, &ys).unwrap_err();
+    assert!(err.to_string().contains("surrogate_spread"), "{err}");
+}
+
+#[test]
+fn black_box_calorimeter_runs_deterministically_and_checks_its_settings() {
+    let mut c = tiny();
+    c.calorimeter.black_box = true;
+    c.calorimeter.surrogate_points = 10;
+    let run = || {
+        let study = Study::new(c.clone()).unwrap();
+        let mut ck = study.start().unwrap();
+        study.run(&mut ck, |_| {}).unwrap();
+        ck.history
+    };
+    let a = run();
+    assert_eq!(a, run());
+    assert!(a[1].gradient[2..].iter().all(|g| g.is_finite()));
+    let mut bad = c.clone();
+    bad.calorimeter.surrogate_points = 5;
+    let err = Study::new(bad).unwrap_err().to_string();
+    assert!(err.contains("calorimeter.surrogate_points"), "{err}");
+    let mut bad = c;
+    bad.calorimeter.surrogate_spread = 0.0;
+    let err = Study::new(bad).unwrap_err().to_string();
+    assert!(err.contains("calorimeter.surrogate_spread"), "{err}");
+}
