@@ -41,4 +41,6 @@ mod doc_examples {
     struct Stochastic;
     #[doc = include_str!("../docs/nn.md")]
     struct Nn;
+    #[doc = include_str!("../docs/design_study.md")]
+    struct DesignStudy;
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
+mod design;
 mod design_calorimeter;
 mod events;
 mod invariants;
@@ -35,21 +36,15 @@ enum Command {
     Events(events::Args),
     /// Expected per-layer deposits of the toy EM shower and their gradient w.r.t. each thickness.
     Shower(shower::Args),
-    /// Design optimisation with stochastic gradients.
-    #[command(subcommand)]
-    Design(Design),
+    /// Detector design study (tracker + calorimeter, TOML config); `design calorimeter` for the
+    /// calorimeter-only estimator comparison.
+    Design(design::Args),
     /// L-GSO (local generative surrogates) on the stochastic Rosenbrock benchmark.
     Lgso(lgso::Args),
     /// Regress a muon pair's pT and mass from raw four-vectors with small MLPs.
     Invariants(invariants::Args),
     /// Train a per-track weight network through the implicit vertex fit.
     Weightnet(weightnet::Args),
-}
-
-#[derive(Subcommand)]
-enum Design {
-    /// Optimise the absorber thicknesses of the sampling calorimeter.
-    Calorimeter(design_calorimeter::Args),
 }
 
 fn main() -> ExitCode {
@@ -82,7 +77,7 @@ fn main() -> ExitCode {
         Command::Xsec(args) => xsec::run(&args),
         Command::Events(args) => events::run(&args),
         Command::Shower(args) => shower::run(&args),
-        Command::Design(Design::Calorimeter(args)) => design_calorimeter::run(&args),
+        Command::Design(args) => design::run(&args),
         Command::Lgso(args) => lgso::run(&args),
         Command::Invariants(args) => invariants::run(&args),
         Command::Weightnet(args) => weightnet::run(&args),

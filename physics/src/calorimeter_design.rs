@@ -77,7 +77,7 @@ impl Objective {
 }
 
 /// A small Adam optimiser (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Adam {
     /// Learning rate.
     pub learning_rate: f64,

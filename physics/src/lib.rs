@@ -7,6 +7,7 @@
 
 pub mod calorimeter_design;
 pub mod calorimeter_lgso;
+pub mod detector_design;
 pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;
