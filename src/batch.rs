@@ -429,43 +429,14 @@ fn all_finite(c: &[f64]) -> bool {
 /// Call `$body` with `const $n: usize` equal to the runtime `$d` (0..=8).
 macro_rules! with_directions {
     ($d:expr, |$n:ident| $body:expr) => {
+        with_directions!(@arms $d, $n, $body, 0 1 2 3 4 5 6 7 8)
+    };
+    (@arms $d:expr, $n:ident, $body:expr, $($k:literal)*) => {
         match $d {
-            0 => {
-                const $n: usize = 0;
+            $($k => {
+                const $n: usize = $k;
                 $body
-            }
-            1 => {
-                const $n: usize = 1;
-                $body
-            }
-            2 => {
-                const $n: usize = 2;
-                $body
-            }
-            3 => {
-                const $n: usize = 3;
-                $body
-            }
-            4 => {
-                const $n: usize = 4;
-                $body
-            }
-            5 => {
-                const $n: usize = 5;
-                $body
-            }
-            6 => {
-                const $n: usize = 6;
-                $body
-            }
-            7 => {
-                const $n: usize = 7;
-                $body
-            }
-            8 => {
-                const $n: usize = 8;
-                $body
-            }
+            })*
             d => unreachable!("{d} directions in one lane pass"),
         }
     };
