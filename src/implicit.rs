@@ -484,22 +484,12 @@ impl Linearization {
         tape: &ActiveTape<'_, f64>,
         theta: &[Var],
     ) -> Result<Vec<Var>, ImplicitError> {
-        if theta.len() != self.theta.len() {
-            return Err(ImplicitError::Dimensions {
-                what: "θ variables",
-                expected: self.theta.len(),
-                got: theta.len(),
-            });
-        }
-        for (index, (v, &expected)) in theta.iter().zip(&self.theta).enumerate() {
-            if v.val() != expected {
-                return Err(ImplicitError::ThetaMismatch {
-                    index,
-                    got: v.val(),
-                    expected,
-                });
-            }
-        }
+        check_theta(
+            "θ variables",
+            &self.theta,
+            theta.iter().map(|v| v.val()),
+            theta.len(),
+        )?;
         let jac = self.jacobian();
         let mut edges = Vec::with_capacity(theta.len());
         Ok((0..self.x.len())
@@ -510,6 +500,32 @@ impl Linearization {
             })
             .collect())
     }
+}
+
+/// The θ values passed in must be those the linearisation was made at (same count, same values).
+fn check_theta(
+    what: &'static str,
+    expected: &[f64],
+    got: impl Iterator<Item = f64>,
+    n: usize,
+) -> Result<(), ImplicitError> {
+    if n != expected.len() {
+        return Err(ImplicitError::Dimensions {
+            what,
+            expected: expected.len(),
+            got: n,
+        });
+    }
+    for (index, (got, &expected)) in got.zip(expected).enumerate() {
+        if got != expected {
+            return Err(ImplicitError::ThetaMismatch {
+                index,
+                got,
+                expected,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn check_residual(f: &[f64], opts: &ImplicitOptions) -> Result<(), ImplicitError> {
@@ -537,22 +553,12 @@ pub fn lift<F: ImplicitSystem, D: RealScalar>(
     theta: &[D],
     order: usize,
 ) -> Result<Vec<D>, ImplicitError> {
-    if theta.len() != lin.theta.len() {
-        return Err(ImplicitError::Dimensions {
-            what: "θ",
-            expected: lin.theta.len(),
-            got: theta.len(),
-        });
-    }
-    for (index, (v, &expected)) in theta.iter().zip(&lin.theta).enumerate() {
-        if v.value() != expected {
-            return Err(ImplicitError::ThetaMismatch {
-                index,
-                got: v.value(),
-                expected,
-            });
-        }
-    }
+    check_theta(
+        "θ",
+        &lin.theta,
+        theta.iter().map(|v| v.value()),
+        theta.len(),
+    )?;
     let n = lin.x.len();
     chord_lift(&lin.x, &lin.factor, order, |x: &[D]| {
         let f = sys.residual(x, theta);
