@@ -333,11 +333,7 @@ impl Vegas {
         calls: usize,
         mut f: impl FnMut(&[f64]) -> f64,
     ) -> Result<VegasEstimate, VegasError> {
-        check_iterations(iterations)?;
-        for _ in 0..iterations {
-            self.iteration(calls, &mut f, true)?;
-        }
-        Ok(combine(&self.history))
+        self.run_iterations(iterations, calls, &mut f, true)
     }
 
     /// Run `iterations` iterations of `calls` points each on the frozen grid.
@@ -347,9 +343,19 @@ impl Vegas {
         calls: usize,
         mut f: impl FnMut(&[f64]) -> f64,
     ) -> Result<VegasEstimate, VegasError> {
+        self.run_iterations(iterations, calls, &mut f, false)
+    }
+
+    fn run_iterations(
+        &mut self,
+        iterations: usize,
+        calls: usize,
+        f: &mut impl FnMut(&[f64]) -> f64,
+        refine: bool,
+    ) -> Result<VegasEstimate, VegasError> {
         check_iterations(iterations)?;
         for _ in 0..iterations {
-            self.iteration(calls, &mut f, false)?;
+            self.iteration(calls, f, refine)?;
         }
         Ok(combine(&self.history))
     }
