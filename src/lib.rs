@@ -44,4 +44,6 @@ mod doc_examples {
     struct Nn;
     #[doc = include_str!("../docs/design_study.md")]
     struct DesignStudy;
+    #[doc = include_str!("../docs/flows.md")]
+    struct Flows;
 }

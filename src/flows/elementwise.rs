@@ -440,7 +440,10 @@ mod tests {
                     let h = 1e-6;
                     let fx = (f(x + h, &th) - f(x - h, &th)) / (2.0 * h);
                     let an = gy * loc.dy_dx + gl * loc.dl_dx;
-                    assert!((fx - an).abs() < 1e-6 * (1.0 + fx.abs()), "{e:?} x={x}: fd {fx} vs {an}");
+                    assert!(
+                        (fx - an).abs() < 1e-6 * (1.0 + fx.abs()),
+                        "{e:?} x={x}: fd {fx} vs {an}"
+                    );
                     let dy = (e.forward(x + h, &th).0 - e.forward(x - h, &th).0) / (2.0 * h);
                     assert!((dy - loc.dy_dx).abs() < 1e-6 * (1.0 + dy.abs()));
                     for i in 0..th.len() {

@@ -84,12 +84,18 @@ pub struct LogProbGrad {
 
 /// Intermediate values of a pass, kept for its backward pass.
 struct PassRecord {
-    /// Conditioner input of each layer (`n × in`).
-    inputs: Vec<Vec<f64>>,
+    /// Conditioner input and recorded output of each layer.
+    inputs: Vec<Option<Taped>>,
     /// Raw conditioner outputs of each layer (`n × |B|·P`).
     thetas: Vec<Vec<f64>>,
     /// State on the data side of each layer (`n × dim`).
     data_side: Vec<Vec<f64>>,
+}
+
+/// A conditioner evaluation recorded on its own dfdx tape, ready for a backward pass.
+struct Taped {
+    input: Tensor<(usize, usize), f64, Cpu>,
+    output: Tensor<(usize, usize), f64, Cpu, OwnedTape<f64, Cpu>>,
 }
 
 /// The checked shape of a batch.
@@ -342,7 +348,7 @@ impl Flow {
         let d = self.dim();
         let (xs, cs, outside) = self.prepare(x, ctx, &b);
         let (z, logdet, trace) = self.normalize(xs, &cs, &b, true);
-        let trace = trace.expect("trace requested");
+        let mut trace = trace.expect("trace requested");
         let log_q = self.finish_log_q(&z, &logdet, &outside);
         let gl: Vec<f64> = (0..b.n)
             .map(|i| if outside[i] { 0.0 } else { w[i] })
@@ -378,7 +384,7 @@ impl Flow {
             offset -= layer.net.num_params();
             self.conditioner_backward(
                 layer,
-                &trace.inputs[l],
+                trace.inputs[l].take().expect("recorded conditioner"),
                 b.n,
                 &g_theta,
                 offset,
@@ -418,7 +424,7 @@ impl Flow {
         }
         let cs = self.prepare_ctx(ctx, &b);
         let (_, _, trace) = self.generate(z, &cs, &b, true);
-        let trace = trace.expect("trace requested");
+        let mut trace = trace.expect("trace requested");
         let mut gh = g_x.to_vec();
         if let Some(s) = &self.standardization {
             for (k, g) in gh.iter_mut().enumerate() {
@@ -453,7 +459,7 @@ impl Flow {
             }
             self.conditioner_backward(
                 layer,
-                &trace.inputs[l],
+                trace.inputs[l].take().expect("recorded conditioner"),
                 b.n,
                 &g_theta,
                 offset,
@@ -672,10 +678,7 @@ impl Flow {
         }
         for layer in &self.layers {
             let input = self.cond_input(layer, &h, cs, b.n);
-            let theta = layer
-                .net
-                .forward(&input)
-                .expect("conditioner input width is consistent");
+            let (theta, taped) = conditioner(layer, input, b.n, keep);
             let nb = layer.trans.len();
             if let Some(t) = trace.as_mut() {
                 t.data_side.push(h.clone());
@@ -689,7 +692,7 @@ impl Flow {
                 }
             }
             if let Some(t) = trace.as_mut() {
-                t.inputs.push(input);
+                t.inputs.push(taped);
                 t.thetas.push(theta);
             }
         }
@@ -711,16 +714,13 @@ impl Flow {
         let mut log_q: Vec<f64> = (0..b.n)
             .map(|i| self.base_log_prob(&z[i * d..(i + 1) * d]))
             .collect();
-        let mut inputs = vec![Vec::new(); nl];
+        let mut inputs: Vec<Option<Taped>> = (0..nl).map(|_| None).collect();
         let mut thetas = vec![Vec::new(); nl];
         let mut data_side = vec![Vec::new(); nl];
         if b.n > 0 {
             for (l, layer) in self.layers.iter().enumerate().rev() {
                 let input = self.cond_input(layer, &h, cs, b.n);
-                let theta = layer
-                    .net
-                    .forward(&input)
-                    .expect("conditioner input width is consistent");
+                let (theta, taped) = conditioner(layer, input, b.n, keep);
                 let nb = layer.trans.len();
                 for i in 0..b.n {
                     for (jj, &j) in layer.trans.iter().enumerate() {
@@ -732,7 +732,7 @@ impl Flow {
                     }
                 }
                 if keep {
-                    inputs[l] = input;
+                    inputs[l] = taped;
                     thetas[l] = theta;
                     data_side[l] = h.clone();
                 }
@@ -762,7 +762,7 @@ impl Flow {
     fn conditioner_backward(
         &self,
         layer: &Layer,
-        input: &[f64],
+        taped: Taped,
         n: usize,
         g_theta: &[f64],
         offset: usize,
@@ -774,8 +774,10 @@ impl Flow {
         let dev = net.device();
         let width = net.spec().inputs();
         let out = net.spec().outputs();
-        let xt: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(input.to_vec(), (n, width));
-        let y = net.forward_tensor(xt.leaky_trace())?;
+        let Taped {
+            input: xt,
+            output: y,
+        } = taped;
         let g: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(g_theta.to_vec(), (n, out));
         let loss: Tensor<Rank0, f64, Cpu, _> = (y * g).sum();
         let grads = loss.backward();
@@ -829,6 +831,25 @@ impl Flow {
         } else {
             g
         }
+    }
+}
+
+/// Evaluate a layer's conditioner on a batch; with `keep`, on a fresh dfdx tape for a later
+/// backward pass.
+fn conditioner(layer: &Layer, input: Vec<f64>, n: usize, keep: bool) -> (Vec<f64>, Option<Taped>) {
+    let net = &layer.net;
+    let width = net.spec().inputs();
+    let xt: Tensor<(usize, usize), f64, Cpu> = net.device().tensor_from_vec(input, (n, width));
+    if keep {
+        let output = net
+            .forward_tensor(xt.leaky_trace())
+            .expect("conditioner input width is consistent");
+        (output.as_vec(), Some(Taped { input: xt, output }))
+    } else {
+        let y = net
+            .forward_tensor(xt)
+            .expect("conditioner input width is consistent");
+        (y.as_vec(), None)
     }
 }
 
