@@ -92,6 +92,15 @@ struct PassRecord {
     data_side: Vec<Vec<f64>>,
 }
 
+/// Direction of a recorded pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// `x ↦ z`.
+    Normalizing,
+    /// `z ↦ x`.
+    Generative,
+}
+
 /// A conditioner evaluation recorded on its own dfdx tape, ready for a backward pass.
 struct Taped {
     input: Tensor<(usize, usize), f64, Cpu>,
@@ -348,7 +357,7 @@ impl Flow {
         let d = self.dim();
         let (xs, cs, outside) = self.prepare(x, ctx, &b);
         let (z, logdet, trace) = self.normalize(xs, &cs, &b, true);
-        let mut trace = trace.expect("trace requested");
+        let trace = trace.expect("trace requested");
         let log_q = self.finish_log_q(&z, &logdet, &outside);
         let gl: Vec<f64> = (0..b.n)
             .map(|i| if outside[i] { 0.0 } else { w[i] })
@@ -357,42 +366,7 @@ impl Flow {
             Domain::Real => (0..b.n * d).map(|k| -gl[k / d] * z[k]).collect(),
             Domain::UnitCube => vec![0.0; b.n * d],
         };
-        let mut g_params = vec![0.0; self.num_params()];
-        let mut g_ctx = vec![0.0; b.n * self.context_dim()];
-        let mut offset = self.num_params();
-        let p = self.elem.n_params();
-        let mut dy = vec![0.0; p];
-        let mut dl = vec![0.0; p];
-        for (l, layer) in self.layers.iter().enumerate().rev() {
-            let theta = &trace.thetas[l];
-            let h_in = &trace.data_side[l];
-            let nb = layer.trans.len();
-            let mut g_theta = vec![0.0; b.n * nb * p];
-            for i in 0..b.n {
-                for (jj, &j) in layer.trans.iter().enumerate() {
-                    let at = (i * nb + jj) * p;
-                    let loc =
-                        self.elem
-                            .partials(h_in[i * d + j], &theta[at..at + p], &mut dy, &mut dl);
-                    let g = gh[i * d + j];
-                    for t in 0..p {
-                        g_theta[at + t] = g * dy[t] + gl[i] * dl[t];
-                    }
-                    gh[i * d + j] = g * loc.dy_dx + gl[i] * loc.dl_dx;
-                }
-            }
-            offset -= layer.net.num_params();
-            self.conditioner_backward(
-                layer,
-                trace.inputs[l].take().expect("recorded conditioner"),
-                b.n,
-                &g_theta,
-                offset,
-                &mut g_params,
-                &mut gh,
-                &mut g_ctx,
-            )?;
-        }
+        let (g_params, g_ctx) = self.backward(trace, b.n, &mut gh, &gl, Pass::Normalizing)?;
         let g_x = self.unstandardize_x_grad(gh, b.n);
         let g_ctx = self.unstandardize_ctx_grad(g_ctx, &b);
         Ok(LogProbGrad {
@@ -424,51 +398,14 @@ impl Flow {
         }
         let cs = self.prepare_ctx(ctx, &b);
         let (_, _, trace) = self.generate(z, &cs, &b, true);
-        let mut trace = trace.expect("trace requested");
+        let trace = trace.expect("trace requested");
         let mut gh = g_x.to_vec();
         if let Some(s) = &self.standardization {
             for (k, g) in gh.iter_mut().enumerate() {
                 *g *= s.x_scale[k % d];
             }
         }
-        let gl = g_logq;
-        let mut g_params = vec![0.0; self.num_params()];
-        let mut g_ctx = vec![0.0; b.n * self.context_dim()];
-        let mut offset = 0;
-        let p = self.elem.n_params();
-        let mut dy = vec![0.0; p];
-        let mut dl = vec![0.0; p];
-        for (l, layer) in self.layers.iter().enumerate() {
-            let theta = &trace.thetas[l];
-            let v = &trace.data_side[l];
-            let nb = layer.trans.len();
-            let mut g_theta = vec![0.0; b.n * nb * p];
-            for i in 0..b.n {
-                for (jj, &j) in layer.trans.iter().enumerate() {
-                    let at = (i * nb + jj) * p;
-                    let loc =
-                        self.elem
-                            .partials(v[i * d + j], &theta[at..at + p], &mut dy, &mut dl);
-                    let gbar = gh[i * d + j] + gl[i] * loc.dl_dx;
-                    let gu = gbar / loc.dy_dx;
-                    for t in 0..p {
-                        g_theta[at + t] = -gu * dy[t] + gl[i] * dl[t];
-                    }
-                    gh[i * d + j] = gu;
-                }
-            }
-            self.conditioner_backward(
-                layer,
-                trace.inputs[l].take().expect("recorded conditioner"),
-                b.n,
-                &g_theta,
-                offset,
-                &mut g_params,
-                &mut gh,
-                &mut g_ctx,
-            )?;
-            offset += layer.net.num_params();
-        }
+        let (g_params, g_ctx) = self.backward(trace, b.n, &mut gh, g_logq, Pass::Generative)?;
         Ok((g_params, self.unstandardize_ctx_grad(g_ctx, &b)))
     }
 
@@ -753,6 +690,74 @@ impl Flow {
             data_side,
         });
         (h, log_q, trace)
+    }
+
+    /// Reverse sweep over the layers of a recorded pass. `gh` holds the adjoint of the pass's
+    /// output on entry (of `z` for [`Pass::Normalizing`], of `x` for [`Pass::Generative`]) and
+    /// of its input on exit; `gl` is the adjoint of each row's log-determinant sum.
+    fn backward(
+        &self,
+        mut trace: PassRecord,
+        n: usize,
+        gh: &mut [f64],
+        gl: &[f64],
+        pass: Pass,
+    ) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
+        let d = self.dim();
+        let p = self.elem.n_params();
+        let mut g_params = vec![0.0; self.num_params()];
+        let mut g_ctx = vec![0.0; n * self.context_dim()];
+        let mut offsets = Vec::with_capacity(self.layers.len());
+        let mut at_param = 0;
+        for layer in &self.layers {
+            offsets.push(at_param);
+            at_param += layer.net.num_params();
+        }
+        let mut order: Vec<usize> = (0..self.layers.len()).collect();
+        if pass == Pass::Normalizing {
+            order.reverse();
+        }
+        let (mut dy, mut dl) = (vec![0.0; p], vec![0.0; p]);
+        for l in order {
+            let layer = &self.layers[l];
+            let theta = &trace.thetas[l];
+            let data = &trace.data_side[l];
+            let nb = layer.trans.len();
+            let mut g_theta = vec![0.0; n * nb * p];
+            for i in 0..n {
+                for (jj, &j) in layer.trans.iter().enumerate() {
+                    let at = (i * nb + jj) * p;
+                    let loc =
+                        self.elem
+                            .partials(data[i * d + j], &theta[at..at + p], &mut dy, &mut dl);
+                    let g = gh[i * d + j];
+                    // Adjoint of y = τ(x) (normalizing) or of x = τ⁻¹(y) (generative).
+                    let (g_tau, g_in) = match pass {
+                        Pass::Normalizing => (g, g * loc.dy_dx + gl[i] * loc.dl_dx),
+                        Pass::Generative => {
+                            let gu = (g + gl[i] * loc.dl_dx) / loc.dy_dx;
+                            (-gu, gu)
+                        }
+                    };
+                    for t in 0..p {
+                        g_theta[at + t] = g_tau * dy[t] + gl[i] * dl[t];
+                    }
+                    gh[i * d + j] = g_in;
+                }
+            }
+            let taped = trace.inputs[l].take().expect("recorded conditioner");
+            self.conditioner_backward(
+                layer,
+                taped,
+                n,
+                &g_theta,
+                offsets[l],
+                &mut g_params,
+                gh,
+                &mut g_ctx,
+            )?;
+        }
+        Ok((g_params, g_ctx))
     }
 
     /// Back-propagate `g_theta` through a layer's conditioner: parameter gradients go to

@@ -184,6 +184,38 @@ fn real_density_integrates_to_one() {
     assert!((total - 1.0).abs() < 1e-4, "∫q = {total}");
 }
 
+/// Compare `analytic` with central differences of `f` at `v`, every `stride`-th component.
+fn assert_central(
+    name: &str,
+    what: &str,
+    v: &[f64],
+    analytic: &[f64],
+    stride: usize,
+    f: impl Fn(&[f64]) -> f64,
+) {
+    let h = 1e-6;
+    for k in (0..v.len()).step_by(stride.max(1)) {
+        let (mut a, mut b) = (v.to_vec(), v.to_vec());
+        a[k] += h;
+        b[k] -= h;
+        let fd = (f(&a) - f(&b)) / (2.0 * h);
+        assert!(
+            (fd - analytic[k]).abs() < 1e-5 * (1.0 + fd.abs()),
+            "{name} {what}{k}: fd {fd} vs {}",
+            analytic[k]
+        );
+    }
+}
+
+/// `f` evaluated on a copy of `flow` with parameters `p`.
+fn with_params<'a>(flow: &'a Flow, f: impl Fn(&Flow) -> f64 + 'a) -> impl Fn(&[f64]) -> f64 + 'a {
+    move |p: &[f64]| {
+        let mut g = flow.clone();
+        g.set_params(p).unwrap();
+        f(&g)
+    }
+}
+
 #[test]
 fn log_prob_grad_matches_central_differences() {
     for (spec, name) in specs() {
@@ -203,45 +235,11 @@ fn log_prob_grad_matches_central_differences() {
                 .map(|(l, w)| l * w)
                 .sum()
         };
-        let h = 1e-6;
         let p = f.params();
-        let stride = (p.len() / 25).max(1);
-        for k in (0..p.len()).step_by(stride) {
-            let (mut a, mut b) = (f.clone(), f.clone());
-            let (mut pa, mut pb) = (p.clone(), p.clone());
-            pa[k] += h;
-            pb[k] -= h;
-            a.set_params(&pa).unwrap();
-            b.set_params(&pb).unwrap();
-            let fd = (loss(&a, &x, &c) - loss(&b, &x, &c)) / (2.0 * h);
-            assert!(
-                (fd - g.params[k]).abs() < 1e-5 * (1.0 + fd.abs()),
-                "{name} param {k}: fd {fd} vs {}",
-                g.params[k]
-            );
-        }
-        for k in 0..x.len() {
-            let (mut a, mut b) = (x.clone(), x.clone());
-            a[k] += h;
-            b[k] -= h;
-            let fd = (loss(&f, &a, &c) - loss(&f, &b, &c)) / (2.0 * h);
-            assert!(
-                (fd - g.x[k]).abs() < 1e-5 * (1.0 + fd.abs()),
-                "{name} x{k}: fd {fd} vs {}",
-                g.x[k]
-            );
-        }
-        for k in 0..c.len() {
-            let (mut a, mut b) = (c.clone(), c.clone());
-            a[k] += h;
-            b[k] -= h;
-            let fd = (loss(&f, &x, &a) - loss(&f, &x, &b)) / (2.0 * h);
-            assert!(
-                (fd - g.ctx[k]).abs() < 1e-5 * (1.0 + fd.abs()),
-                "{name} ctx{k}: fd {fd} vs {}",
-                g.ctx[k]
-            );
-        }
+        let params = with_params(&f, |g| loss(g, &x, &c));
+        assert_central(name, "param", &p, &g.params, p.len() / 25, params);
+        assert_central(name, "x", &x, &g.x, 1, |v| loss(&f, v, &c));
+        assert_central(name, "ctx", &c, &g.ctx, 1, |v| loss(&f, &x, v));
         assert_eq!(g.x.len(), 4 * d);
         assert_eq!(g.ctx.len(), 4 * cd);
     }
@@ -265,34 +263,10 @@ fn sample_grad_matches_central_differences() {
                 + lq.iter().zip(&gq).map(|(a, b)| a * b).sum::<f64>()
         };
         let (gp, gc) = f.sample_grad(&z, &c, &gx, &gq).unwrap();
-        let h = 1e-6;
         let p = f.params();
-        let stride = (p.len() / 25).max(1);
-        for k in (0..p.len()).step_by(stride) {
-            let (mut a, mut b) = (f.clone(), f.clone());
-            let (mut pa, mut pb) = (p.clone(), p.clone());
-            pa[k] += h;
-            pb[k] -= h;
-            a.set_params(&pa).unwrap();
-            b.set_params(&pb).unwrap();
-            let fd = (loss(&a, &c) - loss(&b, &c)) / (2.0 * h);
-            assert!(
-                (fd - gp[k]).abs() < 1e-5 * (1.0 + fd.abs()),
-                "{name} param {k}: fd {fd} vs {}",
-                gp[k]
-            );
-        }
-        for k in 0..c.len() {
-            let (mut a, mut b) = (c.clone(), c.clone());
-            a[k] += h;
-            b[k] -= h;
-            let fd = (loss(&f, &a) - loss(&f, &b)) / (2.0 * h);
-            assert!(
-                (fd - gc[k]).abs() < 1e-5 * (1.0 + fd.abs()),
-                "{name} ctx{k}: fd {fd} vs {}",
-                gc[k]
-            );
-        }
+        let params = with_params(&f, |g| loss(g, &c));
+        assert_central(name, "param", &p, &gp, p.len() / 25, params);
+        assert_central(name, "ctx", &c, &gc, 1, |v| loss(&f, v));
     }
 }
 
