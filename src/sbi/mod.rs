@@ -15,8 +15,11 @@
 pub mod c2st;
 pub mod calibration;
 mod error;
+pub mod mdn;
 pub mod network;
+pub mod posterior;
 pub mod prior;
+pub mod ratio;
 pub mod sampler;
 pub mod task;
 pub mod tasks;
@@ -24,5 +27,8 @@ pub mod train;
 
 pub use c2st::{c2st, C2stConfig, C2stResult};
 pub use error::{Result, SbiError};
+pub use mdn::{MdnConfig, MdnEstimator};
+pub use posterior::Posterior;
 pub use prior::Prior;
+pub use ratio::{RatioConfig, RatioEstimator};
 pub use task::{simulate_set, Observation, SimulationSet, Task};
