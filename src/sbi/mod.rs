@@ -15,11 +15,13 @@
 pub mod c2st;
 pub mod calibration;
 mod error;
+pub mod flow_estimators;
 pub mod mdn;
 pub mod network;
 pub mod posterior;
 pub mod prior;
 pub mod ratio;
+pub mod run;
 pub mod sampler;
 pub mod task;
 pub mod tasks;
@@ -27,8 +29,10 @@ pub mod train;
 
 pub use c2st::{c2st, C2stConfig, C2stResult};
 pub use error::{Result, SbiError};
+pub use flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
 pub use mdn::{MdnConfig, MdnEstimator};
 pub use posterior::Posterior;
 pub use prior::Prior;
 pub use ratio::{RatioConfig, RatioEstimator};
+pub use run::{run, Method, RunConfig, RunReport};
 pub use task::{simulate_set, Observation, SimulationSet, Task};
