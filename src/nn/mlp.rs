@@ -394,6 +394,8 @@ where
     /// via `ȧ_l = ḣ_{l−1}·W_l`, `ḣ_l = σ'(a_l) ⊙ ȧ_l`. Everything is recorded on the tapes, so a
     /// loss of the tangent (e.g. a score-matching term ‖∂f/∂θ − t‖²) can be differentiated
     /// w.r.t. the weights by an ordinary backward pass (reverse-over-forward second order).
+    /// The primal output's tape holds the recorded primal operations the tangent depends on,
+    /// so a loss must consume both outputs (add `y.sum() * 0.0` if it only uses `ẏ`).
     pub fn forward_with_tangent<T>(
         &self,
         x: Tensor<(usize, usize), E, Cpu, T>,

@@ -100,27 +100,39 @@ where
 {
     let dev = out.device().clone();
     let (b, p) = *out.shape();
-    let logw = out
-        .with_empty_tape()
-        .matmul(selector(&dev, p, k, 0, 1))
-        .log_softmax::<Axis<1>>();
+    // Every tensor's own tape must end up in the loss (its clones carry empty tapes), so the
+    // original `out`, `z` and `1/σ` are consumed by their last use.
+    let keep = out.with_empty_tape();
+    let logw = out.matmul(selector(&dev, p, k, 0, 1)).log_softmax::<Axis<1>>();
     let mut a = logw;
     let mut parts = Vec::with_capacity(d);
     for j in 0..d {
-        let mu = out.with_empty_tape().matmul(selector(&dev, p, k, k + 2 * j * k, 1));
-        let ls = out.with_empty_tape().matmul(selector(&dev, p, k, 2 * k + 2 * j * k, 1));
+        let mu = keep.with_empty_tape().matmul(selector(&dev, p, k, k + 2 * j * k, 1));
+        let ls = keep.with_empty_tape().matmul(selector(&dev, p, k, 2 * k + 2 * j * k, 1));
         let th: T2<NoneTape> =
             dev.tensor_from_vec((0..b).flat_map(|i| vec![theta_z[i * d + j]; k]).collect(), (b, k));
         let inv_s = ls.with_empty_tape().negate().exp();
-        let z = (mu.negate() + th) * inv_s.with_empty_tape();
-        a = a + z.with_empty_tape().square() * (-0.5) - ls
-            + (-0.5 * (2.0 * std::f64::consts::PI).ln());
-        parts.push((z, inv_s));
+        let (inv_z, inv_keep) = if with_score {
+            (inv_s.with_empty_tape(), Some(inv_s))
+        } else {
+            (inv_s, None)
+        };
+        let z = (mu.negate() + th) * inv_z;
+        let (z_sq, z_keep) = if with_score {
+            (z.with_empty_tape(), Some(z))
+        } else {
+            (z, None)
+        };
+        a = a + z_sq.square() * (-0.5) - ls + (-0.5 * (2.0 * std::f64::consts::PI).ln());
+        if let (Some(z), Some(i)) = (z_keep, inv_keep) {
+            parts.push((z, i));
+        }
     }
     let gamma = a.with_empty_tape().softmax::<Axis<1>>();
+    // Without scores, γ is unused: its (empty-tape) clone is simply dropped.
     let logq = a.logsumexp::<(usize,), Axis<1>>();
     let mut scores = Vec::new();
-    if with_score {
+    {
         for (z, inv_s) in parts {
             // ∂/∂θ_z log q = Σ_k γ_k · (−z_k / σ_k).
             scores.push(

@@ -146,8 +146,9 @@ impl RatioEstimator {
                 let xt: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(inp, (dt * m, dt + x_dim));
                 let dt_: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(dir, (dt * m, dt + x_dim));
                 let tg: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(tgt, (dt * m, 1));
-                let (_, sd) = net.forward_with_tangent(xt.leaky_trace(), dt_.leaky_trace())?;
-                bce + (sd - tg).square().mean() * lam
+                let (y, sd) = net.forward_with_tangent(xt.leaky_trace(), dt_.leaky_trace())?;
+                // `y` carries the recorded primal ops that the tangent depends on: consume it.
+                bce + (sd - tg).square().mean() * lam + y.sum() * 0.0
             } else {
                 bce
             };

@@ -6,6 +6,7 @@ use std::f64::consts::PI;
 use num_dual::Dual64;
 
 use crate::sbi::error::{check_len, Result, SbiError};
+use crate::sbi::posterior::Posterior;
 use crate::sbi::prior::Prior;
 use crate::sbi::task::{generated_observation, Observation, Task};
 use crate::stochastic::rng::counter_uniform;
@@ -132,6 +133,39 @@ impl Galton {
         let lik: Vec<f64> = g.iter().map(|&t| Self::exact_log_lik(t, x).0.exp()).collect();
         normalise_on_grid(&g, lik)
     }
+}
+
+/// Expected posterior KL divergence `E_{x~p(x)} KL(p(θ|x) ‖ q(θ|x))` of an estimator on the
+/// Galton board, with `p(x) = ∫ p(x|θ) π(θ) dθ` and both densities on [`Galton::grid`],
+/// `q` truncated to the prior and normalised there (trapezoid rule). Exact up to the grid.
+pub fn galton_expected_kl(post: &dyn Posterior) -> Result<f64> {
+    let g = Galton::grid();
+    let h = g[1] - g[0];
+    let dists: Vec<Vec<f64>> = g.iter().map(|t| galton_distribution(t)).collect();
+    let mut total = 0.0;
+    for x in 0..POSITIONS {
+        let lik: Vec<f64> = dists.iter().map(|p| p[x]).collect();
+        // Prior density 1/2 on [−1, 1].
+        let px = 0.5 * h * (lik.iter().sum::<f64>() - 0.5 * (lik[0] + lik[lik.len() - 1]));
+        if px < 1e-12 {
+            continue;
+        }
+        let p = normalise_on_grid(&g, lik);
+        let lq = post.log_prob(&g, &[x as f64])?;
+        let m = lq.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if !m.is_finite() {
+            return Err(SbiError::NonFinite("estimated posterior density on the grid"));
+        }
+        let q = normalise_on_grid(&g, lq.iter().map(|v| (v - m).exp()).collect());
+        let integrand: Vec<f64> = p
+            .iter()
+            .zip(&q)
+            .map(|(&a, &b)| if a > 0.0 { a * (a / b.max(1e-300)).ln() } else { 0.0 })
+            .collect();
+        let kl = h * (integrand.iter().sum::<f64>() - 0.5 * (integrand[0] + integrand[integrand.len() - 1]));
+        total += px * kl;
+    }
+    Ok(total)
 }
 
 /// Normalise a density on a uniform grid by the trapezoid rule.

@@ -8,7 +8,7 @@ mod gaussian_linear;
 mod slcp;
 mod two_moons;
 
-pub use galton::Galton;
+pub use galton::{galton_expected_kl, Galton};
 pub use gaussian_linear::GaussianLinear;
 pub use slcp::Slcp;
 pub use two_moons::TwoMoons;
