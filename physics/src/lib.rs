@@ -11,6 +11,7 @@ pub mod detector_design;
 pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;
+pub mod sbi_ee_mumu;
 pub mod event_gen;
 pub mod helicity;
 pub mod lhe;
