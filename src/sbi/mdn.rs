@@ -8,7 +8,8 @@
 //! **SCANDAL** (Brehmer, Louppe, Pavez & Cranmer, "Mining gold from implicit models", PNAS 2020):
 //! the posterior score `∇θ log p(θ|x) = ∇θ log p(x|θ) + ∇θ log π(θ)` has the unbiased
 //! regression target `t(x, z|θ) + ∇θ log π(θ)` from the simulator's joint score, so the loss
-//! adds `λ·mean‖∇θ log q(θᵢ|xᵢ) − t(xᵢ, zᵢ|θᵢ) − ∇θ log π(θᵢ)‖²`.
+//! adds `λ·mean‖∇θ log q(θᵢ|xᵢ) − t(xᵢ, zᵢ|θᵢ) − ∇θ log π(θᵢ)‖²`, with θ z-scored (the score
+//! multiplied by the prior-sample standard deviation per component) so that λ is dimensionless.
 //!
 //! Why a mixture and not a flow: the score term needs the derivative w.r.t. the weights of a
 //! θ-derivative of the density, i.e. second order. For a Gaussian mixture both `log q` and
@@ -192,13 +193,12 @@ impl MdnEstimator {
             let mut total = logq.mean().negate();
             if let Some(t) = &target {
                 for (j, s) in scores.into_iter().enumerate() {
-                    // Target in z-space: ∂/∂θ_z = sd_j · ∂/∂θ.
+                    // In z-scored units: ∂/∂θ_z = sd_j · ∂/∂θ, so λ is dimensionless.
                     let tg: Tensor<(usize,), f64, Cpu> = dev.tensor_from_vec(
                         rows.iter().map(|&i| t[i * d + j] * theta_z.sd[j]).collect(),
                         (m,),
                     );
-                    total = total
-                        + (s - tg).square().mean() * (lam / (theta_z.sd[j] * theta_z.sd[j]) / d as f64);
+                    total = total + (s - tg).square().mean() * (lam / d as f64);
                 }
             }
             let v = total.array();

@@ -12,7 +12,7 @@
 //! models", PNAS 2020, the CASCAL/ALICES family): since `∇θ s = ∇θ log p(x|θ)` at the optimum
 //! and the joint score `t(x, z|θ) = ∇θ log p(x, z|θ)` of a differentiable simulator is an
 //! unbiased regression target for it (`E[t | x, θ] = ∇θ log p(x|θ)`), the loss adds
-//! `λ·mean‖∇θ s(θᵢ, xᵢ) − t(xᵢ, zᵢ|θᵢ)‖²` over joint pairs. `∇θ s` is computed by forward-mode
+//! `λ·mean‖∇θ s(θᵢ, xᵢ) − t(xᵢ, zᵢ|θᵢ)‖²` over joint pairs (θ z-scored, so λ is dimensionless). `∇θ s` is computed by forward-mode
 //! tangents written as dfdx ops ([`crate::nn::Mlp::forward_with_tangent`]), so the combined loss
 //! is differentiated w.r.t. the weights by one backward pass. The network needs a smooth
 //! activation (SiLU by default). We regress the score only, not the joint likelihood ratio of
@@ -128,7 +128,7 @@ impl RatioEstimator {
             let logits = net.forward_tensor(xt.leaky_trace())?;
             let bce = dfdx::losses::binary_cross_entropy_with_logits_loss(logits, target);
             let total = if let Some(s) = score {
-                // One tangent per θ component: rows (j, i) with direction e_j / sd_j.
+                // One tangent per θ component: rows (j, i) with direction e_j in z-scored θ.
                 let joint: Vec<(usize, usize)> = rows.iter().map(|&i| (i, i)).collect();
                 let base = stack(&tz, &xz, dt, x_dim, &joint);
                 let mut inp = Vec::with_capacity(dt * base.len());
@@ -138,9 +138,10 @@ impl RatioEstimator {
                     inp.extend_from_slice(&base);
                     for &i in rows {
                         let mut e = vec![0.0; dt + x_dim];
-                        e[j] = 1.0 / theta_z.sd[j];
+                        e[j] = 1.0;
                         dir.extend(e);
-                        tgt.push(s[i * dt + j]);
+                        // In z-scored units (∂/∂θ_z = sd_j ∂/∂θ), so λ is dimensionless.
+                        tgt.push(s[i * dt + j] * theta_z.sd[j]);
                     }
                 }
                 let xt: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(inp, (dt * m, dt + x_dim));

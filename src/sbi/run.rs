@@ -13,7 +13,7 @@ use super::flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
 use super::mdn::{MdnConfig, MdnEstimator};
 use super::posterior::Posterior;
 use super::ratio::{RatioConfig, RatioEstimator};
-use super::task::{simulate_set, Task};
+use super::task::{simulate_set, SimulationSet, Task};
 
 /// The estimators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,9 +138,14 @@ pub struct RunReport {
     pub sbc_ks: Option<f64>,
 }
 
-/// Train the chosen estimator on `sims` simulations of `task`.
+/// Train the chosen estimator on `cfg.sims` simulations of `task`.
 pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<(Box<dyn Posterior>, usize)> {
     let set = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
+    train_on(task, &set, cfg)
+}
+
+/// Train the chosen estimator on a given simulation set of `task` (returns it and the epochs).
+pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result<(Box<dyn Posterior>, usize)> {
     let prior = task.prior();
     let xd = task.x_dim();
     Ok(match cfg.method {
@@ -152,10 +157,10 @@ pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<(Box<dyn Post
             fc.fit.epochs = cfg.max_epochs;
             fc.fit.seed = cfg.seed;
             if cfg.method == Method::Npe {
-                let (e, r) = NpeEstimator::fit(&set, prior, xd, &fc)?;
+                let (e, r) = NpeEstimator::fit(set, prior, xd, &fc)?;
                 (Box::new(e), r.epochs_run)
             } else {
-                let (e, r) = NleEstimator::fit(&set, prior, xd, &fc)?;
+                let (e, r) = NleEstimator::fit(set, prior, xd, &fc)?;
                 (Box::new(e), r.epochs_run)
             }
         }
@@ -171,7 +176,7 @@ pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<(Box<dyn Post
             };
             rc.train.epochs = cfg.max_epochs;
             rc.train.seed = cfg.seed;
-            let (e, r) = RatioEstimator::fit(&set, prior, xd, &rc)?;
+            let (e, r) = RatioEstimator::fit(set, prior, xd, &rc)?;
             (Box::new(e), r.epochs)
         }
         Method::Mdn | Method::Scandal => {
@@ -186,7 +191,7 @@ pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<(Box<dyn Post
             };
             mc.train.epochs = cfg.max_epochs;
             mc.train.seed = cfg.seed;
-            let (e, r) = MdnEstimator::fit(&set, prior, xd, &mc)?;
+            let (e, r) = MdnEstimator::fit(set, prior, xd, &mc)?;
             (Box::new(e), r.epochs)
         }
     })
@@ -214,11 +219,11 @@ pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
         )));
     }
     let t0 = Instant::now();
-    let _ = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
+    let set = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
     let simulate_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (post, epochs) = train_estimator(task, cfg)?;
-    let train_seconds = (t1.elapsed().as_secs_f64() - simulate_seconds).max(0.0);
+    let (post, epochs) = train_on(task, &set, cfg)?;
+    let train_seconds = t1.elapsed().as_secs_f64();
     let d = task.theta_dim();
     let mut c2s = Vec::new();
     let (mut sample_seconds, mut reference_seconds) = (0.0, 0.0);
