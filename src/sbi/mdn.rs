@@ -28,7 +28,7 @@ use super::network::{with_params, Standardizer};
 use super::posterior::Posterior;
 use super::prior::{std_normal, Prior};
 use super::task::SimulationSet;
-use super::train::{train, TrainConfig, TrainReport};
+use super::train::{train, BatchLoss, TrainConfig, TrainReport};
 use crate::nn::{Activation, Mlp, MlpSpec};
 use crate::stochastic::rng::counter_uniform;
 
@@ -133,11 +133,19 @@ where
     // Without scores, γ is unused: its (empty-tape) clone is simply dropped.
     let logq = a.logsumexp::<(usize,), Axis<1>>();
     let mut scores = Vec::new();
-    {
-        for (z, inv_s) in parts {
+    let mut gamma = Some(gamma);
+    let last = parts.len();
+    for (j, (z, inv_s)) in parts.into_iter().enumerate() {
+        // γ's own tape (the softmax) must reach the loss: move it into the last use.
+        let g = if j + 1 == last {
+            gamma.take().expect("used once")
+        } else {
+            gamma.as_ref().expect("not yet moved").with_empty_tape()
+        };
+        {
             // ∂/∂θ_z log q = Σ_k γ_k · (−z_k / σ_k).
             scores.push(
-                (gamma.with_empty_tape() * z * inv_s)
+                (g * z * inv_s)
                     .negate()
                     .sum::<(usize,), Axis<1>>(),
             );
@@ -146,9 +154,26 @@ where
     (logq, scores)
 }
 
+/// Everything training needs: the standardisations, the untrained network and the loss.
+pub(crate) struct MdnProblem {
+    theta_z: Standardizer,
+    x_z: Standardizer,
+    template: Mlp,
+    rows: usize,
+    pub(crate) loss: Box<BatchLoss<'static>>,
+}
+
+#[cfg(test)]
+impl MdnProblem {
+    /// The initial parameters.
+    pub(crate) fn template_params(&self) -> Vec<f64> {
+        self.template.params_f64()
+    }
+}
+
 impl MdnEstimator {
-    /// Train on a simulation set (with joint scores when `cfg.score_weight > 0`).
-    pub fn fit(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &MdnConfig) -> Result<(Self, TrainReport)> {
+    /// The training problem of [`MdnEstimator::fit`] (validated inputs, network, loss).
+    pub(crate) fn problem(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &MdnConfig) -> Result<MdnProblem> {
         let d = prior.dim();
         let n = set.theta.len() / d;
         check_len("simulation set: x rows", n * x_dim, set.x.len())?;
@@ -181,8 +206,10 @@ impl MdnEstimator {
         widths.push(k * (1 + 2 * d));
         let template = Mlp::<f64>::new(MlpSpec::new(&widths, cfg.activation), cfg.seed)?;
         let lam = cfg.score_weight;
-        let loss = |p: &[f64], rows: &[usize]| -> Result<(f64, Vec<f64>)> {
-            let net = with_params(&template, p)?;
+        let net0 = template.clone();
+        let sd = theta_z.sd.clone();
+        let loss = move |p: &[f64], rows: &[usize]| -> Result<(f64, Vec<f64>)> {
+            let net = with_params(&net0, p)?;
             let m = rows.len();
             let xs: Vec<f64> = rows.iter().flat_map(|&i| xz[i * x_dim..(i + 1) * x_dim].to_vec()).collect();
             let ts: Vec<f64> = rows.iter().flat_map(|&i| tz[i * d..(i + 1) * d].to_vec()).collect();
@@ -195,7 +222,7 @@ impl MdnEstimator {
                 for (j, s) in scores.into_iter().enumerate() {
                     // In z-scored units: ∂/∂θ_z = sd_j · ∂/∂θ, so λ is dimensionless.
                     let tg: Tensor<(usize,), f64, Cpu> = dev.tensor_from_vec(
-                        rows.iter().map(|&i| t[i * d + j] * theta_z.sd[j]).collect(),
+                        rows.iter().map(|&i| t[i * d + j] * sd[j]).collect(),
                         (m,),
                     );
                     total = total + (s - tg).square().mean() * (lam / d as f64);
@@ -205,13 +232,25 @@ impl MdnEstimator {
             let g = total.backward();
             Ok((v, net.param_gradients(&g)))
         };
-        let (p, report) = train(template.params_f64(), n, &cfg.train, &loss)?;
+        Ok(MdnProblem {
+            theta_z,
+            x_z,
+            template,
+            rows: n,
+            loss: Box::new(loss),
+        })
+    }
+
+    /// Train on a simulation set (with joint scores when `cfg.score_weight > 0`).
+    pub fn fit(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &MdnConfig) -> Result<(Self, TrainReport)> {
+        let pb = Self::problem(set, prior, x_dim, cfg)?;
+        let (p, report) = train(pb.template.params_f64(), pb.rows, &cfg.train, pb.loss.as_ref())?;
         Ok((
             MdnEstimator {
-                net: with_params(&template, &p)?,
-                k,
-                theta_z,
-                x_z,
+                net: with_params(&pb.template, &p)?,
+                k: cfg.components,
+                theta_z: pb.theta_z,
+                x_z: pb.x_z,
                 prior: prior.clone(),
             },
             report,

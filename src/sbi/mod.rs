@@ -27,6 +27,9 @@ pub mod task;
 pub mod tasks;
 pub mod train;
 
+#[cfg(test)]
+mod tests;
+
 pub use c2st::{c2st, C2stConfig, C2stResult};
 pub use error::{Result, SbiError};
 pub use flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};

@@ -28,7 +28,7 @@ use super::posterior::Posterior;
 use super::prior::Prior;
 use super::sampler::{smc_sample, SmcConfig};
 use super::task::SimulationSet;
-use super::train::{train, TrainConfig, TrainReport};
+use super::train::{train, BatchLoss, TrainConfig, TrainReport};
 use crate::nn::{Activation, Mlp, MlpSpec};
 
 /// Settings of [`RatioEstimator::fit`].
@@ -83,9 +83,26 @@ fn stack(theta_z: &[f64], x_z: &[f64], dt: usize, dx: usize, rows: &[(usize, usi
     out
 }
 
+/// Everything training needs: the standardisations, the untrained network and the loss.
+pub(crate) struct RatioProblem {
+    theta_z: Standardizer,
+    x_z: Standardizer,
+    template: Mlp,
+    rows: usize,
+    pub(crate) loss: Box<BatchLoss<'static>>,
+}
+
+#[cfg(test)]
+impl RatioProblem {
+    /// The initial parameters.
+    pub(crate) fn template_params(&self) -> Vec<f64> {
+        self.template.params_f64()
+    }
+}
+
 impl RatioEstimator {
-    /// Train on a simulation set (with `set.joint_score` when `cfg.score_weight > 0`).
-    pub fn fit(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &RatioConfig) -> Result<(Self, TrainReport)> {
+    /// The training problem of [`RatioEstimator::fit`].
+    pub(crate) fn problem(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &RatioConfig) -> Result<RatioProblem> {
         let dt = prior.dim();
         let n = set.theta.len() / dt;
         check_len("simulation set: x rows", n * x_dim, set.x.len())?;
@@ -96,7 +113,7 @@ impl RatioEstimator {
             (false, _) => None,
             (true, Some(s)) => {
                 check_len("joint scores", n * dt, s.len())?;
-                Some(s)
+                Some(s.clone())
             }
             (true, None) => {
                 return Err(SbiError::Config(
@@ -113,8 +130,10 @@ impl RatioEstimator {
         widths.push(1);
         let template = Mlp::<f64>::new(MlpSpec::new(&widths, cfg.activation), cfg.seed)?;
         let lam = cfg.score_weight;
-        let loss = |p: &[f64], rows: &[usize]| -> Result<(f64, Vec<f64>)> {
-            let net = with_params(&template, p)?;
+        let net0 = template.clone();
+        let sd = theta_z.sd.clone();
+        let loss = move |p: &[f64], rows: &[usize]| -> Result<(f64, Vec<f64>)> {
+            let net = with_params(&net0, p)?;
             let m = rows.len();
             let mut pairs: Vec<(usize, usize)> = rows.iter().map(|&i| (i, i)).collect();
             if m > 1 {
@@ -127,7 +146,7 @@ impl RatioEstimator {
             let target: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(labels, (pairs.len(), 1));
             let logits = net.forward_tensor(xt.leaky_trace())?;
             let bce = dfdx::losses::binary_cross_entropy_with_logits_loss(logits, target);
-            let total = if let Some(s) = score {
+            let total = if let Some(s) = &score {
                 // One tangent per θ component: rows (j, i) with direction e_j in z-scored θ.
                 let joint: Vec<(usize, usize)> = rows.iter().map(|&i| (i, i)).collect();
                 let base = stack(&tz, &xz, dt, x_dim, &joint);
@@ -141,7 +160,7 @@ impl RatioEstimator {
                         e[j] = 1.0;
                         dir.extend(e);
                         // In z-scored units (∂/∂θ_z = sd_j ∂/∂θ), so λ is dimensionless.
-                        tgt.push(s[i * dt + j] * theta_z.sd[j]);
+                        tgt.push(s[i * dt + j] * sd[j]);
                     }
                 }
                 let xt: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(inp, (dt * m, dt + x_dim));
@@ -157,13 +176,24 @@ impl RatioEstimator {
             let g = total.backward();
             Ok((v, net.param_gradients(&g)))
         };
-        let (p, report) = train(template.params_f64(), n, &cfg.train, &loss)?;
-        let net = with_params(&template, &p)?;
+        Ok(RatioProblem {
+            theta_z,
+            x_z,
+            template,
+            rows: n,
+            loss: Box::new(loss),
+        })
+    }
+
+    /// Train on a simulation set (with `set.joint_score` when `cfg.score_weight > 0`).
+    pub fn fit(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &RatioConfig) -> Result<(Self, TrainReport)> {
+        let pb = Self::problem(set, prior, x_dim, cfg)?;
+        let (p, report) = train(pb.template.params_f64(), pb.rows, &cfg.train, pb.loss.as_ref())?;
         Ok((
             RatioEstimator {
-                net,
-                theta_z,
-                x_z,
+                net: with_params(&pb.template, &p)?,
+                theta_z: pb.theta_z,
+                x_z: pb.x_z,
                 prior: prior.clone(),
                 smc: SmcConfig::default(),
             },
