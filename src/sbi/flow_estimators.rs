@@ -31,8 +31,8 @@ pub struct FlowEstimatorConfig {
     pub layers: usize,
     /// Hidden widths of each conditioner.
     pub hidden: Vec<usize>,
-    /// Spline bins.
-    pub bins: usize,
+    /// Coupling transform (rational-quadratic spline or affine).
+    pub transform: Transform,
     /// Tail bound of the splines (in z-scored units).
     pub tail_bound: f64,
     /// Maximum-likelihood training settings.
@@ -46,7 +46,7 @@ impl Default for FlowEstimatorConfig {
         FlowEstimatorConfig {
             layers: 5,
             hidden: vec![50, 50],
-            bins: 8,
+            transform: Transform::Spline { bins: 8 },
             tail_bound: 5.0,
             fit: FitConfig {
                 epochs: 200,
@@ -60,7 +60,7 @@ impl Default for FlowEstimatorConfig {
 }
 
 fn conditional_flow(dim: usize, context: usize, cfg: &FlowEstimatorConfig) -> Result<Flow> {
-    let spec = FlowSpec::new(dim, Transform::Spline { bins: cfg.bins }, Domain::Real)
+    let spec = FlowSpec::new(dim, cfg.transform, Domain::Real)
         .with_context(context)
         .with_layers(cfg.layers)
         .with_hidden(cfg.hidden.clone())
