@@ -2,7 +2,7 @@
 //! expected posterior KL divergence to the exact (dynamic-programming) posterior.
 //!
 //! `cargo run --release --example sbi_gradients -- [budgets] [seeds] [score_weight]`
-//! e.g. `-- 100,1000 0,1,2 1.0`. Prints one line per (budget, method, seed) and the means.
+//! e.g. `-- 100,1000 0,1,2 1.0` (λ `default` uses each method's default weight). Prints one line per (budget, method, seed) and the means.
 
 use diffhep::sbi::run::{train_estimator, Method, RunConfig};
 use diffhep::sbi::tasks::{galton_expected_kl, Galton};
@@ -15,7 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let budgets: Vec<usize> = args.first().map(|s| list(s)).unwrap_or(vec![100, 1000]);
     let seeds: Vec<u64> = args.get(1).map(|s| list(s)).unwrap_or(vec![0, 1, 2]);
-    let lam: f64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1.0);
+    // λ: "default" (per method) or a number.
+    let lam: Option<f64> = args.get(2).and_then(|s| s.parse().ok());
     let methods: Vec<Method> = args
         .get(3)
         .map(|s| s.split(',').map(Method::parse).collect::<Result<Vec<_>, _>>())

@@ -32,9 +32,9 @@ pub struct Args {
     /// Test pairs for expected coverage and SBC (0 skips them).
     #[arg(long, default_value_t = 100)]
     calibration: usize,
-    /// Weight of the joint-score term (scandal, rascal).
-    #[arg(long, default_value_t = 1.0)]
-    score_weight: f64,
+    /// Weight of the joint-score term (default: 1 for scandal, 0.1 for rascal).
+    #[arg(long)]
+    score_weight: Option<f64>,
     /// Maximum training epochs.
     #[arg(long, default_value_t = 200)]
     epochs: usize,

@@ -59,6 +59,17 @@ impl Method {
         METHOD_NAMES[self as usize]
     }
 
+    /// Default weight λ of the score term (dimensionless, θ z-scored), chosen on the Galton
+    /// board (examples/sbi_gradients.rs: λ ∈ {0.1, 1, 10}, 5 seeds, 30–1000 simulations):
+    /// 1 for SCANDAL, 0.1 for RASCAL; 0 for the plain methods.
+    pub fn default_score_weight(self) -> f64 {
+        match self {
+            Method::Scandal => 1.0,
+            Method::Rascal => 0.1,
+            _ => 0.0,
+        }
+    }
+
     /// Whether the method needs the simulator's joint scores.
     pub fn needs_joint_score(self) -> bool {
         matches!(self, Method::Scandal | Method::Rascal)
@@ -80,8 +91,9 @@ pub struct RunConfig {
     pub posterior_samples: usize,
     /// Test pairs for SBC / expected coverage (0: skip).
     pub calibration_pairs: usize,
-    /// Weight of the score term for SCANDAL / RASCAL.
-    pub score_weight: f64,
+    /// Weight λ of the score term for SCANDAL / RASCAL (`None`: the method's default,
+    /// [`Method::default_score_weight`]).
+    pub score_weight: Option<f64>,
     /// Maximum training epochs.
     pub max_epochs: usize,
 }
@@ -95,7 +107,7 @@ impl Default for RunConfig {
             observations: vec![1],
             posterior_samples: 10_000,
             calibration_pairs: 0,
-            score_weight: 1.0,
+            score_weight: None,
             max_epochs: 200,
         }
     }
@@ -168,7 +180,7 @@ pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result
             let mut rc = RatioConfig {
                 seed: cfg.seed,
                 score_weight: if cfg.method == Method::Rascal {
-                    cfg.score_weight
+                    cfg.score_weight.unwrap_or(Method::Rascal.default_score_weight())
                 } else {
                     0.0
                 },
@@ -183,7 +195,7 @@ pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result
             let mut mc = MdnConfig {
                 seed: cfg.seed,
                 score_weight: if cfg.method == Method::Scandal {
-                    cfg.score_weight
+                    cfg.score_weight.unwrap_or(Method::Scandal.default_score_weight())
                 } else {
                     0.0
                 },
