@@ -23,9 +23,19 @@ fn main() {
     let set = simulate_set(&task, 10_000, 0, false).unwrap();
     let sim_s = t.elapsed().as_secs_f64();
     let mut rows = Vec::new();
-    rows.push(("simulate 10^4 two_moons pairs".to_string(), sim_s, "s", None, ""));
+    rows.push((
+        "simulate 10^4 two_moons pairs".to_string(),
+        sim_s,
+        "s",
+        None,
+        "",
+    ));
     let mut rates = Vec::new();
-    for (m, n) in [(Method::Npe, 100_000), (Method::Nle, 10_000), (Method::Nre, 10_000)] {
+    for (m, n) in [
+        (Method::Npe, 100_000),
+        (Method::Nle, 10_000),
+        (Method::Nre, 10_000),
+    ] {
         let cfg = RunConfig {
             method: m,
             sims: 10_000,
@@ -40,7 +50,11 @@ fn main() {
             train_s,
             "s",
             ratio,
-            if m == Method::Npe { "ratio to sbi's ~47 s (quoted)" } else { "" },
+            if m == Method::Npe {
+                "ratio to sbi's ~47 s (quoted)"
+            } else {
+                ""
+            },
         ));
         let t = Instant::now();
         let s = post.sample(&x, n, 1).unwrap();

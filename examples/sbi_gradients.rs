@@ -19,9 +19,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lam: Option<f64> = args.get(2).and_then(|s| s.parse().ok());
     let methods: Vec<Method> = args
         .get(3)
-        .map(|s| s.split(',').map(Method::parse).collect::<Result<Vec<_>, _>>())
+        .map(|s| {
+            s.split(',')
+                .map(Method::parse)
+                .collect::<Result<Vec<_>, _>>()
+        })
         .transpose()?
-        .unwrap_or(vec![Method::Mdn, Method::Scandal, Method::Nre, Method::Rascal, Method::Npe]);
+        .unwrap_or(vec![
+            Method::Mdn,
+            Method::Scandal,
+            Method::Nre,
+            Method::Rascal,
+            Method::Npe,
+        ]);
     let task = Galton::new();
     for &sims in &budgets {
         for &m in &methods {
@@ -45,8 +55,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 kls.push(kl);
             }
             let mean = kls.iter().sum::<f64>() / kls.len() as f64;
-            let sd = (kls.iter().map(|k| (k - mean).powi(2)).sum::<f64>() / (kls.len().max(2) - 1) as f64).sqrt();
-            println!("MEAN sims {sims:>6} {:>8}: {mean:.5} ± {:.5} (sd/√n)", m.name(), sd / (kls.len() as f64).sqrt());
+            let sd = (kls.iter().map(|k| (k - mean).powi(2)).sum::<f64>()
+                / (kls.len().max(2) - 1) as f64)
+                .sqrt();
+            println!(
+                "MEAN sims {sims:>6} {:>8}: {mean:.5} ± {:.5} (sd/√n)",
+                m.name(),
+                sd / (kls.len() as f64).sqrt()
+            );
         }
     }
     Ok(())

@@ -18,7 +18,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         };
         let seed = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(0);
-        vec![(args[0].clone(), args[1].clone(), args[2].parse()?, obs, seed)]
+        vec![(
+            args[0].clone(),
+            args[1].clone(),
+            args[2].parse()?,
+            obs,
+            seed,
+        )]
     } else {
         vec![
             ("two_moons".into(), "npe".into(), 1000, vec![1], 0),

@@ -36,7 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .zip(&lq)
         .map(|(t, q)| {
             let lp: f64 = (0..10)
-                .map(|j| -0.5 * (t[j] - x[j] / 2.0).powi(2) / 0.05 - 0.5 * (std::f64::consts::TAU * 0.05).ln())
+                .map(|j| {
+                    -0.5 * (t[j] - x[j] / 2.0).powi(2) / 0.05
+                        - 0.5 * (std::f64::consts::TAU * 0.05).ln()
+                })
                 .sum();
             q - lp
         })
@@ -49,9 +52,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for j in 0..10 {
         let m = s.chunks(10).map(|r| r[j]).sum::<f64>() / 5000.0;
         let sd = (s.chunks(10).map(|r| (r[j] - m).powi(2)).sum::<f64>() / 5000.0).sqrt();
-        println!("dim {j}: mean error {:+.3}  sd/exact {:.3}", m - x[j] / 2.0, sd / 0.05f64.sqrt());
+        println!(
+            "dim {j}: mean error {:+.3}  sd/exact {:.3}",
+            m - x[j] / 2.0,
+            sd / 0.05f64.sqrt()
+        );
     }
-    let v: Vec<String> = rep.validation_nll.iter().map(|v| format!("{v:.3}")).collect();
+    let v: Vec<String> = rep
+        .validation_nll
+        .iter()
+        .map(|v| format!("{v:.3}"))
+        .collect();
     let tr: Vec<String> = rep.train_nll.iter().map(|v| format!("{v:.3}")).collect();
     println!("val {}\ntrain {}", v.join(" "), tr.join(" "));
     Ok(())

@@ -47,7 +47,8 @@ fn parse_observations(s: &str) -> Result<Vec<usize>, String> {
     let bad = || format!("--observations {s:?}: expected N or A-B");
     match s.split_once('-') {
         Some((a, b)) => {
-            let (a, b): (usize, usize) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            let (a, b): (usize, usize) =
+                (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
             if a == 0 || b < a {
                 return Err(bad());
             }
@@ -80,11 +81,17 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
         return Ok(());
     }
-    println!("task {}  method {}  sims {}  seed {}", r.task, r.method, r.sims, r.seed);
+    println!(
+        "task {}  method {}  sims {}  seed {}",
+        r.task, r.method, r.sims, r.seed
+    );
     for (k, c) in r.observations.iter().zip(&r.c2st_per_observation) {
         println!("  observation {k:>2}: C2ST {c:.3}");
     }
-    println!("C2ST (mean over observations) {:.3}   (0.5 = indistinguishable from the reference)", r.c2st);
+    println!(
+        "C2ST (mean over observations) {:.3}   (0.5 = indistinguishable from the reference)",
+        r.c2st
+    );
     if let (Some(e), Some(ks)) = (r.coverage_error, r.sbc_ks) {
         println!("expected coverage: max |coverage − level| {e:.3}; SBC rank KS statistic {ks:.3}");
     }

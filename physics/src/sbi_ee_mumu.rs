@@ -71,7 +71,11 @@ pub fn draw_cos(r: f64, u: f64) -> f64 {
         }
         let dens = 0.375 * (1.0 + c * c + r * c);
         let next = c - f / dens.max(1e-12);
-        c = if next > lo && next < hi { next } else { 0.5 * (lo + hi) };
+        c = if next > lo && next < hi {
+            next
+        } else {
+            0.5 * (lo + hi)
+        };
         if (hi - lo) < 1e-14 || f.abs() < 1e-15 {
             break;
         }
@@ -141,10 +145,10 @@ impl ScalarFn for LogLik<'_> {
             let r = asymmetry(&t[0], &t[1], rs);
             let f = &self.x[3 * run..3 * run + 3];
             let fr = [f[0], f[1], f[2], 1.0 - f[0] - f[1] - f[2]];
-            for k in 0..4 {
-                let n = (fr[k] * EVENTS as f64).round();
+            for (&frac, &(a, b)) in fr.iter().zip(self.coef.iter()) {
+                let n = (frac * EVENTS as f64).round();
                 if n > 0.0 {
-                    ll = ll + (r.clone() * self.coef[k].1 + self.coef[k].0).ln() * n;
+                    ll += (r.clone() * b + a).ln() * n;
                 }
             }
         }
@@ -180,10 +184,22 @@ impl EeMuMuTask {
     /// Exact `log p(x|θ)` (multinomial, up to the θ-independent multinomial coefficient) and
     /// its gradient.
     pub fn exact_log_lik(&self, theta: &[f64], x: &[f64]) -> (f64, [f64; 2]) {
-        gradient_fixed(&LogLik { coef: &self.coef, x }, &[theta[0], theta[1]])
+        gradient_fixed(
+            &LogLik {
+                coef: &self.coef,
+                x,
+            },
+            &[theta[0], theta[1]],
+        )
     }
 
-    fn simulate_runs(&self, theta: &[f64], seed: u64, index: u64, score: bool) -> (Vec<f64>, Vec<f64>) {
+    fn simulate_runs(
+        &self,
+        theta: &[f64],
+        seed: u64,
+        index: u64,
+        score: bool,
+    ) -> (Vec<f64>, Vec<f64>) {
         let mut x = Vec::with_capacity(6);
         let mut t = vec![0.0; 2];
         for (run, &rs) in SQRT_S.iter().enumerate() {
@@ -223,7 +239,12 @@ impl Task for EeMuMuTask {
     fn simulate(&self, theta: &[f64], seed: u64, index: u64) -> Vec<f64> {
         self.simulate_runs(theta, seed, index, false).0
     }
-    fn simulate_with_joint_score(&self, theta: &[f64], seed: u64, index: u64) -> Option<(Vec<f64>, Vec<f64>)> {
+    fn simulate_with_joint_score(
+        &self,
+        theta: &[f64],
+        seed: u64,
+        index: u64,
+    ) -> Option<(Vec<f64>, Vec<f64>)> {
         Some(self.simulate_runs(theta, seed, index, true))
     }
     fn log_likelihood_grad(&self, theta: &[f64], x: &[f64]) -> Option<(f64, Vec<f64>)> {
@@ -237,7 +258,10 @@ impl Task for EeMuMuTask {
         if k == 1 {
             let theta = vec![91.1876, 0.2312];
             let x = self.simulate(&theta, 0x0b5e_0001, 0);
-            return Ok(Observation { theta: Some(theta), x });
+            return Ok(Observation {
+                theta: Some(theta),
+                x,
+            });
         }
         generated_observation(self, k)
     }
@@ -265,7 +289,10 @@ mod tests {
         for k in 0..4 {
             let p = c[k].0 + r * c[k].1;
             let f = counts[k] as f64 / n as f64;
-            assert!((f - p).abs() < 5.0 * (p * (1.0 - p) / n as f64).sqrt(), "bin {k}: {f} vs {p}");
+            assert!(
+                (f - p).abs() < 5.0 * (p * (1.0 - p) / n as f64).sqrt(),
+                "bin {k}: {f} vs {p}"
+            );
         }
     }
 
@@ -286,7 +313,11 @@ mod tests {
                 theta[j],
                 h0,
             );
-            assert!((g[j] - fd).abs() < 1e-6 * fd.abs().max(1.0) + 10.0 * err, "{j}: {} vs {fd}", g[j]);
+            assert!(
+                (g[j] - fd).abs() < 1e-6 * fd.abs().max(1.0) + 10.0 * err,
+                "{j}: {} vs {fd}",
+                g[j]
+            );
         }
         // Score identity: E[t(x, z|θ)] = 0; mean over 400 experiments within 5 standard errors.
         let n = 400;

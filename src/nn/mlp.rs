@@ -57,11 +57,9 @@ impl NnFloat for f32 {
     }
 }
 
-/// Output and tangent of [`Mlp::forward_with_tangent`], both `(batch, outputs)`.
-pub type TangentPair<E, T> = (
-    Tensor<(usize, usize), E, Cpu, T>,
-    Tensor<(usize, usize), E, Cpu, T>,
-);
+/// A value and its tangent, both of shape `S` (e.g. the outputs of
+/// [`Mlp::forward_with_tangent`], `(batch, outputs)`).
+pub type TangentPair<S, E, T> = (Tensor<S, E, Cpu, T>, Tensor<S, E, Cpu, T>);
 
 /// Element-wise non-linearity between layers.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,14 +103,18 @@ impl Activation {
         self,
         a: Tensor<S, E, Cpu, T>,
         a_dot: Tensor<S, E, Cpu, T>,
-    ) -> (Tensor<S, E, Cpu, T>, Tensor<S, E, Cpu, T>)
+    ) -> TangentPair<S, E, T>
     where
         Cpu: Device<E>,
         T: Tape<E, Cpu> + Merge<T> + Merge<NoneTape> + Default,
     {
         match self {
             Activation::Relu | Activation::LeakyRelu(_) => {
-                let slope = if let Activation::LeakyRelu(s) = self { s } else { 0.0 };
+                let slope = if let Activation::LeakyRelu(s) = self {
+                    s
+                } else {
+                    0.0
+                };
                 let vals = a.retaped::<NoneTape>();
                 let mask_vals: Vec<E> = vals
                     .as_vec()
@@ -400,7 +402,7 @@ where
         &self,
         x: Tensor<(usize, usize), E, Cpu, T>,
         x_dot: Tensor<(usize, usize), E, Cpu, T>,
-    ) -> Result<TangentPair<E, T>, NnError>
+    ) -> Result<TangentPair<(usize, usize), E, T>, NnError>
     where
         T: Tape<E, Cpu> + Merge<T> + Merge<NoneTape> + Default,
     {
@@ -537,7 +539,8 @@ mod tangent_tests {
             let net = Mlp::<f64>::new(MlpSpec::new(&[3, 8, 8, 2], act), 4).unwrap();
             let x = rows(12, 1);
             let xd = rows(12, 2);
-            let xt: Tensor<(usize, usize), f64, Cpu> = net.device().tensor_from_vec(x.clone(), (4, 3));
+            let xt: Tensor<(usize, usize), f64, Cpu> =
+                net.device().tensor_from_vec(x.clone(), (4, 3));
             let xdt: Tensor<(usize, usize), f64, Cpu> =
                 net.device().tensor_from_vec(xd.clone(), (4, 3));
             let (y, yd) = net.forward_with_tangent(xt, xdt).unwrap();
@@ -552,7 +555,11 @@ mod tangent_tests {
                     0.0,
                     1e-3,
                 );
-                assert!((yd[k] - fd).abs() < 1e-7 + 10.0 * err, "{act:?} {k}: {} vs {fd}", yd[k]);
+                assert!(
+                    (yd[k] - fd).abs() < 1e-7 + 10.0 * err,
+                    "{act:?} {k}: {} vs {fd}",
+                    yd[k]
+                );
             }
             if matches!(act, Activation::Tanh | Activation::Silu) {
                 let (_, g) = tangent_loss(&net, &x, &xd);
@@ -569,7 +576,11 @@ mod tangent_tests {
                         0.0,
                         1e-2,
                     );
-                    assert!((g[k] - fd).abs() < 1e-7 + 10.0 * err, "{act:?} p{k}: {} vs {fd}", g[k]);
+                    assert!(
+                        (g[k] - fd).abs() < 1e-7 + 10.0 * err,
+                        "{act:?} p{k}: {} vs {fd}",
+                        g[k]
+                    );
                 }
             }
         }

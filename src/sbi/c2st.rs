@@ -47,7 +47,12 @@ pub struct C2stResult {
 }
 
 /// C2ST between `reference` and `estimate` (flat rows of dimension `dim`).
-pub fn c2st(reference: &[f64], estimate: &[f64], dim: usize, cfg: &C2stConfig) -> Result<C2stResult> {
+pub fn c2st(
+    reference: &[f64],
+    estimate: &[f64],
+    dim: usize,
+    cfg: &C2stConfig,
+) -> Result<C2stResult> {
     let z = Standardizer::fit(reference, dim)?;
     if estimate.is_empty() || !estimate.len().is_multiple_of(dim) {
         return Err(SbiError::Dimension {
@@ -57,7 +62,10 @@ pub fn c2st(reference: &[f64], estimate: &[f64], dim: usize, cfg: &C2stConfig) -
         });
     }
     if cfg.folds < 2 {
-        return Err(SbiError::Config(format!("C2ST needs ≥ 2 folds, got {}", cfg.folds)));
+        return Err(SbiError::Config(format!(
+            "C2ST needs ≥ 2 folds, got {}",
+            cfg.folds
+        )));
     }
     if estimate.iter().any(|v| !v.is_finite()) {
         return Err(SbiError::NonFinite("C2ST: estimated samples"));

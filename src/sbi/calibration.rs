@@ -55,7 +55,11 @@ pub fn calibrate(
         let ts = &theta[i * theta_dim..(i + 1) * theta_dim];
         let xs = &x[i * x_dim..(i + 1) * x_dim];
         let post = sample(xs, samples, seed.wrapping_add(i as u64))?;
-        check_len("calibration: posterior samples", samples * theta_dim, post.len())?;
+        check_len(
+            "calibration: posterior samples",
+            samples * theta_dim,
+            post.len(),
+        )?;
         ranks.push(
             (0..theta_dim)
                 .map(|j| post.chunks(theta_dim).filter(|r| r[j] < ts[j]).count())
@@ -115,7 +119,9 @@ mod tests {
         let make = |scale: f64| {
             move |x: &[f64], m: usize, seed: u64| -> Result<Vec<f64>> {
                 Ok((0..m * 10)
-                    .map(|k| x[k % 10] / 2.0 + scale * 0.05f64.sqrt() * std_normal(seed, 1, k as u64))
+                    .map(|k| {
+                        x[k % 10] / 2.0 + scale * 0.05f64.sqrt() * std_normal(seed, 1, k as u64)
+                    })
                     .collect())
             }
         };
@@ -123,9 +129,7 @@ mod tests {
             move |t: &[f64], x: &[f64]| -> Result<Vec<f64>> {
                 Ok(t.chunks(10)
                     .map(|r| {
-                        -(0..10)
-                            .map(|j| (r[j] - x[j] / 2.0).powi(2))
-                            .sum::<f64>()
+                        -(0..10).map(|j| (r[j] - x[j] / 2.0).powi(2)).sum::<f64>()
                             / (0.1 * scale * scale)
                     })
                     .collect())

@@ -16,7 +16,9 @@ use super::posterior::Posterior;
 use super::prior::Prior;
 use super::sampler::{smc_sample, SmcConfig};
 use super::task::SimulationSet;
-use crate::flows::{fit_max_likelihood, Domain, FitConfig, FitReport, Flow, FlowError, FlowSpec, Transform};
+use crate::flows::{
+    fit_max_likelihood, Domain, FitConfig, FitReport, Flow, FlowError, FlowSpec, Transform,
+};
 
 impl From<FlowError> for SbiError {
     fn from(e: FlowError) -> Self {
@@ -77,9 +79,18 @@ pub struct NpeEstimator {
 
 impl NpeEstimator {
     /// Train on a simulation set.
-    pub fn fit(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &FlowEstimatorConfig) -> Result<(Self, FitReport)> {
+    pub fn fit(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &FlowEstimatorConfig,
+    ) -> Result<(Self, FitReport)> {
         let d = prior.dim();
-        check_len("simulation set: x rows", set.theta.len() / d * x_dim, set.x.len())?;
+        check_len(
+            "simulation set: x rows",
+            set.theta.len() / d * x_dim,
+            set.x.len(),
+        )?;
         let mut flow = conditional_flow(d, x_dim, cfg)?;
         flow.standardize_from(&set.theta, &set.x)?;
         let report = fit_max_likelihood(&mut flow, &set.theta, &set.x, &cfg.fit)?;
@@ -112,10 +123,15 @@ impl Posterior for NpeEstimator {
             let want = n - out.len() / d;
             // Draw a few more than needed; the acceptance rate is usually close to 1.
             let m = (want + want / 4 + 16).min(1 << 20);
-            let (s, _) = self.flow.sample(m, x, seed.wrapping_add(round.wrapping_mul(0x9E37_79B9)))?;
+            let (s, _) =
+                self.flow
+                    .sample(m, x, seed.wrapping_add(round.wrapping_mul(0x9E37_79B9)))?;
             drawn += m;
             for row in s.chunks(d) {
-                if out.len() < n * d && row.iter().all(|v| v.is_finite()) && self.prior.contains(row) {
+                if out.len() < n * d
+                    && row.iter().all(|v| v.is_finite())
+                    && self.prior.contains(row)
+                {
                     out.extend_from_slice(row);
                 }
             }
@@ -145,9 +161,18 @@ pub struct NleEstimator {
 
 impl NleEstimator {
     /// Train on a simulation set.
-    pub fn fit(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &FlowEstimatorConfig) -> Result<(Self, FitReport)> {
+    pub fn fit(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &FlowEstimatorConfig,
+    ) -> Result<(Self, FitReport)> {
         let d = prior.dim();
-        check_len("simulation set: x rows", set.theta.len() / d * x_dim, set.x.len())?;
+        check_len(
+            "simulation set: x rows",
+            set.theta.len() / d * x_dim,
+            set.x.len(),
+        )?;
         let mut flow = conditional_flow(x_dim, d, cfg)?;
         flow.standardize_from(&set.x, &set.theta)?;
         let report = fit_max_likelihood(&mut flow, &set.x, &set.theta, &cfg.fit)?;

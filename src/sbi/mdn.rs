@@ -76,6 +76,9 @@ pub struct MdnEstimator {
 }
 
 type T2<Tp> = Tensor<(usize, usize), f64, Cpu, Tp>;
+type T1<Tp> = Tensor<(usize,), f64, Cpu, Tp>;
+/// `log q` per row and the θ_z-score per dimension.
+type MixtureTerms<Tp> = (T1<Tp>, Vec<T1<Tp>>);
 
 /// Constant `(rows, cols)` matrix selecting output columns `start + k·stride`, k < cols.
 fn selector(dev: &Cpu, rows: usize, cols: usize, start: usize, stride: usize) -> T2<NoneTape> {
@@ -95,7 +98,7 @@ fn mixture_terms<Tp>(
     d: usize,
     k: usize,
     with_score: bool,
-) -> (Tensor<(usize,), f64, Cpu, Tp>, Vec<Tensor<(usize,), f64, Cpu, Tp>>)
+) -> MixtureTerms<Tp>
 where
     Tp: Tape<f64, Cpu> + Merge<Tp> + Merge<NoneTape> + Default,
 {
@@ -104,14 +107,22 @@ where
     // Every tensor's own tape must end up in the loss (its clones carry empty tapes), so the
     // original `out`, `z` and `1/σ` are consumed by their last use.
     let keep = out.with_empty_tape();
-    let logw = out.matmul(selector(&dev, p, k, 0, 1)).log_softmax::<Axis<1>>();
+    let logw = out
+        .matmul(selector(&dev, p, k, 0, 1))
+        .log_softmax::<Axis<1>>();
     let mut a = logw;
     let mut parts = Vec::with_capacity(d);
     for j in 0..d {
-        let mu = keep.with_empty_tape().matmul(selector(&dev, p, k, k + 2 * j * k, 1));
-        let ls = keep.with_empty_tape().matmul(selector(&dev, p, k, 2 * k + 2 * j * k, 1));
-        let th: T2<NoneTape> =
-            dev.tensor_from_vec((0..b).flat_map(|i| vec![theta_z[i * d + j]; k]).collect(), (b, k));
+        let mu = keep
+            .with_empty_tape()
+            .matmul(selector(&dev, p, k, k + 2 * j * k, 1));
+        let ls = keep
+            .with_empty_tape()
+            .matmul(selector(&dev, p, k, 2 * k + 2 * j * k, 1));
+        let th: T2<NoneTape> = dev.tensor_from_vec(
+            (0..b).flat_map(|i| vec![theta_z[i * d + j]; k]).collect(),
+            (b, k),
+        );
         let inv_s = ls.with_empty_tape().negate().exp();
         let (inv_z, inv_keep) = if with_score {
             (inv_s.with_empty_tape(), Some(inv_s))
@@ -144,11 +155,7 @@ where
         };
         {
             // ∂/∂θ_z log q = Σ_k γ_k · (−z_k / σ_k).
-            scores.push(
-                (g * z * inv_s)
-                    .negate()
-                    .sum::<(usize,), Axis<1>>(),
-            );
+            scores.push((g * z * inv_s).negate().sum::<(usize,), Axis<1>>());
         }
     }
     (logq, scores)
@@ -173,7 +180,12 @@ impl MdnProblem {
 
 impl MdnEstimator {
     /// The training problem of [`MdnEstimator::fit`] (validated inputs, network, loss).
-    pub(crate) fn problem(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &MdnConfig) -> Result<MdnProblem> {
+    pub(crate) fn problem(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &MdnConfig,
+    ) -> Result<MdnProblem> {
         let d = prior.dim();
         let n = set.theta.len() / d;
         check_len("simulation set: x rows", n * x_dim, set.x.len())?;
@@ -211,8 +223,14 @@ impl MdnEstimator {
         let loss = move |p: &[f64], rows: &[usize]| -> Result<(f64, Vec<f64>)> {
             let net = with_params(&net0, p)?;
             let m = rows.len();
-            let xs: Vec<f64> = rows.iter().flat_map(|&i| xz[i * x_dim..(i + 1) * x_dim].to_vec()).collect();
-            let ts: Vec<f64> = rows.iter().flat_map(|&i| tz[i * d..(i + 1) * d].to_vec()).collect();
+            let xs: Vec<f64> = rows
+                .iter()
+                .flat_map(|&i| xz[i * x_dim..(i + 1) * x_dim].to_vec())
+                .collect();
+            let ts: Vec<f64> = rows
+                .iter()
+                .flat_map(|&i| tz[i * d..(i + 1) * d].to_vec())
+                .collect();
             let dev = net.device().clone();
             let xt: T2<NoneTape> = dev.tensor_from_vec(xs, (m, x_dim));
             let out = net.forward_tensor(xt.leaky_trace())?;
@@ -242,9 +260,19 @@ impl MdnEstimator {
     }
 
     /// Train on a simulation set (with joint scores when `cfg.score_weight > 0`).
-    pub fn fit(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &MdnConfig) -> Result<(Self, TrainReport)> {
+    pub fn fit(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &MdnConfig,
+    ) -> Result<(Self, TrainReport)> {
         let pb = Self::problem(set, prior, x_dim, cfg)?;
-        let (p, report) = train(pb.template.params_f64(), pb.rows, &cfg.train, pb.loss.as_ref())?;
+        let (p, report) = train(
+            pb.template.params_f64(),
+            pb.rows,
+            &cfg.train,
+            pb.loss.as_ref(),
+        )?;
         Ok((
             MdnEstimator {
                 net: with_params(&pb.template, &p)?,
@@ -352,7 +380,9 @@ mod tests {
         let raw: Vec<f64> = (0..b * p)
             .map(|i| counter_uniform(1, 2, i as u64, 0) - 0.5)
             .collect();
-        let th: Vec<f64> = (0..b * d).map(|i| counter_uniform(1, 3, i as u64, 0) - 0.5).collect();
+        let th: Vec<f64> = (0..b * d)
+            .map(|i| counter_uniform(1, 3, i as u64, 0) - 0.5)
+            .collect();
         let f = |t: &[f64], r: usize| -> f64 {
             let o = &raw[r * p..(r + 1) * p];
             let mx = o[..k].iter().cloned().fold(f64::NEG_INFINITY, f64::max);

@@ -58,7 +58,8 @@ impl Prior {
             for j in 0..d {
                 out.push(match self {
                     Prior::Uniform { low, high } => {
-                        low[j] + (high[j] - low[j]) * counter_uniform(seed, 0x9e10, i as u64, j as u64)
+                        low[j]
+                            + (high[j] - low[j]) * counter_uniform(seed, 0x9e10, i as u64, j as u64)
                     }
                     Prior::Gaussian { mean, sd } => {
                         mean[j] + sd[j] * std_normal(seed, 0x9e11 + j as u64, i as u64)

@@ -102,12 +102,20 @@ impl RatioProblem {
 
 impl RatioEstimator {
     /// The training problem of [`RatioEstimator::fit`].
-    pub(crate) fn problem(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &RatioConfig) -> Result<RatioProblem> {
+    pub(crate) fn problem(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &RatioConfig,
+    ) -> Result<RatioProblem> {
         let dt = prior.dim();
         let n = set.theta.len() / dt;
         check_len("simulation set: x rows", n * x_dim, set.x.len())?;
         if !(cfg.score_weight >= 0.0 && cfg.score_weight.is_finite()) {
-            return Err(SbiError::Config(format!("score weight {} must be ≥ 0", cfg.score_weight)));
+            return Err(SbiError::Config(format!(
+                "score weight {} must be ≥ 0",
+                cfg.score_weight
+            )));
         }
         let score = match (cfg.score_weight > 0.0, &set.joint_score) {
             (false, _) => None,
@@ -139,11 +147,15 @@ impl RatioEstimator {
             if m > 1 {
                 pairs.extend((0..m).map(|k| (rows[k], rows[(k + 1) % m])));
             }
-            let labels: Vec<f64> = (0..pairs.len()).map(|k| if k < m { 1.0 } else { 0.0 }).collect();
+            let labels: Vec<f64> = (0..pairs.len())
+                .map(|k| if k < m { 1.0 } else { 0.0 })
+                .collect();
             let dev = net.device().clone();
             let inp = stack(&tz, &xz, dt, x_dim, &pairs);
-            let xt: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(inp, (pairs.len(), dt + x_dim));
-            let target: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(labels, (pairs.len(), 1));
+            let xt: Tensor<(usize, usize), f64, Cpu> =
+                dev.tensor_from_vec(inp, (pairs.len(), dt + x_dim));
+            let target: Tensor<(usize, usize), f64, Cpu> =
+                dev.tensor_from_vec(labels, (pairs.len(), 1));
             let logits = net.forward_tensor(xt.leaky_trace())?;
             let bce = dfdx::losses::binary_cross_entropy_with_logits_loss(logits, target);
             let total = if let Some(s) = &score {
@@ -163,8 +175,10 @@ impl RatioEstimator {
                         tgt.push(s[i * dt + j] * sd[j]);
                     }
                 }
-                let xt: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(inp, (dt * m, dt + x_dim));
-                let dt_: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(dir, (dt * m, dt + x_dim));
+                let xt: Tensor<(usize, usize), f64, Cpu> =
+                    dev.tensor_from_vec(inp, (dt * m, dt + x_dim));
+                let dt_: Tensor<(usize, usize), f64, Cpu> =
+                    dev.tensor_from_vec(dir, (dt * m, dt + x_dim));
                 let tg: Tensor<(usize, usize), f64, Cpu> = dev.tensor_from_vec(tgt, (dt * m, 1));
                 let (y, sd) = net.forward_with_tangent(xt.leaky_trace(), dt_.leaky_trace())?;
                 // `y` carries the recorded primal ops that the tangent depends on: consume it.
@@ -186,9 +200,19 @@ impl RatioEstimator {
     }
 
     /// Train on a simulation set (with `set.joint_score` when `cfg.score_weight > 0`).
-    pub fn fit(set: &SimulationSet, prior: &Prior, x_dim: usize, cfg: &RatioConfig) -> Result<(Self, TrainReport)> {
+    pub fn fit(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &RatioConfig,
+    ) -> Result<(Self, TrainReport)> {
         let pb = Self::problem(set, prior, x_dim, cfg)?;
-        let (p, report) = train(pb.template.params_f64(), pb.rows, &cfg.train, pb.loss.as_ref())?;
+        let (p, report) = train(
+            pb.template.params_f64(),
+            pb.rows,
+            &cfg.train,
+            pb.loss.as_ref(),
+        )?;
         Ok((
             RatioEstimator {
                 net: with_params(&pb.template, &p)?,

@@ -157,7 +157,11 @@ pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<(Box<dyn Post
 }
 
 /// Train the chosen estimator on a given simulation set of `task` (returns it and the epochs).
-pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result<(Box<dyn Posterior>, usize)> {
+pub fn train_on(
+    task: &dyn Task,
+    set: &SimulationSet,
+    cfg: &RunConfig,
+) -> Result<(Box<dyn Posterior>, usize)> {
     let prior = task.prior();
     let xd = task.x_dim();
     Ok(match cfg.method {
@@ -180,7 +184,8 @@ pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result
             let mut rc = RatioConfig {
                 seed: cfg.seed,
                 score_weight: if cfg.method == Method::Rascal {
-                    cfg.score_weight.unwrap_or(Method::Rascal.default_score_weight())
+                    cfg.score_weight
+                        .unwrap_or(Method::Rascal.default_score_weight())
                 } else {
                     0.0
                 },
@@ -195,7 +200,8 @@ pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result
             let mut mc = MdnConfig {
                 seed: cfg.seed,
                 score_weight: if cfg.method == Method::Scandal {
-                    cfg.score_weight.unwrap_or(Method::Scandal.default_score_weight())
+                    cfg.score_weight
+                        .unwrap_or(Method::Scandal.default_score_weight())
                 } else {
                     0.0
                 },
@@ -212,7 +218,10 @@ pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result
 /// Simulate, train, sample and score.
 pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
     if cfg.sims < 10 {
-        return Err(SbiError::Config(format!("at least 10 simulations needed, got {}", cfg.sims)));
+        return Err(SbiError::Config(format!(
+            "at least 10 simulations needed, got {}",
+            cfg.sims
+        )));
     }
     if cfg.observations.is_empty() || cfg.posterior_samples < 10 {
         return Err(SbiError::Config(
@@ -255,7 +264,11 @@ pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
         let sample = |x: &[f64], n: usize, s: u64| post.sample(x, n, s);
         let lp = |t: &[f64], x: &[f64]| post.log_prob(t, x);
         let cal = calibrate(&test.theta, &test.x, d, 200, &sample, &lp, cfg.seed)?;
-        (Some(cal.max_coverage_error), Some(cal.coverage), Some(cal.sbc_ks))
+        (
+            Some(cal.max_coverage_error),
+            Some(cal.coverage),
+            Some(cal.sbc_ks),
+        )
     } else {
         (None, None, None)
     };

@@ -18,6 +18,9 @@ use super::error::{Result, SbiError};
 use super::prior::{std_normal, Prior};
 use crate::stochastic::rng::counter_uniform;
 
+/// A batched log-likelihood: θ rows ↦ (values, θ-gradients).
+pub type BatchLogLik<'a> = dyn Fn(&[f64]) -> (Vec<f64>, Vec<f64>) + 'a;
+
 /// Settings of [`smc_sample`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct SmcConfig {
@@ -73,22 +76,28 @@ fn log_sum_exp(v: &[f64]) -> f64 {
 fn ess_of(ll: &[f64], a: f64) -> (Vec<f64>, f64) {
     let lw: Vec<f64> = ll
         .iter()
-        .map(|&l| if l.is_finite() { a * l } else { f64::NEG_INFINITY })
+        .map(|&l| {
+            if l.is_finite() {
+                a * l
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
         .collect();
     let z = log_sum_exp(&lw);
     let w: Vec<f64> = lw.iter().map(|&l| (l - z).exp()).collect();
     let s2: f64 = w.iter().map(|x| x * x).sum();
-    let ess = if s2 > 0.0 { 1.0 / s2 / w.len() as f64 } else { 0.0 };
+    let ess = if s2 > 0.0 {
+        1.0 / s2 / w.len() as f64
+    } else {
+        0.0
+    };
     (w, ess)
 }
 
 /// Sample `π(θ) L(θ)` by SMC with MALA moves. `log_lik(θ batch)` returns `(log L, ∇θ log L)`
 /// per row; `−∞` marks zero likelihood. Deterministic in `cfg.seed`.
-pub fn smc_sample(
-    prior: &Prior,
-    log_lik: &dyn Fn(&[f64]) -> (Vec<f64>, Vec<f64>),
-    cfg: &SmcConfig,
-) -> Result<SmcResult> {
+pub fn smc_sample(prior: &Prior, log_lik: &BatchLogLik<'_>, cfg: &SmcConfig) -> Result<SmcResult> {
     if cfg.particles < 2 {
         return Err(SbiError::Config("SMC needs at least 2 particles".into()));
     }
@@ -133,7 +142,13 @@ pub fn smc_sample(
         let (w, _) = ess_of(&ll, next - beta);
         let lw: Vec<f64> = ll
             .iter()
-            .map(|&l| if l.is_finite() { (next - beta) * l } else { f64::NEG_INFINITY })
+            .map(|&l| {
+                if l.is_finite() {
+                    (next - beta) * l
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
             .collect();
         log_evidence += log_sum_exp(&lw) - (n as f64).ln();
         if !log_evidence.is_finite() {
@@ -190,7 +205,7 @@ pub fn smc_sample(
 #[allow(clippy::too_many_arguments)]
 fn mala_move(
     prior: &Prior,
-    log_lik: &dyn Fn(&[f64]) -> (Vec<f64>, Vec<f64>),
+    log_lik: &BatchLogLik<'_>,
     beta: f64,
     theta: &mut [f64],
     ll: &mut [f64],
@@ -208,7 +223,13 @@ fn mala_move(
         let v = (0..n).map(|i| (theta[i * d + j] - m).powi(2)).sum::<f64>() / n as f64;
         scale[j] = v.max(1e-12);
     }
-    let target = |lp: f64, l: f64| if l.is_finite() { lp + beta * l } else { f64::NEG_INFINITY };
+    let target = |lp: f64, l: f64| {
+        if l.is_finite() {
+            lp + beta * l
+        } else {
+            f64::NEG_INFINITY
+        }
+    };
     let (lp0, gp0) = prior.log_prob_grad_batch(theta);
     let e = *eps;
     let mut prop = vec![0.0; n * d];
@@ -216,7 +237,8 @@ fn mala_move(
         for j in 0..d {
             let g = gp0[i * d + j] + beta * gll[i * d + j];
             let xi = std_normal(seed ^ 0x3a1a, key, (i * d + j) as u64);
-            prop[i * d + j] = theta[i * d + j] + 0.5 * e * e * scale[j] * g + e * scale[j].sqrt() * xi;
+            prop[i * d + j] =
+                theta[i * d + j] + 0.5 * e * e * scale[j] * g + e * scale[j].sqrt() * xi;
         }
     }
     let (ll1, gll1) = log_lik(&prop);
@@ -288,9 +310,21 @@ mod tests {
         assert!((mean - 0.8).abs() < 6.0 * se, "mean {mean}");
         assert!((var / 0.2 - 1.0).abs() < 0.15, "var {var}");
         let exact = -0.5 * 1.0 / 1.25 - 0.5 * (std::f64::consts::TAU * 1.25).ln();
-        assert!((r.log_evidence - exact).abs() < 0.05, "{} vs {exact}", r.log_evidence);
+        assert!(
+            (r.log_evidence - exact).abs() < 0.05,
+            "{} vs {exact}",
+            r.log_evidence
+        );
         let again = smc_sample(&prior, &ll, &cfg).unwrap();
         assert_eq!(r.samples, again.samples);
-        assert!(smc_sample(&prior, &ll, &SmcConfig { particles: 1, ..cfg }).is_err());
+        assert!(smc_sample(
+            &prior,
+            &ll,
+            &SmcConfig {
+                particles: 1,
+                ..cfg
+            }
+        )
+        .is_err());
     }
 }

@@ -56,7 +56,10 @@ pub trait Task: Sync + Send {
     /// default runs [`smc_sample`] on the exact likelihood.
     fn reference_posterior(&self, x: &[f64], n: usize, seed: u64) -> Result<Vec<f64>> {
         check_len("observation dimension", self.x_dim(), x.len())?;
-        if self.log_likelihood_grad(self.prior().sample(1, 0).as_slice(), x).is_none() {
+        if self
+            .log_likelihood_grad(self.prior().sample(1, 0).as_slice(), x)
+            .is_none()
+        {
             return Err(SbiError::Config(format!(
                 "task {} has no tractable likelihood for a reference posterior",
                 self.name()
@@ -123,7 +126,9 @@ pub fn simulate_set<T: Task + ?Sized>(
     with_score: bool,
 ) -> Result<SimulationSet> {
     if n == 0 {
-        return Err(SbiError::Config("number of simulations must be positive".into()));
+        return Err(SbiError::Config(
+            "number of simulations must be positive".into(),
+        ));
     }
     let d = task.theta_dim();
     let theta = task.prior().sample(n, seed);
@@ -142,9 +147,8 @@ pub fn simulate_set<T: Task + ?Sized>(
     let mut x = Vec::with_capacity(n * task.x_dim());
     let mut score = Vec::with_capacity(if with_score { n * d } else { 0 });
     for r in rows {
-        let (xi, si) = r.ok_or_else(|| {
-            SbiError::Config(format!("task {} has no joint score", task.name()))
-        })?;
+        let (xi, si) =
+            r.ok_or_else(|| SbiError::Config(format!("task {} has no joint score", task.name())))?;
         x.extend(xi);
         score.extend(si);
     }

@@ -27,7 +27,11 @@ fn check_loss_gradient(loss: &super::train::BatchLoss<'_>, p0: &[f64]) {
             0.0,
             1e-2,
         );
-        assert!((g[k] - fd).abs() < 1e-7 + 1e-6 * fd.abs() + 10.0 * err, "param {k}: {} vs {fd}", g[k]);
+        assert!(
+            (g[k] - fd).abs() < 1e-7 + 1e-6 * fd.abs() + 10.0 * err,
+            "param {k}: {} vs {fd}",
+            g[k]
+        );
     }
 }
 
@@ -93,10 +97,16 @@ fn estimators_are_deterministic_and_sample_inside_the_prior() {
     let task = TwoMoons::new();
     let set = simulate_set(&task, 300, 5, false).unwrap();
     let x = task.observation(1).unwrap().x;
-    let mut smc = SmcConfig::default();
-    smc.final_moves = 2;
-    let npe = NpeEstimator::fit(&set, task.prior(), 2, &quick_flow_cfg()).unwrap().0;
-    let mut nle = NleEstimator::fit(&set, task.prior(), 2, &quick_flow_cfg()).unwrap().0;
+    let smc = SmcConfig {
+        final_moves: 2,
+        ..SmcConfig::default()
+    };
+    let npe = NpeEstimator::fit(&set, task.prior(), 2, &quick_flow_cfg())
+        .unwrap()
+        .0;
+    let mut nle = NleEstimator::fit(&set, task.prior(), 2, &quick_flow_cfg())
+        .unwrap()
+        .0;
     nle.smc = smc.clone();
     let rc = RatioConfig {
         hidden: vec![16],
@@ -115,7 +125,11 @@ fn estimators_are_deterministic_and_sample_inside_the_prior() {
         assert_eq!(a, b);
         assert_eq!(a.len(), 400);
         assert!(a.chunks(2).all(|t| task.prior().contains(t)));
-        assert!(p.log_prob(&a[..20], &x).unwrap().iter().all(|v| v.is_finite()));
+        assert!(p
+            .log_prob(&a[..20], &x)
+            .unwrap()
+            .iter()
+            .all(|v| v.is_finite()));
         assert!(p.sample(&[0.0; 3], 10, 1).is_err());
     }
 }
@@ -170,7 +184,10 @@ fn slcp_reference_is_sign_symmetric() {
     let n = 2000;
     let s = task.reference_posterior(&x, n, 2).unwrap();
     let pp = s.chunks(5).filter(|r| r[2] > 0.0 && r[3] > 0.0).count() as f64 / n as f64;
-    assert!((pp - 0.25).abs() < 5.0 * (3.0 / 16.0 / n as f64).sqrt(), "{pp}");
+    assert!(
+        (pp - 0.25).abs() < 5.0 * (3.0 / 16.0 / n as f64).sqrt(),
+        "{pp}"
+    );
     let ll: Vec<f64> = s
         .chunks(5)
         .map(|t| task.log_likelihood_grad(t, &x).unwrap().0)

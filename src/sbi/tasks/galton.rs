@@ -55,7 +55,7 @@ pub fn p_left<S: Scalar>(row: usize, k: usize, theta: &S) -> S {
 }
 
 fn step(row: usize, k: usize, left: bool) -> usize {
-    match (row % 2 == 0, left) {
+    match (row.is_multiple_of(2), left) {
         (true, true) | (false, false) => k,
         (true, false) => k + 1,
         (false, true) => k - 1,
@@ -71,7 +71,7 @@ pub fn galton_path<S: RealScalar>(theta: &S, seed: u64, index: u64) -> (usize, S
         let t = p_left(row, k, theta);
         let u = counter_uniform(seed, 0x6a17, index, row as u64);
         let left = u < t.value();
-        logp = logp + if left { t.ln() } else { t.rsub(1.0).ln() };
+        logp += if left { t.ln() } else { t.rsub(1.0).ln() };
         k = step(row, k, left);
     }
     (k, logp)
@@ -87,7 +87,11 @@ pub fn galton_distribution<S: Scalar>(theta: &S) -> Vec<S> {
         for k in 0..POSITIONS {
             let t = p_left(row, k, theta);
             // Moves off the board (only from the unreachable edge cells) carry no mass.
-            let (l, r) = if row % 2 == 0 { (k, k + 1) } else { (k.wrapping_sub(1), k) };
+            let (l, r) = if row % 2 == 0 {
+                (k, k + 1)
+            } else {
+                (k.wrapping_sub(1), k)
+            };
             if l < POSITIONS {
                 next[l] = next[l].clone() + p[k].clone() * t.clone();
             }
@@ -130,7 +134,10 @@ impl Galton {
     /// Exact posterior density `p(θ|x)` on [`Galton::grid`], normalised by the trapezoid rule.
     pub fn exact_posterior_density(x: usize) -> Vec<f64> {
         let g = Self::grid();
-        let lik: Vec<f64> = g.iter().map(|&t| Self::exact_log_lik(t, x).0.exp()).collect();
+        let lik: Vec<f64> = g
+            .iter()
+            .map(|&t| Self::exact_log_lik(t, x).0.exp())
+            .collect();
         normalise_on_grid(&g, lik)
     }
 }
@@ -141,7 +148,7 @@ impl Galton {
 pub fn galton_expected_kl(post: &dyn Posterior) -> Result<f64> {
     let g = Galton::grid();
     let h = g[1] - g[0];
-    let dists: Vec<Vec<f64>> = g.iter().map(|t| galton_distribution(t)).collect();
+    let dists: Vec<Vec<f64>> = g.iter().map(galton_distribution).collect();
     let mut total = 0.0;
     for x in 0..POSITIONS {
         let lik: Vec<f64> = dists.iter().map(|p| p[x]).collect();
@@ -154,15 +161,25 @@ pub fn galton_expected_kl(post: &dyn Posterior) -> Result<f64> {
         let lq = post.log_prob(&g, &[x as f64])?;
         let m = lq.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         if !m.is_finite() {
-            return Err(SbiError::NonFinite("estimated posterior density on the grid"));
+            return Err(SbiError::NonFinite(
+                "estimated posterior density on the grid",
+            ));
         }
         let q = normalise_on_grid(&g, lq.iter().map(|v| (v - m).exp()).collect());
         let integrand: Vec<f64> = p
             .iter()
             .zip(&q)
-            .map(|(&a, &b)| if a > 0.0 { a * (a / b.max(1e-300)).ln() } else { 0.0 })
+            .map(|(&a, &b)| {
+                if a > 0.0 {
+                    a * (a / b.max(1e-300)).ln()
+                } else {
+                    0.0
+                }
+            })
             .collect();
-        let kl = h * (integrand.iter().sum::<f64>() - 0.5 * (integrand[0] + integrand[integrand.len() - 1]));
+        let kl = h
+            * (integrand.iter().sum::<f64>()
+                - 0.5 * (integrand[0] + integrand[integrand.len() - 1]));
         total += px * kl;
     }
     Ok(total)
@@ -265,7 +282,10 @@ mod tests {
                     assert!(counts[k] as f64 <= 5.0 * e + 10.0);
                 }
             }
-            assert!(chi2 < 3.0 * dof as f64, "θ={theta}: χ² = {chi2} for {dof} cells");
+            assert!(
+                chi2 < 3.0 * dof as f64,
+                "θ={theta}: χ² = {chi2} for {dof} cells"
+            );
         }
     }
 
@@ -285,6 +305,9 @@ mod tests {
             .collect();
         let m = s.iter().sum::<f64>() / n as f64;
         let sd = (s.iter().map(|a| (a - m).powi(2)).sum::<f64>() / n as f64).sqrt();
-        assert!(m.abs() < 5.0 * sd / (n as f64).sqrt(), "mean joint score {m}");
+        assert!(
+            m.abs() < 5.0 * sd / (n as f64).sqrt(),
+            "mean joint score {m}"
+        );
     }
 }

@@ -55,9 +55,8 @@ impl ScalarFn for LogLik<'_> {
         for k in 0..4 {
             let a = (t[0].rsub(self.0[2 * k])) / s1.clone();
             let b = (t[1].rsub(self.0[2 * k + 1])) / s2.clone();
-            quad = quad
-                + (a.clone() * a.clone() + b.clone() * b.clone() - a * b * rho.clone() * 2.0)
-                    / one_m_r2.clone();
+            quad += (a.clone() * a.clone() + b.clone() * b.clone() - a * b * rho.clone() * 2.0)
+                / one_m_r2.clone();
         }
         (logdet * 4.0 + quad) * (-0.5) - 4.0 * TAU.ln()
     }
@@ -158,13 +157,20 @@ mod tests {
         let th = [0.5, -1.0, 1.2, 0.8, 0.4];
         let n = 4000;
         let ll: Vec<f64> = (0..n)
-            .map(|i| t.log_likelihood_grad(&th, &t.simulate(&th, 9, i)).unwrap().0)
+            .map(|i| {
+                t.log_likelihood_grad(&th, &t.simulate(&th, 9, i))
+                    .unwrap()
+                    .0
+            })
             .collect();
         let m = ll.iter().sum::<f64>() / n as f64;
         let sd = (ll.iter().map(|a| (a - m).powi(2)).sum::<f64>() / n as f64).sqrt();
         let rho: f64 = 0.4f64.tanh();
         let logdet = 2.0 * (1.44f64.ln() + 0.64f64.ln()) + (1.0 - rho * rho).ln();
         let expect = -4.0 * (TAU.ln() + 0.5 * logdet + 1.0);
-        assert!((m - expect).abs() < 5.0 * sd / (n as f64).sqrt(), "{m} vs {expect}");
+        assert!(
+            (m - expect).abs() < 5.0 * sd / (n as f64).sqrt(),
+            "{m} vs {expect}"
+        );
     }
 }

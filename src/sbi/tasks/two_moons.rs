@@ -160,6 +160,9 @@ mod tests {
         }
         // The two preimages are drawn with probability 1/2 each (both arcs lie inside the box).
         let n = 2000.0;
-        assert!(((pos as f64) / n - 0.5).abs() < 5.0 * (0.25 / n).sqrt(), "{pos}");
+        assert!(
+            ((pos as f64) / n - 0.5).abs() < 5.0 * (0.25 / n).sqrt(),
+            "{pos}"
+        );
     }
 }
