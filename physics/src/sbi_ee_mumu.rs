@@ -57,30 +57,20 @@ pub fn asymmetry<S: Scalar>(mz: &S, sw2: &S, sqrt_s: f64) -> S {
     (fwd.clone() - bwd.clone()) * 2.0 / (fwd + bwd)
 }
 
-/// Draw cos θ from `3/8 (1 + c² + r c)` by inverting its CDF at `u` (safeguarded Newton).
+/// Draw cos θ from `3/8 (1 + c² + r c)` by inverting its (monotone cubic) CDF at `u`, by
+/// bisection to machine precision.
 pub fn draw_cos(r: f64, u: f64) -> f64 {
     let cdf = |c: f64| 0.375 * (c + c * c * c / 3.0 + 0.5 * r * c * c + 4.0 / 3.0 - 0.5 * r);
     let (mut lo, mut hi) = (-1.0f64, 1.0f64);
-    let mut c = 2.0 * u - 1.0;
-    for _ in 0..60 {
-        let f = cdf(c) - u;
-        if f > 0.0 {
-            hi = c;
+    for _ in 0..55 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) > u {
+            hi = mid;
         } else {
-            lo = c;
-        }
-        let dens = 0.375 * (1.0 + c * c + r * c);
-        let next = c - f / dens.max(1e-12);
-        c = if next > lo && next < hi {
-            next
-        } else {
-            0.5 * (lo + hi)
-        };
-        if (hi - lo) < 1e-14 || f.abs() < 1e-15 {
-            break;
+            lo = mid;
         }
     }
-    c
+    0.5 * (lo + hi)
 }
 
 /// Bin of a measured value (0…3).

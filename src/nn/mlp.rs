@@ -512,6 +512,13 @@ mod tangent_tests {
             .collect()
     }
 
+    /// Assert that `ad` equals the derivative at 0 of `f` (Ridders' extrapolation, tolerance
+    /// ten times its error estimate).
+    fn assert_matches_ridders(ad: f64, f: impl FnMut(f64) -> f64, h0: f64, what: &str) {
+        let (fd, err) = ridders(f, 0.0, h0);
+        assert!((ad - fd).abs() < 1e-7 + 10.0 * err, "{what}: {ad} vs {fd}");
+    }
+
     /// `Σ ẏ²` and its parameter gradient through `forward_with_tangent`.
     fn tangent_loss(net: &Mlp<f64>, x: &[f64], xd: &[f64]) -> (f64, Vec<f64>) {
         let b = x.len() / 3;
@@ -547,40 +554,24 @@ mod tangent_tests {
             assert_eq!(y.as_vec(), net.forward(&x).unwrap());
             let yd = yd.as_vec();
             for k in 0..yd.len() {
-                let (fd, err) = ridders(
-                    |h| {
-                        let xs: Vec<f64> = x.iter().zip(&xd).map(|(a, b)| a + h * b).collect();
-                        net.forward(&xs).unwrap()[k]
-                    },
-                    0.0,
-                    1e-3,
-                );
-                assert!(
-                    (yd[k] - fd).abs() < 1e-7 + 10.0 * err,
-                    "{act:?} {k}: {} vs {fd}",
-                    yd[k]
-                );
+                let f = |h: f64| {
+                    let xs: Vec<f64> = x.iter().zip(&xd).map(|(a, b)| a + h * b).collect();
+                    net.forward(&xs).unwrap()[k]
+                };
+                assert_matches_ridders(yd[k], f, 1e-3, &format!("{act:?} tangent {k}"));
             }
             if matches!(act, Activation::Tanh | Activation::Silu) {
                 let (_, g) = tangent_loss(&net, &x, &xd);
                 let p0 = net.params_f64();
                 for k in (0..p0.len()).step_by(7) {
-                    let (fd, err) = ridders(
-                        |h| {
-                            let mut p = p0.clone();
-                            p[k] += h;
-                            let mut n2 = net.clone();
-                            n2.set_params_f64(&p).unwrap();
-                            tangent_loss(&n2, &x, &xd).0
-                        },
-                        0.0,
-                        1e-2,
-                    );
-                    assert!(
-                        (g[k] - fd).abs() < 1e-7 + 10.0 * err,
-                        "{act:?} p{k}: {} vs {fd}",
-                        g[k]
-                    );
+                    let f = |h: f64| {
+                        let mut p = p0.clone();
+                        p[k] += h;
+                        let mut n2 = net.clone();
+                        n2.set_params_f64(&p).unwrap();
+                        tangent_loss(&n2, &x, &xd).0
+                    };
+                    assert_matches_ridders(g[k], f, 1e-2, &format!("{act:?} weight {k}"));
                 }
             }
         }

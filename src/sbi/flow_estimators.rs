@@ -14,7 +14,7 @@
 use super::error::{check_len, Result, SbiError};
 use super::posterior::Posterior;
 use super::prior::Prior;
-use super::sampler::{smc_sample, SmcConfig};
+use super::sampler::{smc_posterior, unnormalised_log_posterior, SmcConfig};
 use super::task::SimulationSet;
 use crate::flows::{
     fit_max_likelihood, Domain, FitConfig, FitReport, Flow, FlowError, FlowSpec, Transform,
@@ -61,13 +61,29 @@ impl Default for FlowEstimatorConfig {
     }
 }
 
-fn conditional_flow(dim: usize, context: usize, cfg: &FlowEstimatorConfig) -> Result<Flow> {
+/// A conditional flow of `variable` (rows of `dim`) given `context` (rows of `context_dim`),
+/// z-scored and trained by maximum likelihood.
+fn fit_conditional_flow(
+    variable: &[f64],
+    context: &[f64],
+    dim: usize,
+    context_dim: usize,
+    cfg: &FlowEstimatorConfig,
+) -> Result<(Flow, FitReport)> {
+    check_len(
+        "simulation set: rows of the context",
+        variable.len() / dim * context_dim,
+        context.len(),
+    )?;
     let spec = FlowSpec::new(dim, cfg.transform, Domain::Real)
-        .with_context(context)
+        .with_context(context_dim)
         .with_layers(cfg.layers)
         .with_hidden(cfg.hidden.clone())
         .with_tail_bound(cfg.tail_bound);
-    Ok(Flow::new(spec, cfg.seed)?)
+    let mut flow = Flow::new(spec, cfg.seed)?;
+    flow.standardize_from(variable, context)?;
+    let report = fit_max_likelihood(&mut flow, variable, context, &cfg.fit)?;
+    Ok((flow, report))
 }
 
 /// Flow NPE: `q(θ|x)`.
@@ -86,14 +102,7 @@ impl NpeEstimator {
         cfg: &FlowEstimatorConfig,
     ) -> Result<(Self, FitReport)> {
         let d = prior.dim();
-        check_len(
-            "simulation set: x rows",
-            set.theta.len() / d * x_dim,
-            set.x.len(),
-        )?;
-        let mut flow = conditional_flow(d, x_dim, cfg)?;
-        flow.standardize_from(&set.theta, &set.x)?;
-        let report = fit_max_likelihood(&mut flow, &set.theta, &set.x, &cfg.fit)?;
+        let (flow, report) = fit_conditional_flow(&set.theta, &set.x, d, x_dim, cfg)?;
         Ok((
             NpeEstimator {
                 flow,
@@ -168,14 +177,7 @@ impl NleEstimator {
         cfg: &FlowEstimatorConfig,
     ) -> Result<(Self, FitReport)> {
         let d = prior.dim();
-        check_len(
-            "simulation set: x rows",
-            set.theta.len() / d * x_dim,
-            set.x.len(),
-        )?;
-        let mut flow = conditional_flow(x_dim, d, cfg)?;
-        flow.standardize_from(&set.x, &set.theta)?;
-        let report = fit_max_likelihood(&mut flow, &set.x, &set.theta, &cfg.fit)?;
+        let (flow, report) = fit_conditional_flow(&set.x, &set.theta, x_dim, d, cfg)?;
         Ok((
             NleEstimator {
                 flow,
@@ -204,21 +206,12 @@ impl Posterior for NleEstimator {
     }
     fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Vec<f64>> {
         check_len("observation dimension", self.flow.dim(), x.len())?;
-        let d = self.prior.dim();
-        let ll = |t: &[f64]| {
+        smc_posterior(&self.prior, &self.smc, n, seed, &|t: &[f64]| {
             self.log_lik_grad(t, x)
-                .unwrap_or_else(|_| (vec![f64::NEG_INFINITY; t.len() / d], vec![0.0; t.len()]))
-        };
-        let cfg = SmcConfig {
-            particles: n,
-            seed,
-            ..self.smc.clone()
-        };
-        Ok(smc_sample(&self.prior, &ll, &cfg)?.samples)
+        })
     }
     fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<Vec<f64>> {
         let (v, _) = self.log_lik_grad(theta, x)?;
-        let (lp, _) = self.prior.log_prob_grad_batch(theta);
-        Ok(v.iter().zip(lp).map(|(a, b)| a + b).collect())
+        Ok(unnormalised_log_posterior(&self.prior, theta, &v))
     }
 }

@@ -24,11 +24,13 @@
 use dfdx::prelude::*;
 
 use super::error::{check_len, Result, SbiError};
-use super::network::{with_params, Standardizer};
+use super::network::{
+    checked_joint_scores, loss_value_and_grad, with_params, NetProblem, Standardizer,
+};
 use super::posterior::Posterior;
 use super::prior::{std_normal, Prior};
 use super::task::SimulationSet;
-use super::train::{train, BatchLoss, TrainConfig, TrainReport};
+use super::train::{TrainConfig, TrainReport};
 use crate::nn::{Activation, Mlp, MlpSpec};
 use crate::stochastic::rng::counter_uniform;
 
@@ -161,23 +163,6 @@ where
     (logq, scores)
 }
 
-/// Everything training needs: the standardisations, the untrained network and the loss.
-pub(crate) struct MdnProblem {
-    theta_z: Standardizer,
-    x_z: Standardizer,
-    template: Mlp,
-    rows: usize,
-    pub(crate) loss: Box<BatchLoss<'static>>,
-}
-
-#[cfg(test)]
-impl MdnProblem {
-    /// The initial parameters.
-    pub(crate) fn template_params(&self) -> Vec<f64> {
-        self.template.params_f64()
-    }
-}
-
 impl MdnEstimator {
     /// The training problem of [`MdnEstimator::fit`] (validated inputs, network, loss).
     pub(crate) fn problem(
@@ -185,29 +170,17 @@ impl MdnEstimator {
         prior: &Prior,
         x_dim: usize,
         cfg: &MdnConfig,
-    ) -> Result<MdnProblem> {
+    ) -> Result<NetProblem> {
         let d = prior.dim();
         let n = set.theta.len() / d;
-        check_len("simulation set: x rows", n * x_dim, set.x.len())?;
-        if cfg.components == 0 || !(cfg.score_weight >= 0.0 && cfg.score_weight.is_finite()) {
-            return Err(SbiError::Config(format!(
-                "MDN: components {} must be positive and score weight {} ≥ 0",
-                cfg.components, cfg.score_weight
-            )));
+        if cfg.components == 0 {
+            return Err(SbiError::Config("MDN: components must be positive".into()));
         }
-        let target = match (cfg.score_weight > 0.0, &set.joint_score) {
-            (false, _) => None,
-            (true, Some(s)) => {
-                check_len("joint scores", n * d, s.len())?;
-                let (_, gp) = prior.log_prob_grad_batch(&set.theta);
-                Some(s.iter().zip(gp).map(|(a, b)| a + b).collect::<Vec<f64>>())
-            }
-            (true, None) => {
-                return Err(SbiError::Config(
-                    "SCANDAL needs joint scores in the simulation set".into(),
-                ))
-            }
-        };
+        // SCANDAL's target: joint score plus the prior's score.
+        let target = checked_joint_scores(set, d, x_dim, cfg.score_weight, "MDN")?.map(|s| {
+            let (_, gp) = prior.log_prob_grad_batch(&set.theta);
+            s.iter().zip(gp).map(|(a, b)| a + b).collect::<Vec<f64>>()
+        });
         let theta_z = Standardizer::fit(&set.theta, d)?;
         let x_z = Standardizer::fit(&set.x, x_dim)?;
         let tz = theta_z.apply(&set.theta);
@@ -246,11 +219,9 @@ impl MdnEstimator {
                     total = total + (s - tg).square().mean() * (lam / d as f64);
                 }
             }
-            let v = total.array();
-            let g = total.backward();
-            Ok((v, net.param_gradients(&g)))
+            loss_value_and_grad(&net, total)
         };
-        Ok(MdnProblem {
+        Ok(NetProblem {
             theta_z,
             x_z,
             template,
@@ -267,15 +238,10 @@ impl MdnEstimator {
         cfg: &MdnConfig,
     ) -> Result<(Self, TrainReport)> {
         let pb = Self::problem(set, prior, x_dim, cfg)?;
-        let (p, report) = train(
-            pb.template.params_f64(),
-            pb.rows,
-            &cfg.train,
-            pb.loss.as_ref(),
-        )?;
+        let (net, report) = pb.solve(&cfg.train)?;
         Ok((
             MdnEstimator {
-                net: with_params(&pb.template, &p)?,
+                net,
                 k: cfg.components,
                 theta_z: pb.theta_z,
                 x_z: pb.x_z,

@@ -4,6 +4,8 @@
 use dfdx::prelude::*;
 
 use super::error::{check_len, Result, SbiError};
+use super::task::SimulationSet;
+use super::train::{train, BatchLoss, TrainConfig, TrainReport};
 use crate::nn::Mlp;
 
 /// Per-column affine standardisation `(v − mean)/sd`.
@@ -101,4 +103,70 @@ pub(crate) fn output_and_input_gradient(net: &Mlp, x: &[f64]) -> Result<(Vec<f64
     let values = y.as_vec();
     let grads = y.sum().backward();
     Ok((values, grads.get(&xt).as_vec()))
+}
+
+/// A network training problem: the standardisations, the untrained network and the minibatch
+/// loss (shared by the mixture-density and ratio estimators).
+pub(crate) struct NetProblem {
+    /// Standardisation of θ.
+    pub theta_z: Standardizer,
+    /// Standardisation of x.
+    pub x_z: Standardizer,
+    /// The untrained network.
+    pub template: Mlp,
+    /// Number of training rows.
+    pub rows: usize,
+    /// Minibatch loss and parameter gradient.
+    pub loss: Box<BatchLoss<'static>>,
+}
+
+impl NetProblem {
+    /// Train and return the network with the best parameters.
+    pub fn solve(&self, cfg: &TrainConfig) -> Result<(Mlp, TrainReport)> {
+        let (p, report) = train(
+            self.template.params_f64(),
+            self.rows,
+            cfg,
+            self.loss.as_ref(),
+        )?;
+        Ok((with_params(&self.template, &p)?, report))
+    }
+}
+
+/// Check a simulation set for training with a score term of weight `weight`: its row counts,
+/// the weight, and (when `weight > 0`) the joint scores, which are returned.
+pub(crate) fn checked_joint_scores(
+    set: &SimulationSet,
+    theta_dim: usize,
+    x_dim: usize,
+    weight: f64,
+    method: &str,
+) -> Result<Option<Vec<f64>>> {
+    let n = set.theta.len() / theta_dim;
+    check_len("simulation set: x rows", n * x_dim, set.x.len())?;
+    if !(weight >= 0.0 && weight.is_finite()) {
+        return Err(SbiError::Config(format!(
+            "{method}: score weight {weight} must be finite and ≥ 0"
+        )));
+    }
+    match (weight > 0.0, &set.joint_score) {
+        (false, _) => Ok(None),
+        (true, Some(s)) => {
+            check_len("joint scores", n * theta_dim, s.len())?;
+            Ok(Some(s.clone()))
+        }
+        (true, None) => Err(SbiError::Config(format!(
+            "{method} with a score term needs joint scores in the simulation set"
+        ))),
+    }
+}
+
+/// Value of a scalar loss on the network's tape and its gradient w.r.t. all parameters.
+pub(crate) fn loss_value_and_grad(
+    net: &Mlp,
+    total: Tensor<Rank0, f64, Cpu, OwnedTape<f64, Cpu>>,
+) -> Result<(f64, Vec<f64>)> {
+    let v = total.array();
+    let g = total.backward();
+    Ok((v, net.param_gradients(&g)))
 }

@@ -22,13 +22,16 @@
 
 use dfdx::prelude::*;
 
-use super::error::{check_len, Result, SbiError};
-use super::network::{output_and_input_gradient, with_params, Standardizer};
+use super::error::{check_len, Result};
+use super::network::{
+    checked_joint_scores, loss_value_and_grad, output_and_input_gradient, with_params, NetProblem,
+    Standardizer,
+};
 use super::posterior::Posterior;
 use super::prior::Prior;
-use super::sampler::{smc_sample, SmcConfig};
+use super::sampler::{smc_posterior, unnormalised_log_posterior, SmcConfig};
 use super::task::SimulationSet;
-use super::train::{train, BatchLoss, TrainConfig, TrainReport};
+use super::train::{TrainConfig, TrainReport};
 use crate::nn::{Activation, Mlp, MlpSpec};
 
 /// Settings of [`RatioEstimator::fit`].
@@ -83,23 +86,6 @@ fn stack(theta_z: &[f64], x_z: &[f64], dt: usize, dx: usize, rows: &[(usize, usi
     out
 }
 
-/// Everything training needs: the standardisations, the untrained network and the loss.
-pub(crate) struct RatioProblem {
-    theta_z: Standardizer,
-    x_z: Standardizer,
-    template: Mlp,
-    rows: usize,
-    pub(crate) loss: Box<BatchLoss<'static>>,
-}
-
-#[cfg(test)]
-impl RatioProblem {
-    /// The initial parameters.
-    pub(crate) fn template_params(&self) -> Vec<f64> {
-        self.template.params_f64()
-    }
-}
-
 impl RatioEstimator {
     /// The training problem of [`RatioEstimator::fit`].
     pub(crate) fn problem(
@@ -107,28 +93,10 @@ impl RatioEstimator {
         prior: &Prior,
         x_dim: usize,
         cfg: &RatioConfig,
-    ) -> Result<RatioProblem> {
+    ) -> Result<NetProblem> {
         let dt = prior.dim();
         let n = set.theta.len() / dt;
-        check_len("simulation set: x rows", n * x_dim, set.x.len())?;
-        if !(cfg.score_weight >= 0.0 && cfg.score_weight.is_finite()) {
-            return Err(SbiError::Config(format!(
-                "score weight {} must be ≥ 0",
-                cfg.score_weight
-            )));
-        }
-        let score = match (cfg.score_weight > 0.0, &set.joint_score) {
-            (false, _) => None,
-            (true, Some(s)) => {
-                check_len("joint scores", n * dt, s.len())?;
-                Some(s.clone())
-            }
-            (true, None) => {
-                return Err(SbiError::Config(
-                    "score-augmented NRE needs joint scores in the simulation set".into(),
-                ))
-            }
-        };
+        let score = checked_joint_scores(set, dt, x_dim, cfg.score_weight, "NRE")?;
         let theta_z = Standardizer::fit(&set.theta, dt)?;
         let x_z = Standardizer::fit(&set.x, x_dim)?;
         let tz = theta_z.apply(&set.theta);
@@ -186,11 +154,9 @@ impl RatioEstimator {
             } else {
                 bce
             };
-            let v = total.array();
-            let g = total.backward();
-            Ok((v, net.param_gradients(&g)))
+            loss_value_and_grad(&net, total)
         };
-        Ok(RatioProblem {
+        Ok(NetProblem {
             theta_z,
             x_z,
             template,
@@ -207,15 +173,10 @@ impl RatioEstimator {
         cfg: &RatioConfig,
     ) -> Result<(Self, TrainReport)> {
         let pb = Self::problem(set, prior, x_dim, cfg)?;
-        let (p, report) = train(
-            pb.template.params_f64(),
-            pb.rows,
-            &cfg.train,
-            pb.loss.as_ref(),
-        )?;
+        let (net, report) = pb.solve(&cfg.train)?;
         Ok((
             RatioEstimator {
-                net: with_params(&pb.template, &p)?,
+                net,
                 theta_z: pb.theta_z,
                 x_z: pb.x_z,
                 prior: prior.clone(),
@@ -256,21 +217,12 @@ impl Posterior for RatioEstimator {
     }
     fn sample(&self, x: &[f64], n: usize, seed: u64) -> Result<Vec<f64>> {
         check_len("observation dimension", self.x_z.dim(), x.len())?;
-        let dt = self.theta_z.dim();
-        let ll = |t: &[f64]| {
+        smc_posterior(&self.prior, &self.smc, n, seed, &|t: &[f64]| {
             self.log_ratio_grad(t, x)
-                .unwrap_or_else(|_| (vec![f64::NEG_INFINITY; t.len() / dt], vec![0.0; t.len()]))
-        };
-        let cfg = SmcConfig {
-            particles: n,
-            seed,
-            ..self.smc.clone()
-        };
-        Ok(smc_sample(&self.prior, &ll, &cfg)?.samples)
+        })
     }
     fn log_prob(&self, theta: &[f64], x: &[f64]) -> Result<Vec<f64>> {
         let (v, _) = self.log_ratio_grad(theta, x)?;
-        let (lp, _) = self.prior.log_prob_grad_batch(theta);
-        Ok(v.iter().zip(lp).map(|(a, b)| a + b).collect())
+        Ok(unnormalised_log_posterior(&self.prior, theta, &v))
     }
 }

@@ -200,6 +200,37 @@ pub fn smc_sample(prior: &Prior, log_lik: &BatchLogLik<'_>, cfg: &SmcConfig) -> 
     })
 }
 
+/// A network likelihood with θ-gradients that may fail (bad input): θ rows ↦ (values, gradients).
+pub type FallibleLogLik<'a> = dyn Fn(&[f64]) -> Result<(Vec<f64>, Vec<f64>)> + 'a;
+
+/// Posterior of a learned likelihood (NLE) or ratio (NRE): `n` SMC–MALA samples of
+/// `π(θ) L(θ)` with the settings `base` (its `particles` and `seed` replaced); rows where `L`
+/// fails count as zero likelihood.
+pub fn smc_posterior(
+    prior: &Prior,
+    base: &SmcConfig,
+    n: usize,
+    seed: u64,
+    log_lik: &FallibleLogLik<'_>,
+) -> Result<Vec<f64>> {
+    let d = prior.dim();
+    let ll = |t: &[f64]| {
+        log_lik(t).unwrap_or_else(|_| (vec![f64::NEG_INFINITY; t.len() / d], vec![0.0; t.len()]))
+    };
+    let cfg = SmcConfig {
+        particles: n,
+        seed,
+        ..base.clone()
+    };
+    Ok(smc_sample(prior, &ll, &cfg)?.samples)
+}
+
+/// `log L(θ) + log π(θ)` per row: the unnormalised log posterior of NLE and NRE.
+pub fn unnormalised_log_posterior(prior: &Prior, theta: &[f64], log_lik: &[f64]) -> Vec<f64> {
+    let (lp, _) = prior.log_prob_grad_batch(theta);
+    log_lik.iter().zip(lp).map(|(a, b)| a + b).collect()
+}
+
 /// One preconditioned MALA move of every particle of the target `π(θ) L(θ)^β`; adapts `eps`
 /// and returns the acceptance rate.
 #[allow(clippy::too_many_arguments)]

@@ -46,14 +46,14 @@ fn score_augmented_losses_have_exact_weight_gradients() {
         ..MdnConfig::default()
     };
     let pb = MdnEstimator::problem(&set, task.prior(), 1, &mc).unwrap();
-    check_loss_gradient(pb.loss.as_ref(), &pb.template_params());
+    check_loss_gradient(pb.loss.as_ref(), &pb.template.params_f64());
     let rc = RatioConfig {
         hidden: vec![8, 8],
         score_weight: 0.7,
         ..RatioConfig::default()
     };
     let pb = RatioEstimator::problem(&set, task.prior(), 1, &rc).unwrap();
-    check_loss_gradient(pb.loss.as_ref(), &pb.template_params());
+    check_loss_gradient(pb.loss.as_ref(), &pb.template.params_f64());
     // Asking for the score term without joint scores is an error, not a silent NRE.
     let plain = simulate_set(&task, 64, 3, false).unwrap();
     assert!(RatioEstimator::fit(&plain, task.prior(), 1, &rc).is_err());
