@@ -2,7 +2,7 @@
 //! the physics task of [`diffhep::sbi`], with a joint score from dual numbers.
 //!
 //! # Task
-//! - θ = (M_Z [GeV], sin²θ_W), prior uniform on [90, 92.5] × [0.18, 0.28]; Γ_Z = 2.441404 GeV and
+//! - θ = (M_Z in GeV, sin²θ_W), prior uniform on [90, 92.5] × [0.18, 0.28]; Γ_Z = 2.441404 GeV and
 //!   α = 1/132.507 fixed (MadGraph `sm` values).
 //! - Two runs at √s = 89 and 93 GeV (below and above the pole), [`EVENTS`] events each. At
 //!   tree level with massless fermions the normalised angular density is

@@ -6,7 +6,7 @@
 //!   "Mining gold" (the physics task e+e-→μ+μ- lives in `diffhep-physics`).
 //! - [`sampler`]: SMC with MALA moves on a batched log-likelihood with gradients (reference
 //!   posteriors on exact likelihoods; NLE and NRE posteriors on network likelihoods).
-//! - [`c2st`], [`calibration`]: the diagnostics (classifier two-sample test as in sbibm, SBC
+//! - [`mod@c2st`], [`calibration`]: the diagnostics (classifier two-sample test as in sbibm, SBC
 //!   ranks, expected coverage).
 //!
 //! See `docs/sbi.md` for the methods, the choices made and measured numbers.
