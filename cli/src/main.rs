@@ -13,6 +13,7 @@ mod invariants;
 mod lgso;
 mod process_args;
 mod progress;
+mod sbi;
 mod shower;
 mod svg_plot;
 mod vertex;
@@ -45,6 +46,9 @@ enum Command {
     Invariants(invariants::Args),
     /// Train a per-track weight network through the implicit vertex fit.
     Weightnet(weightnet::Args),
+    /// Simulation-based inference (NPE, NLE, NRE, SCANDAL, RASCAL) on a benchmark task, scored
+    /// by C2ST against the reference posterior.
+    Sbi(sbi::Args),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Lgso(args) => lgso::run(&args),
         Command::Invariants(args) => invariants::run(&args),
         Command::Weightnet(args) => weightnet::run(&args),
+        Command::Sbi(args) => sbi::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
