@@ -342,6 +342,9 @@ impl Flow {
     ) -> Result<LogProbGrad, FlowError> {
         let b = self.batch(x, ctx)?;
         check("number of weights", b.n, w.len())?;
+        if non_finite(w) {
+            return Err(FlowError::NonFinite("weights"));
+        }
         let parts = self.par_blocks(x, ctx, |xb, cb, rows| {
             self.log_prob_grad_rows(xb, cb, &w[rows])
         })?;
@@ -384,6 +387,9 @@ impl Flow {
         let d = self.dim();
         check("number of x adjoints", b.n * d, g_x.len())?;
         check("number of log q adjoints", b.n, g_logq.len())?;
+        if non_finite(g_x) || non_finite(g_logq) {
+            return Err(FlowError::NonFinite("upstream adjoints"));
+        }
         let parts = self.par_blocks(z, ctx, |zb, cb, rows| {
             let gx = &g_x[rows.start * d..rows.end * d];
             self.sample_grad_rows(zb, cb, gx, &g_logq[rows])
@@ -477,10 +483,6 @@ impl Flow {
         w: &[f64],
     ) -> Result<LogProbGrad, FlowError> {
         let b = self.batch(x, ctx)?;
-        check("number of weights", b.n, w.len())?;
-        if non_finite(w) {
-            return Err(FlowError::NonFinite("weights"));
-        }
         let d = self.dim();
         let (xs, cs, outside) = self.prepare(x, ctx, &b);
         let (z, logdet, trace) = self.normalize(xs, &cs, &b, true);
@@ -514,11 +516,6 @@ impl Flow {
     ) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
         let b = self.batch(z, ctx)?;
         let d = self.dim();
-        check("number of x adjoints", b.n * d, g_x.len())?;
-        check("number of log q adjoints", b.n, g_logq.len())?;
-        if non_finite(g_x) || non_finite(g_logq) {
-            return Err(FlowError::NonFinite("upstream adjoints"));
-        }
         let cs = self.prepare_ctx(ctx, &b);
         let (_, _, trace) = self.generate(z, &cs, &b, true);
         let trace = trace.expect("trace requested");
