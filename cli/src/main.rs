@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod design;
 mod design_calorimeter;
 mod events;
+mod fab;
 mod invariants;
 mod lgso;
 mod process_args;
@@ -45,6 +46,9 @@ enum Command {
     Invariants(invariants::Args),
     /// Train a per-track weight network through the implicit vertex fit.
     Weightnet(weightnet::Args),
+    /// Train a normalizing flow to sample a target by FAB (annealed importance sampling with
+    /// HMC) or a baseline; write the flow, metrics and, for matrix elements, LHE events.
+    Fab(fab::Args),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Lgso(args) => lgso::run(&args),
         Command::Invariants(args) => invariants::run(&args),
         Command::Weightnet(args) => weightnet::run(&args),
+        Command::Fab(args) => fab::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,9 +7,15 @@
 //! u → phase-space map → momenta → |M|² → weight runs once with num-dual `DualSVec64<d>` numbers
 //! (one tangent per hypercube coordinate), and ∇ log p = ∇p/p. Points on or outside the
 //! hypercube's boundary, rejected by the phase-space map, or with p = 0 have log p = −∞.
+//!
+//! [`FabProblem`] names the four problems of `diffhep fab` (these two and the GMM40 and Many-Well
+//! benchmarks of [`diffhep::fab::targets`]) with their default flows and training settings.
 
-use diffhep::fab::{FabError, Target, WeightMetrics};
-use diffhep::flows::Domain;
+use diffhep::fab::{
+    AisConfig, BufferConfig, FabError, Gmm, ManyWell, Method, Scaled, Target, TrainConfig,
+    WeightMetrics,
+};
+use diffhep::flows::{Domain, FlowSpec, Transform};
 use diffhep::forward::gradient_fixed;
 use diffhep::{RealScalar, ScalarFn};
 
@@ -299,5 +305,165 @@ mod tests {
         let ev = t.lhe_event(&[0.3, 0.4], s).unwrap();
         assert_eq!(ev.particles.len(), 4);
         assert!(t.lhe_event(&[0.0, 0.4], s).is_none());
+    }
+}
+
+/// The FAB problems of `diffhep fab`, with their default flow and training settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FabProblem {
+    /// e+e- → μ+μ- on [0, 1]² (default √s = 91.188 GeV).
+    EeMuMu,
+    /// e+e- → t t̄ → b W⁺ b̄ W⁻ on [0, 1]⁸ (default √s = 500 GeV).
+    EeTTbarWbWb,
+    /// 40-mode Gaussian mixture in 2-D.
+    Gmm40,
+    /// 32-D Many-Well.
+    ManyWell32,
+}
+
+/// Scale of the coordinates the GMM40 flow works in (means in [−2, 2]²).
+pub const GMM40_SCALE: f64 = 20.0;
+
+impl FabProblem {
+    /// All problems.
+    pub const ALL: [FabProblem; 4] = [
+        FabProblem::EeMuMu,
+        FabProblem::EeTTbarWbWb,
+        FabProblem::Gmm40,
+        FabProblem::ManyWell32,
+    ];
+
+    /// The problem's name on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FabProblem::EeMuMu => "ee_mumu",
+            FabProblem::EeTTbarWbWb => "ee_ttbar_wbwb",
+            FabProblem::Gmm40 => "gmm40",
+            FabProblem::ManyWell32 => "manywell32",
+        }
+    }
+
+    /// Look a problem up by name.
+    pub fn from_name(name: &str) -> Result<Self, FabError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                FabError::Config(format!(
+                    "unknown FAB target '{name}' (known: {})",
+                    Self::ALL.map(|p| p.name()).join(", ")
+                ))
+            })
+    }
+
+    /// The matrix-element process, if this is one.
+    pub fn process(&self) -> Option<Process> {
+        match self {
+            FabProblem::EeMuMu => Some(Process::EeMuMu),
+            FabProblem::EeTTbarWbWb => Some(Process::EeTTbarWbWb),
+            _ => None,
+        }
+    }
+
+    /// Default √s in GeV for the matrix-element problems.
+    pub fn default_sqrt_s(&self) -> f64 {
+        match self {
+            FabProblem::EeTTbarWbWb => 500.0,
+            _ => 91.188,
+        }
+    }
+
+    /// The target (`card` and `sqrt_s` are used by the matrix-element problems only). Points of
+    /// GMM40 are in units of [`GMM40_SCALE`] (log Z unchanged).
+    pub fn target(&self, card: &ParamCard, sqrt_s: f64) -> Result<Box<dyn Target>, FabError> {
+        Ok(match self {
+            FabProblem::Gmm40 => Box::new(Scaled::new(Gmm::gmm40(), GMM40_SCALE)?),
+            FabProblem::ManyWell32 => Box::new(ManyWell::manywell32()),
+            FabProblem::EeMuMu | FabProblem::EeTTbarWbWb => Box::new(ProcessTarget::new(
+                self.process().expect("matrix-element problem"),
+                card,
+                sqrt_s,
+            )?),
+        })
+    }
+
+    /// The default flow.
+    pub fn flow_spec(&self) -> FlowSpec {
+        match self {
+            FabProblem::Gmm40 => FlowSpec::new(2, Transform::Spline { bins: 16 }, Domain::Real)
+                .with_layers(8)
+                .with_hidden(vec![64, 64]),
+            FabProblem::ManyWell32 => FlowSpec::new(32, Transform::Spline { bins: 8 }, Domain::Real)
+                .with_layers(8)
+                .with_hidden(vec![64, 64]),
+            FabProblem::EeMuMu => FlowSpec::new(2, Transform::Spline { bins: 8 }, Domain::UnitCube)
+                .with_layers(4)
+                .with_hidden(vec![32, 32]),
+            FabProblem::EeTTbarWbWb => {
+                FlowSpec::new(8, Transform::Spline { bins: 8 }, Domain::UnitCube)
+                    .with_layers(6)
+                    .with_hidden(vec![64, 64])
+            }
+        }
+    }
+
+    /// Default training iterations (sized for a quick run on two cores).
+    pub fn default_iters(&self) -> usize {
+        match self {
+            FabProblem::Gmm40 => 400,
+            FabProblem::ManyWell32 => 300,
+            FabProblem::EeMuMu => 200,
+            FabProblem::EeTTbarWbWb => 200,
+        }
+    }
+
+    /// Default training settings for `method` and `seed`.
+    pub fn train_config(&self, method: Method, seed: u64) -> TrainConfig {
+        let (batch, ais) = match self {
+            FabProblem::Gmm40 => (
+                128,
+                AisConfig {
+                    n_intermediate: 2,
+                    leapfrog_steps: 5,
+                    init_step_size: 0.02,
+                    ..AisConfig::default()
+                },
+            ),
+            FabProblem::ManyWell32 => (
+                128,
+                AisConfig {
+                    n_intermediate: 4,
+                    leapfrog_steps: 5,
+                    init_step_size: 0.1,
+                    ..AisConfig::default()
+                },
+            ),
+            FabProblem::EeMuMu | FabProblem::EeTTbarWbWb => (
+                128,
+                AisConfig {
+                    n_intermediate: 2,
+                    leapfrog_steps: 4,
+                    init_step_size: 0.02,
+                    ..AisConfig::default()
+                },
+            ),
+        };
+        let method = match method {
+            Method::FabBuffer(_) => Method::FabBuffer(BufferConfig {
+                max_len: 50 * batch,
+                min_len: 10 * batch,
+                updates_per_iter: 4,
+                w_adjust_clip: 10.0,
+            }),
+            m => m,
+        };
+        TrainConfig {
+            method,
+            batch,
+            lr: 1e-3,
+            clip_norm: 10.0,
+            ais,
+            seed,
+        }
     }
 }
