@@ -15,6 +15,7 @@ pub use scalar::{RealScalar, Scalar};
 pub mod batch;
 pub mod complex;
 pub mod fab;
+pub mod flows;
 pub mod forward;
 pub mod function;
 pub mod gradcheck;
@@ -44,4 +45,6 @@ mod doc_examples {
     struct Nn;
     #[doc = include_str!("../docs/design_study.md")]
     struct DesignStudy;
+    #[doc = include_str!("../docs/flows.md")]
+    struct Flows;
 }
