@@ -22,7 +22,7 @@ use super::ais::{run_ais, AisConfig, AisState};
 use super::buffer::{BufferConfig, PrioritisedBuffer};
 use super::metrics::{normalised_weights, WeightMetrics};
 use super::{log_prob_batch, FabError, Target};
-use crate::flows::{fit_max_likelihood, FitConfig, FitReport, Flow};
+use crate::flows::{clip_gradient, fit_max_likelihood, FitConfig, FitReport, Flow};
 use crate::nn::{Adam, AdamConfig};
 use crate::stochastic::rng::child_key;
 
@@ -211,10 +211,7 @@ impl Trainer {
             self.skipped_steps += 1;
             return Ok(false);
         }
-        if norm > self.cfg.clip_norm {
-            let s = self.cfg.clip_norm / norm;
-            grad.iter_mut().for_each(|g| *g *= s);
-        }
+        clip_gradient(&mut grad, Some(self.cfg.clip_norm));
         let mut p = self.flow.params();
         self.adam.step(&mut p, &grad)?;
         self.flow.set_params(&p)?;
