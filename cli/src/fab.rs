@@ -35,6 +35,12 @@ pub struct Args {
     /// Objective: fab_buffer (FAB with prioritised replay), fab, or reverse_kl.
     #[arg(long, default_value = "fab_buffer")]
     method: String,
+    /// Points per AIS batch / flow batch (default depends on the target).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    batch: Option<u64>,
+    /// Adam learning rate (default 1e-3).
+    #[arg(long)]
+    lr: Option<f64>,
     /// Centre-of-mass energy in GeV (matrix-element targets; default 91.188 or 500).
     #[arg(long)]
     sqrt_s: Option<f64>,
@@ -85,8 +91,14 @@ pub fn run(args: &Args) -> Result<(), String> {
         Some(path) => Trainer::load(path).map_err(|e| e.to_string())?,
         None => {
             let flow = Flow::new(problem.flow_spec(), args.seed).map_err(|e| e.to_string())?;
-            Trainer::new(flow, problem.train_config(method, args.seed))
-                .map_err(|e| e.to_string())?
+            let mut cfg = problem.train_config(method, args.seed);
+            if let Some(b) = args.batch {
+                cfg.batch = b as usize;
+            }
+            if let Some(lr) = args.lr {
+                cfg.lr = lr;
+            }
+            Trainer::new(flow, cfg).map_err(|e| e.to_string())?
         }
     };
     let iters = args

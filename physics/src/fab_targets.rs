@@ -393,7 +393,7 @@ impl FabProblem {
             FabProblem::Gmm40 => FlowSpec::new(2, Transform::Spline { bins: 16 }, Domain::Real)
                 .with_layers(8)
                 .with_hidden(vec![64, 64]),
-            FabProblem::ManyWell32 => FlowSpec::new(32, Transform::Spline { bins: 8 }, Domain::Real)
+            FabProblem::ManyWell32 => FlowSpec::new(32, Transform::Affine, Domain::Real)
                 .with_layers(8)
                 .with_hidden(vec![64, 64]),
             FabProblem::EeMuMu => FlowSpec::new(2, Transform::Spline { bins: 8 }, Domain::UnitCube)
