@@ -29,7 +29,11 @@ fn main() {
     let card = ParamCard::default();
     let ms = 200.0;
     let mut rows = Vec::new();
-    for problem in [FabProblem::EeTTbarWbWb, FabProblem::ManyWell32, FabProblem::Gmm40] {
+    for problem in [
+        FabProblem::EeTTbarWbWb,
+        FabProblem::ManyWell32,
+        FabProblem::Gmm40,
+    ] {
         let target = problem.target(&card, problem.default_sqrt_s()).unwrap();
         let flow = Flow::new(problem.flow_spec(), 1).unwrap();
         let cfg = problem.train_config(Method::Fab, 1).ais;
@@ -51,8 +55,8 @@ fn main() {
             let mut st = AisState::new(&cfg);
             run_ais(&flow, target.as_ref(), &cfg, &mut st, N, 5).unwrap()
         }) / (N as f64 * steps);
-        let t_target = common::ns_per_call(ms, || log_prob_batch(target.as_ref(), black_box(&x)))
-            / N as f64;
+        let t_target =
+            common::ns_per_call(ms, || log_prob_batch(target.as_ref(), black_box(&x))) / N as f64;
         let t_flow =
             common::ns_per_call(ms, || flow.log_prob_grad_x(black_box(&x)).unwrap()) / N as f64;
         rows.push((
@@ -77,5 +81,8 @@ fn main() {
             "share",
         ));
     }
-    common::print_table("FAB: AIS step cost and the share of target gradients", &rows);
+    common::print_table(
+        "FAB: AIS step cost and the share of target gradients",
+        &rows,
+    );
 }

@@ -18,7 +18,11 @@ fn fab_ee_mumu_writes_flow_metrics_and_lhe_and_is_deterministic() {
         "fab", "--out", d, "--json",
     ];
     let out = diffhep(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
         "target",
@@ -44,14 +48,29 @@ fn fab_ee_mumu_writes_flow_metrics_and_lhe_and_is_deterministic() {
     assert!(lhe.contains("<LesHouchesEvents") && lhe.contains("<event>"));
     // Same seed, same numbers (wall time aside).
     let again: serde_json::Value = serde_json::from_slice(&diffhep(&args).stdout).unwrap();
-    for key in ["log_z", "sampling_efficiency", "training_target_evals", "sigma_pb"] {
+    for key in [
+        "log_z",
+        "sampling_efficiency",
+        "training_target_evals",
+        "sigma_pb",
+    ] {
         assert_eq!(v[key], again[key], "{key}");
     }
     // Resuming the checkpoint runs further iterations.
     let ck = dir.join("checkpoint.json");
     let r = diffhep(&[
-        "fab", "--target", "ee_mumu", "--iters", "1", "--eval", "200", "--resume",
-        ck.to_str().unwrap(), "--out", d, "--json",
+        "fab",
+        "--target",
+        "ee_mumu",
+        "--iters",
+        "1",
+        "--eval",
+        "200",
+        "--resume",
+        ck.to_str().unwrap(),
+        "--out",
+        d,
+        "--json",
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let r: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();

@@ -271,7 +271,9 @@ pub fn run_ais<P: Proposal + ?Sized, T: Target + ?Sized>(
             .map(|k| std_normal(seed, stream, (k / d) as u64, (k % d) as u64))
             .collect();
         let h0: Vec<f64> = (0..n)
-            .map(|i| -pts.log_f(i, ab) + 0.5 * v[i * d..(i + 1) * d].iter().map(|a| a * a).sum::<f64>())
+            .map(|i| {
+                -pts.log_f(i, ab) + 0.5 * v[i * d..(i + 1) * d].iter().map(|a| a * a).sum::<f64>()
+            })
             .collect();
         let mut prop = Points {
             x: pts.x.clone(),
@@ -305,8 +307,8 @@ pub fn run_ais<P: Proposal + ?Sized, T: Target + ?Sized>(
         // Metropolis test per point.
         let mut acc_sum = 0.0;
         for i in 0..n {
-            let h1 = -prop.log_f(i, ab)
-                + 0.5 * v[i * d..(i + 1) * d].iter().map(|a| a * a).sum::<f64>();
+            let h1 =
+                -prop.log_f(i, ab) + 0.5 * v[i * d..(i + 1) * d].iter().map(|a| a * a).sum::<f64>();
             let log_a = h0[i] - h1;
             let a = if h1.is_finite() && h0[i].is_finite() {
                 log_a.min(0.0).exp()

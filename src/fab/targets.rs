@@ -147,7 +147,10 @@ impl ManyWell {
     /// Inverse CDF of the x-marginal by linear interpolation in the tabulated CDF.
     fn x_quantile(&self, u: f64) -> f64 {
         let t = u * self.x_normaliser_on_grid();
-        let i = self.cdf.partition_point(|&c| c < t).clamp(1, Self::GRID_N - 1);
+        let i = self
+            .cdf
+            .partition_point(|&c| c < t)
+            .clamp(1, Self::GRID_N - 1);
         let (c0, c1) = (self.cdf[i - 1], self.cdf[i]);
         let f = if c1 > c0 { (t - c0) / (c1 - c0) } else { 0.5 };
         self.grid[i - 1] + f * (self.grid[i] - self.grid[i - 1])

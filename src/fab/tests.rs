@@ -38,11 +38,17 @@ impl Proposal for Gauss {
         let lq = x
             .chunks(self.dim)
             .map(|r| {
-                -0.5 * r.iter().map(|v| ((v - self.mu) / self.s).powi(2)).sum::<f64>()
+                -0.5 * r
+                    .iter()
+                    .map(|v| ((v - self.mu) / self.s).powi(2))
+                    .sum::<f64>()
                     - d * (self.s.ln() + 0.5 * (std::f64::consts::TAU).ln())
             })
             .collect();
-        let g = x.iter().map(|v| -(v - self.mu) / (self.s * self.s)).collect();
+        let g = x
+            .iter()
+            .map(|v| -(v - self.mu) / (self.s * self.s))
+            .collect();
         Ok((lq, g))
     }
 }
@@ -66,7 +72,11 @@ impl Target for GaussTarget {
         Domain::Real
     }
     fn log_prob(&self, x: &[f64]) -> f64 {
-        -0.5 * x.iter().map(|v| ((v - self.m) / self.sigma).powi(2)).sum::<f64>() + self.c
+        -0.5 * x
+            .iter()
+            .map(|v| ((v - self.m) / self.sigma).powi(2))
+            .sum::<f64>()
+            + self.c
     }
     fn log_prob_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
         for (g, v) in grad.iter_mut().zip(x) {
@@ -75,7 +85,9 @@ impl Target for GaussTarget {
         self.log_prob(x)
     }
     fn log_z(&self) -> Option<f64> {
-        Some(self.c + 0.5 * self.dim as f64 * (std::f64::consts::TAU * self.sigma * self.sigma).ln())
+        Some(
+            self.c + 0.5 * self.dim as f64 * (std::f64::consts::TAU * self.sigma * self.sigma).ln(),
+        )
     }
 }
 
@@ -136,9 +148,25 @@ fn logsumexp_and_metrics_match_direct_sums() {
 #[test]
 fn ais_gives_unbiased_log_z_for_a_gaussian_target() {
     // Proposal N(0, 2²), target N(1, 0.7²)·e^0.3 in 3-D; α = 1: mean(w) estimates Z exactly.
-    let q = Gauss { dim: 3, mu: 0.0, s: 2.0, cube: false };
-    let t = GaussTarget { dim: 3, m: 1.0, sigma: 0.7, c: 0.3 };
-    let cfg = AisConfig { alpha: 1.0, n_intermediate: 8, leapfrog_steps: 3, init_step_size: 0.3, ..Default::default() };
+    let q = Gauss {
+        dim: 3,
+        mu: 0.0,
+        s: 2.0,
+        cube: false,
+    };
+    let t = GaussTarget {
+        dim: 3,
+        m: 1.0,
+        sigma: 0.7,
+        c: 0.3,
+    };
+    let cfg = AisConfig {
+        alpha: 1.0,
+        n_intermediate: 8,
+        leapfrog_steps: 3,
+        init_step_size: 0.3,
+        ..Default::default()
+    };
     let mut st = AisState::new(&cfg);
     // Warm up the step sizes, then estimate.
     for s in 0..5 {
@@ -147,12 +175,24 @@ fn ais_gives_unbiased_log_z_for_a_gaussian_target() {
     let out = run_ais(&q, &t, &cfg, &mut st, 4000, 77).unwrap();
     let m = WeightMetrics::from_log_weights(&out.log_w).unwrap();
     let exact = t.log_z().unwrap();
-    assert!((m.log_z - exact).abs() < 4.0 * m.log_z_err, "{} ± {} vs {exact}", m.log_z, m.log_z_err);
+    assert!(
+        (m.log_z - exact).abs() < 4.0 * m.log_z_err,
+        "{} ± {} vs {exact}",
+        m.log_z,
+        m.log_z_err
+    );
     // AIS beats plain importance sampling from q in efficiency.
     let (x, lq) = q.sample(4000, 77).unwrap();
-    let lw: Vec<f64> = x.chunks(3).zip(&lq).map(|(r, l)| t.log_prob(r) - l).collect();
+    let lw: Vec<f64> = x
+        .chunks(3)
+        .zip(&lq)
+        .map(|(r, l)| t.log_prob(r) - l)
+        .collect();
     let is = WeightMetrics::from_log_weights(&lw).unwrap();
-    assert!(m.sampling_efficiency > is.sampling_efficiency, "{m:?} vs {is:?}");
+    assert!(
+        m.sampling_efficiency > is.sampling_efficiency,
+        "{m:?} vs {is:?}"
+    );
     assert_eq!(out.target_evals, 4000 * (1 + 8 * 3));
     assert!(out.acceptance.iter().all(|a| (0.0..=1.0).contains(a)));
 }
@@ -161,9 +201,25 @@ fn ais_gives_unbiased_log_z_for_a_gaussian_target() {
 fn ais_to_p_squared_over_q_has_the_exact_normaliser() {
     // π = p̃²/q for Gaussians: ∫π in closed form. p̃ = N(m, σ²)·e^c, q = N(0, s²) in 1-D:
     // ∫ p̃²/q = e^{2c} · ∫ exp(−(x−m)²/σ² + x²/(2s²)) dx · √(2π) s.
-    let q = Gauss { dim: 1, mu: 0.0, s: 1.5, cube: false };
-    let t = GaussTarget { dim: 1, m: 0.5, sigma: 1.0, c: 0.0 };
-    let cfg = AisConfig { alpha: 2.0, n_intermediate: 6, leapfrog_steps: 3, init_step_size: 0.5, ..Default::default() };
+    let q = Gauss {
+        dim: 1,
+        mu: 0.0,
+        s: 1.5,
+        cube: false,
+    };
+    let t = GaussTarget {
+        dim: 1,
+        m: 0.5,
+        sigma: 1.0,
+        c: 0.0,
+    };
+    let cfg = AisConfig {
+        alpha: 2.0,
+        n_intermediate: 6,
+        leapfrog_steps: 3,
+        init_step_size: 0.5,
+        ..Default::default()
+    };
     let mut st = AisState::new(&cfg);
     let out = run_ais(&q, &t, &cfg, &mut st, 20000, 5).unwrap();
     let m = WeightMetrics::from_log_weights(&out.log_w).unwrap();
@@ -172,30 +228,69 @@ fn ais_to_p_squared_over_q_has_the_exact_normaliser() {
     let b = 2.0 * 0.5;
     let exact = (std::f64::consts::PI / a).sqrt().ln() + b * b / (4.0 * a) - 0.25
         + (std::f64::consts::TAU.sqrt() * 1.5).ln();
-    assert!((m.log_z - exact).abs() < 4.0 * m.log_z_err, "{} ± {} vs {exact}", m.log_z, m.log_z_err);
+    assert!(
+        (m.log_z - exact).abs() < 4.0 * m.log_z_err,
+        "{} ± {} vs {exact}",
+        m.log_z,
+        m.log_z_err
+    );
 }
 
 #[test]
 fn ais_reflects_on_the_unit_cube_and_estimates_z() {
-    let q = Gauss { dim: 2, mu: 0.0, s: 1.0, cube: true };
-    let cfg = AisConfig { alpha: 1.0, n_intermediate: 4, leapfrog_steps: 4, init_step_size: 0.3, ..Default::default() };
+    let q = Gauss {
+        dim: 2,
+        mu: 0.0,
+        s: 1.0,
+        cube: true,
+    };
+    let cfg = AisConfig {
+        alpha: 1.0,
+        n_intermediate: 4,
+        leapfrog_steps: 4,
+        init_step_size: 0.3,
+        ..Default::default()
+    };
     let mut st = AisState::new(&cfg);
     let out = run_ais(&q, &BetaCube, &cfg, &mut st, 4000, 3).unwrap();
     assert!(out.x.iter().all(|v| (0.0..=1.0).contains(v)));
     assert!(out.log_w.iter().all(|v| !v.is_nan()));
     let m = WeightMetrics::from_log_weights(&out.log_w).unwrap();
-    assert!(m.log_z.abs() < 4.0 * m.log_z_err, "{} ± {}", m.log_z, m.log_z_err);
+    assert!(
+        m.log_z.abs() < 4.0 * m.log_z_err,
+        "{} ± {}",
+        m.log_z,
+        m.log_z_err
+    );
     // The final points follow Beta(2,2): mean 1/2, variance 1/20 (weighted).
     let w = metrics::normalised_weights(&out.log_w);
     let mean: f64 = out.x.chunks(2).zip(&w).map(|(r, w)| w * r[0]).sum();
-    let var: f64 = out.x.chunks(2).zip(&w).map(|(r, w)| w * (r[0] - 0.5).powi(2)).sum();
-    assert!((mean - 0.5).abs() < 0.02 && (var - 0.05).abs() < 0.01, "{mean} {var}");
+    let var: f64 = out
+        .x
+        .chunks(2)
+        .zip(&w)
+        .map(|(r, w)| w * (r[0] - 0.5).powi(2))
+        .sum();
+    assert!(
+        (mean - 0.5).abs() < 0.02 && (var - 0.05).abs() < 0.01,
+        "{mean} {var}"
+    );
 }
 
 #[test]
 fn ais_is_deterministic_and_rejects_bad_settings() {
-    let q = Gauss { dim: 2, mu: 0.0, s: 1.0, cube: false };
-    let t = GaussTarget { dim: 2, m: 0.0, sigma: 1.0, c: 0.0 };
+    let q = Gauss {
+        dim: 2,
+        mu: 0.0,
+        s: 1.0,
+        cube: false,
+    };
+    let t = GaussTarget {
+        dim: 2,
+        m: 0.0,
+        sigma: 1.0,
+        c: 0.0,
+    };
     let cfg = AisConfig::default();
     let (mut s1, mut s2) = (AisState::new(&cfg), AisState::new(&cfg));
     let a = run_ais(&q, &t, &cfg, &mut s1, 50, 9).unwrap();
@@ -204,17 +299,43 @@ fn ais_is_deterministic_and_rejects_bad_settings() {
     assert_eq!(a.x, b.x);
     assert_eq!(s1, s2);
     for bad in [
-        AisConfig { alpha: 0.5, ..cfg.clone() },
-        AisConfig { n_intermediate: 0, ..cfg.clone() },
-        AisConfig { leapfrog_steps: 0, ..cfg.clone() },
-        AisConfig { init_step_size: f64::NAN, ..cfg.clone() },
-        AisConfig { target_accept: 1.0, ..cfg.clone() },
+        AisConfig {
+            alpha: 0.5,
+            ..cfg.clone()
+        },
+        AisConfig {
+            n_intermediate: 0,
+            ..cfg.clone()
+        },
+        AisConfig {
+            leapfrog_steps: 0,
+            ..cfg.clone()
+        },
+        AisConfig {
+            init_step_size: f64::NAN,
+            ..cfg.clone()
+        },
+        AisConfig {
+            target_accept: 1.0,
+            ..cfg.clone()
+        },
     ] {
         let mut st = AisState::new(&cfg);
-        assert!(matches!(run_ais(&q, &t, &bad, &mut st, 10, 1), Err(FabError::Config(_))));
+        assert!(matches!(
+            run_ais(&q, &t, &bad, &mut st, 10, 1),
+            Err(FabError::Config(_))
+        ));
     }
-    let t3 = GaussTarget { dim: 3, m: 0.0, sigma: 1.0, c: 0.0 };
-    assert!(matches!(run_ais(&q, &t3, &cfg, &mut s1, 10, 1), Err(FabError::Mismatch(_))));
+    let t3 = GaussTarget {
+        dim: 3,
+        m: 0.0,
+        sigma: 1.0,
+        c: 0.0,
+    };
+    assert!(matches!(
+        run_ais(&q, &t3, &cfg, &mut s1, 10, 1),
+        Err(FabError::Mismatch(_))
+    ));
 }
 
 fn check_target_gradient<T: Target>(t: &T, x: &[f64]) {
@@ -231,7 +352,11 @@ fn check_target_gradient<T: Target>(t: &T, x: &[f64]) {
             x[k],
             0.1,
         );
-        assert!((fd - g[k]).abs() < 1e-6 * g[k].abs().max(1.0) + 10.0 * err, "{k}: {fd} vs {}", g[k]);
+        assert!(
+            (fd - g[k]).abs() < 1e-6 * g[k].abs().max(1.0) + 10.0 * err,
+            "{k}: {fd} vs {}",
+            g[k]
+        );
     }
 }
 
@@ -268,9 +393,19 @@ fn gmm40_is_normalised_and_its_samples_follow_it() {
     let xs = g.exact_samples(n, 4).unwrap();
     for d in 0..2 {
         let mu: f64 = g.means().iter().skip(d).step_by(2).sum::<f64>() / 40.0;
-        let var: f64 = 1.0 + g.means().iter().skip(d).step_by(2).map(|m| (m - mu).powi(2)).sum::<f64>() / 40.0;
+        let var: f64 = 1.0
+            + g.means()
+                .iter()
+                .skip(d)
+                .step_by(2)
+                .map(|m| (m - mu).powi(2))
+                .sum::<f64>()
+                / 40.0;
         let mean: f64 = xs.iter().skip(d).step_by(2).sum::<f64>() / n as f64;
-        assert!((mean - mu).abs() < 4.0 * (var / n as f64).sqrt(), "{mean} vs {mu}");
+        assert!(
+            (mean - mu).abs() < 4.0 * (var / n as f64).sqrt(),
+            "{mean} vs {mu}"
+        );
     }
 }
 
@@ -294,7 +429,10 @@ fn manywell_normaliser_and_samples_match_the_reference() {
     }
     let (mu, var) = (m1 / z, m2 / z - (m1 / z).powi(2));
     let mean: f64 = xs.iter().step_by(2).sum::<f64>() / n as f64;
-    assert!((mean - mu).abs() < 4.0 * (var / n as f64).sqrt(), "{mean} vs {mu}");
+    assert!(
+        (mean - mu).abs() < 4.0 * (var / n as f64).sqrt(),
+        "{mean} vs {mu}"
+    );
     let ymean: f64 = xs.iter().skip(1).step_by(2).sum::<f64>() / n as f64;
     assert!(ymean.abs() < 4.0 / (n as f64).sqrt());
 }
@@ -303,7 +441,11 @@ fn manywell_normaliser_and_samples_match_the_reference() {
 fn buffer_samples_in_proportion_to_weights_and_adjusts() {
     let mut b = PrioritisedBuffer::new(1, 3);
     assert!(b.sample_indices(1, 0).is_err());
-    let added = b.add(&[0.0, 1.0, 2.0, 3.0], &[0.0, (3.0f64).ln(), f64::NEG_INFINITY, 0.0], &[0.0; 4]);
+    let added = b.add(
+        &[0.0, 1.0, 2.0, 3.0],
+        &[0.0, (3.0f64).ln(), f64::NEG_INFINITY, 0.0],
+        &[0.0; 4],
+    );
     assert_eq!((added, b.len()), (3, 3));
     let idx = b.sample_indices(40000, 1).unwrap();
     let f1 = idx.iter().filter(|&&i| i == 1).count() as f64 / 40000.0;
@@ -314,7 +456,10 @@ fn buffer_samples_in_proportion_to_weights_and_adjusts() {
     assert_eq!((x[0], lq[0]), (1.0, 0.5));
     let idx = b.sample_indices(40000, 2).unwrap();
     let f1 = idx.iter().filter(|&&i| i == 1).count() as f64 / 40000.0;
-    assert!((f1 - 1.0 / 3.0).abs() < 4.0 * (2.0f64 / 9.0 / 40000.0).sqrt(), "{f1}");
+    assert!(
+        (f1 - 1.0 / 3.0).abs() < 4.0 * (2.0f64 / 9.0 / 40000.0).sqrt(),
+        "{f1}"
+    );
     // Ring: a fourth point overwrites the oldest.
     b.add(&[9.0], &[0.0], &[0.0]);
     assert_eq!(b.len(), 3);
@@ -331,7 +476,13 @@ fn small_flow(dim: usize, domain: Domain, seed: u64) -> Flow {
         Domain::UnitCube => Transform::Spline { bins: 4 },
         Domain::Real => Transform::Affine,
     };
-    Flow::new(FlowSpec::new(dim, t, domain).with_layers(2).with_hidden(vec![8]), seed).unwrap()
+    Flow::new(
+        FlowSpec::new(dim, t, domain)
+            .with_layers(2)
+            .with_hidden(vec![8]),
+        seed,
+    )
+    .unwrap()
 }
 
 fn tiny_config(method: Method) -> TrainConfig {
@@ -340,13 +491,23 @@ fn tiny_config(method: Method) -> TrainConfig {
         batch: 32,
         lr: 1e-3,
         clip_norm: 10.0,
-        ais: AisConfig { n_intermediate: 2, leapfrog_steps: 2, init_step_size: 0.2, ..Default::default() },
+        ais: AisConfig {
+            n_intermediate: 2,
+            leapfrog_steps: 2,
+            init_step_size: 0.2,
+            ..Default::default()
+        },
         seed: 11,
     }
 }
 
 fn buffer_method() -> Method {
-    Method::FabBuffer(BufferConfig { max_len: 200, min_len: 64, updates_per_iter: 2, w_adjust_clip: 10.0 })
+    Method::FabBuffer(BufferConfig {
+        max_len: 200,
+        min_len: 64,
+        updates_per_iter: 2,
+        w_adjust_clip: 10.0,
+    })
 }
 
 #[test]
@@ -369,21 +530,43 @@ fn the_flow_is_a_valid_ais_proposal() {
     }
     assert!((lq[0] - flow.log_prob(&x, &[]).unwrap()[0]).abs() < 1e-12);
     // AIS from the flow (α = 1) estimates Z of the Gaussian target.
-    let t = GaussTarget { dim: 2, m: 0.5, sigma: 0.8, c: -0.2 };
-    let cfg = AisConfig { alpha: 1.0, n_intermediate: 4, leapfrog_steps: 3, init_step_size: 0.3, ..Default::default() };
+    let t = GaussTarget {
+        dim: 2,
+        m: 0.5,
+        sigma: 0.8,
+        c: -0.2,
+    };
+    let cfg = AisConfig {
+        alpha: 1.0,
+        n_intermediate: 4,
+        leapfrog_steps: 3,
+        init_step_size: 0.3,
+        ..Default::default()
+    };
     let mut st = AisState::new(&cfg);
     let out = run_ais(&flow, &t, &cfg, &mut st, 2000, 1).unwrap();
     let m = WeightMetrics::from_log_weights(&out.log_w).unwrap();
     let exact = t.log_z().unwrap();
-    assert!((m.log_z - exact).abs() < 4.0 * m.log_z_err, "{} ± {} vs {exact}", m.log_z, m.log_z_err);
+    assert!(
+        (m.log_z - exact).abs() < 4.0 * m.log_z_err,
+        "{} ± {} vs {exact}",
+        m.log_z,
+        m.log_z_err
+    );
 }
 
 #[test]
 fn every_method_trains_deterministically_and_resumes_exactly() {
-    let t = GaussTarget { dim: 2, m: 1.0, sigma: 0.5, c: 0.0 };
+    let t = GaussTarget {
+        dim: 2,
+        m: 1.0,
+        sigma: 0.5,
+        c: 0.0,
+    };
     for method in [Method::Fab, buffer_method(), Method::ReverseKl] {
         let run = |iters: usize| {
-            let mut tr = Trainer::new(small_flow(2, Domain::Real, 5), tiny_config(method.clone())).unwrap();
+            let mut tr =
+                Trainer::new(small_flow(2, Domain::Real, 5), tiny_config(method.clone())).unwrap();
             let logs: Vec<IterLog> = (0..iters).map(|_| tr.step(&t).unwrap()).collect();
             (tr, logs)
         };
@@ -391,10 +574,16 @@ fn every_method_trains_deterministically_and_resumes_exactly() {
         let (b, lb) = run(6);
         assert_eq!(a.flow().params(), b.flow().params(), "{method:?}");
         assert_eq!(format!("{la:?}"), format!("{lb:?}")); // NaN losses compare by text
-        assert!(la.iter().all(|l| l.steps > 0 || matches!(method, Method::FabBuffer(_))));
+        assert!(la
+            .iter()
+            .all(|l| l.steps > 0 || matches!(method, Method::FabBuffer(_))));
         // 3 iterations, checkpoint to JSON and back, 3 more = 6 straight.
         let (mut c, _) = run(3);
-        let path = std::env::temp_dir().join(format!("fab_ckpt_{}_{}.json", method.name(), std::process::id()));
+        let path = std::env::temp_dir().join(format!(
+            "fab_ckpt_{}_{}.json",
+            method.name(),
+            std::process::id()
+        ));
         c.save(&path).unwrap();
         c = Trainer::load(&path).unwrap();
         let _ = std::fs::remove_file(&path);
@@ -411,7 +600,12 @@ fn every_method_trains_deterministically_and_resumes_exactly() {
 fn fab_counts_target_evaluations_and_improves_the_flow() {
     // N(1, 0.5²) in 2-D from a standard-normal start: after training, importance sampling from
     // the flow is more efficient than at the start, and log Z stays consistent with the exact one.
-    let t = GaussTarget { dim: 2, m: 1.0, sigma: 0.5, c: 0.0 };
+    let t = GaussTarget {
+        dim: 2,
+        m: 1.0,
+        sigma: 0.5,
+        c: 0.0,
+    };
     let mut cfg = tiny_config(Method::Fab);
     cfg.lr = 1e-2;
     cfg.batch = 64;
@@ -422,35 +616,70 @@ fn fab_counts_target_evaluations_and_improves_the_flow() {
     }
     assert_eq!(tr.target_evals(), 60 * 64 * (1 + 2 * 2));
     let (_, _, after) = importance_sample(tr.flow(), &t, 4000, 1).unwrap();
-    assert!(after.sampling_efficiency > before.sampling_efficiency + 0.1, "{before:?} → {after:?}");
+    assert!(
+        after.sampling_efficiency > before.sampling_efficiency + 0.1,
+        "{before:?} → {after:?}"
+    );
     let exact = t.log_z().unwrap();
-    assert!((after.log_z - exact).abs() < 4.0 * after.log_z_err, "{after:?} vs {exact}");
+    assert!(
+        (after.log_z - exact).abs() < 4.0 * after.log_z_err,
+        "{after:?} vs {exact}"
+    );
 }
 
 #[test]
 fn forward_kl_baseline_fits_exact_samples_and_needs_them() {
     let mut flow = small_flow(32, Domain::Real, 1);
     let mw = ManyWell::manywell32();
-    let cfg = FitConfig { epochs: 3, batch_size: 128, seed: 1, ..FitConfig::default() };
+    let cfg = FitConfig {
+        epochs: 3,
+        batch_size: 128,
+        seed: 1,
+        ..FitConfig::default()
+    };
     let rep = train_forward_kl(&mut flow, &mw, 1000, &cfg).unwrap();
     assert!(rep.best_validation_nll.is_finite());
-    let t = GaussTarget { dim: 32, m: 0.0, sigma: 1.0, c: 0.0 };
-    assert!(matches!(train_forward_kl(&mut flow, &t, 10, &cfg), Err(FabError::Config(_))));
+    let t = GaussTarget {
+        dim: 32,
+        m: 0.0,
+        sigma: 1.0,
+        c: 0.0,
+    };
+    assert!(matches!(
+        train_forward_kl(&mut flow, &t, 10, &cfg),
+        Err(FabError::Config(_))
+    ));
 }
 
 #[test]
 fn trainer_rejects_bad_settings_and_mismatched_targets() {
     let flow = small_flow(2, Domain::Real, 1);
     for bad in [
-        TrainConfig { batch: 1, ..tiny_config(Method::Fab) },
-        TrainConfig { clip_norm: 0.0, ..tiny_config(Method::Fab) },
-        TrainConfig { lr: -1.0, ..tiny_config(Method::Fab) },
-        tiny_config(Method::FabBuffer(BufferConfig { min_len: 10, max_len: 5, ..Default::default() })),
+        TrainConfig {
+            batch: 1,
+            ..tiny_config(Method::Fab)
+        },
+        TrainConfig {
+            clip_norm: 0.0,
+            ..tiny_config(Method::Fab)
+        },
+        TrainConfig {
+            lr: -1.0,
+            ..tiny_config(Method::Fab)
+        },
+        tiny_config(Method::FabBuffer(BufferConfig {
+            min_len: 10,
+            max_len: 5,
+            ..Default::default()
+        })),
     ] {
         assert!(Trainer::new(flow.clone(), bad).is_err());
     }
     let mut tr = Trainer::new(flow, tiny_config(Method::Fab)).unwrap();
-    assert!(matches!(tr.step(&ManyWell::new(2)), Err(FabError::Mismatch(_))));
+    assert!(matches!(
+        tr.step(&ManyWell::new(2)),
+        Err(FabError::Mismatch(_))
+    ));
     assert!(Trainer::load(std::path::Path::new("/nonexistent/ckpt.json")).is_err());
 }
 
@@ -461,7 +690,10 @@ fn unit_cube_training_stays_finite_where_the_target_vanishes() {
         let mut tr = Trainer::new(small_flow(2, Domain::UnitCube, 4), tiny_config(method)).unwrap();
         for _ in 0..5 {
             let l = tr.step(&BetaCube).unwrap();
-            assert!(l.loss.is_finite() && l.sampling_efficiency.is_finite(), "{l:?}");
+            assert!(
+                l.loss.is_finite() && l.sampling_efficiency.is_finite(),
+                "{l:?}"
+            );
         }
         let (x, lw, m) = importance_sample(tr.flow(), &BetaCube, 2000, 3).unwrap();
         assert!(x.iter().all(|v| (0.0..=1.0).contains(v)) && lw.iter().all(|v| !v.is_nan()));

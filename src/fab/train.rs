@@ -233,7 +233,14 @@ impl Trainer {
         let (ess, acceptance);
         match self.cfg.method.clone() {
             Method::Fab => {
-                let out = run_ais(&self.flow, target, &self.cfg.ais, &mut self.ais_state, n, seed)?;
+                let out = run_ais(
+                    &self.flow,
+                    target,
+                    &self.cfg.ais,
+                    &mut self.ais_state,
+                    n,
+                    seed,
+                )?;
                 self.target_evals += out.target_evals;
                 acceptance = mean(&out.acceptance);
                 ess = efficiency(&out.log_w);
@@ -253,13 +260,21 @@ impl Trainer {
                 }
             }
             Method::FabBuffer(bc) => {
-                let out = run_ais(&self.flow, target, &self.cfg.ais, &mut self.ais_state, n, seed)?;
+                let out = run_ais(
+                    &self.flow,
+                    target,
+                    &self.cfg.ais,
+                    &mut self.ais_state,
+                    n,
+                    seed,
+                )?;
                 self.target_evals += out.target_evals;
                 acceptance = mean(&out.acceptance);
                 ess = efficiency(&out.log_w);
-                let mut buffer = self.buffer.take().unwrap_or_else(|| {
-                    PrioritisedBuffer::new(self.flow.dim(), bc.max_len)
-                });
+                let mut buffer = self
+                    .buffer
+                    .take()
+                    .unwrap_or_else(|| PrioritisedBuffer::new(self.flow.dim(), bc.max_len));
                 buffer.add(&out.x, &out.log_w, &out.log_q);
                 if buffer.len() >= bc.min_len.max(1) {
                     for u in 0..bc.updates_per_iter {
