@@ -103,6 +103,41 @@ pub fn log_prob_batch<T: Target + ?Sized>(target: &T, x: &[f64]) -> (Vec<f64>, V
     (log_p, grad)
 }
 
+/// Check a target's gradient at `x` against Ridders-extrapolated central differences of
+/// [`Target::log_prob`] (initial step `h0`) and its value against `log_prob`. Returns an error
+/// naming the first component that disagrees beyond 1e-6 relative (plus ten times the difference
+/// quotient's own error estimate). For tests of new targets.
+pub fn check_target_gradient<T: Target + ?Sized>(
+    target: &T,
+    x: &[f64],
+    h0: f64,
+) -> Result<(), String> {
+    let mut g = vec![0.0; x.len()];
+    let lp = target.log_prob_and_grad(x, &mut g);
+    let lp0 = target.log_prob(x);
+    if (lp - lp0).abs() > 1e-12 * lp.abs().max(1.0) {
+        return Err(format!("log_prob_and_grad gives {lp}, log_prob {lp0}"));
+    }
+    for k in 0..x.len() {
+        let mut xs = x.to_vec();
+        let (fd, err) = crate::gradcheck::ridders(
+            |v| {
+                xs[k] = v;
+                target.log_prob(&xs)
+            },
+            x[k],
+            h0,
+        );
+        if !((fd - g[k]).abs() < 1e-6 * g[k].abs().max(1.0) + 10.0 * err) {
+            return Err(format!(
+                "component {k}: gradient {} vs finite difference {fd} ± {err}",
+                g[k]
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Errors of FAB sampling and training.
 #[derive(Debug)]
 pub enum FabError {

@@ -121,6 +121,38 @@ impl Target for BetaCube {
     }
 }
 
+impl Gauss {
+    fn new(dim: usize, mu: f64, s: f64, cube: bool) -> Self {
+        Gauss { dim, mu, s, cube }
+    }
+}
+
+impl GaussTarget {
+    fn new(dim: usize, m: f64, sigma: f64, c: f64) -> Self {
+        GaussTarget { dim, m, sigma, c }
+    }
+}
+
+fn ais_cfg(alpha: f64, n_intermediate: usize, leapfrog_steps: usize, eps: f64) -> AisConfig {
+    AisConfig {
+        alpha,
+        n_intermediate,
+        leapfrog_steps,
+        init_step_size: eps,
+        ..Default::default()
+    }
+}
+
+/// |log Ẑ − exact| within four standard errors.
+fn assert_log_z(m: &WeightMetrics, exact: f64) {
+    assert!(
+        (m.log_z - exact).abs() < 4.0 * m.log_z_err,
+        "{} ± {} vs {exact}",
+        m.log_z,
+        m.log_z_err
+    );
+}
+
 #[test]
 fn logsumexp_and_metrics_match_direct_sums() {
     let lw = [0.1, -2.0, 1.5, f64::NEG_INFINITY, 0.7];
@@ -148,25 +180,9 @@ fn logsumexp_and_metrics_match_direct_sums() {
 #[test]
 fn ais_gives_unbiased_log_z_for_a_gaussian_target() {
     // Proposal N(0, 2²), target N(1, 0.7²)·e^0.3 in 3-D; α = 1: mean(w) estimates Z exactly.
-    let q = Gauss {
-        dim: 3,
-        mu: 0.0,
-        s: 2.0,
-        cube: false,
-    };
-    let t = GaussTarget {
-        dim: 3,
-        m: 1.0,
-        sigma: 0.7,
-        c: 0.3,
-    };
-    let cfg = AisConfig {
-        alpha: 1.0,
-        n_intermediate: 8,
-        leapfrog_steps: 3,
-        init_step_size: 0.3,
-        ..Default::default()
-    };
+    let q = Gauss::new(3, 0.0, 2.0, false);
+    let t = GaussTarget::new(3, 1.0, 0.7, 0.3);
+    let cfg = ais_cfg(1.0, 8, 3, 0.3);
     let mut st = AisState::new(&cfg);
     // Warm up the step sizes, then estimate.
     for s in 0..5 {
@@ -175,12 +191,7 @@ fn ais_gives_unbiased_log_z_for_a_gaussian_target() {
     let out = run_ais(&q, &t, &cfg, &mut st, 4000, 77).unwrap();
     let m = WeightMetrics::from_log_weights(&out.log_w).unwrap();
     let exact = t.log_z().unwrap();
-    assert!(
-        (m.log_z - exact).abs() < 4.0 * m.log_z_err,
-        "{} ± {} vs {exact}",
-        m.log_z,
-        m.log_z_err
-    );
+    assert_log_z(&m, exact);
     // AIS beats plain importance sampling from q in efficiency.
     let (x, lq) = q.sample(4000, 77).unwrap();
     let lw: Vec<f64> = x
@@ -201,25 +212,9 @@ fn ais_gives_unbiased_log_z_for_a_gaussian_target() {
 fn ais_to_p_squared_over_q_has_the_exact_normaliser() {
     // π = p̃²/q for Gaussians: ∫π in closed form. p̃ = N(m, σ²)·e^c, q = N(0, s²) in 1-D:
     // ∫ p̃²/q = e^{2c} · ∫ exp(−(x−m)²/σ² + x²/(2s²)) dx · √(2π) s.
-    let q = Gauss {
-        dim: 1,
-        mu: 0.0,
-        s: 1.5,
-        cube: false,
-    };
-    let t = GaussTarget {
-        dim: 1,
-        m: 0.5,
-        sigma: 1.0,
-        c: 0.0,
-    };
-    let cfg = AisConfig {
-        alpha: 2.0,
-        n_intermediate: 6,
-        leapfrog_steps: 3,
-        init_step_size: 0.5,
-        ..Default::default()
-    };
+    let q = Gauss::new(1, 0.0, 1.5, false);
+    let t = GaussTarget::new(1, 0.5, 1.0, 0.0);
+    let cfg = ais_cfg(2.0, 6, 3, 0.5);
     let mut st = AisState::new(&cfg);
     let out = run_ais(&q, &t, &cfg, &mut st, 20000, 5).unwrap();
     let m = WeightMetrics::from_log_weights(&out.log_w).unwrap();
@@ -228,40 +223,19 @@ fn ais_to_p_squared_over_q_has_the_exact_normaliser() {
     let b = 2.0 * 0.5;
     let exact = (std::f64::consts::PI / a).sqrt().ln() + b * b / (4.0 * a) - 0.25
         + (std::f64::consts::TAU.sqrt() * 1.5).ln();
-    assert!(
-        (m.log_z - exact).abs() < 4.0 * m.log_z_err,
-        "{} ± {} vs {exact}",
-        m.log_z,
-        m.log_z_err
-    );
+    assert_log_z(&m, exact);
 }
 
 #[test]
 fn ais_reflects_on_the_unit_cube_and_estimates_z() {
-    let q = Gauss {
-        dim: 2,
-        mu: 0.0,
-        s: 1.0,
-        cube: true,
-    };
-    let cfg = AisConfig {
-        alpha: 1.0,
-        n_intermediate: 4,
-        leapfrog_steps: 4,
-        init_step_size: 0.3,
-        ..Default::default()
-    };
+    let q = Gauss::new(2, 0.0, 1.0, true);
+    let cfg = ais_cfg(1.0, 4, 4, 0.3);
     let mut st = AisState::new(&cfg);
     let out = run_ais(&q, &BetaCube, &cfg, &mut st, 4000, 3).unwrap();
     assert!(out.x.iter().all(|v| (0.0..=1.0).contains(v)));
     assert!(out.log_w.iter().all(|v| !v.is_nan()));
     let m = WeightMetrics::from_log_weights(&out.log_w).unwrap();
-    assert!(
-        m.log_z.abs() < 4.0 * m.log_z_err,
-        "{} ± {}",
-        m.log_z,
-        m.log_z_err
-    );
+    assert_log_z(&m, 0.0);
     // The final points follow Beta(2,2): mean 1/2, variance 1/20 (weighted).
     let w = metrics::normalised_weights(&out.log_w);
     let mean: f64 = out.x.chunks(2).zip(&w).map(|(r, w)| w * r[0]).sum();
@@ -279,18 +253,8 @@ fn ais_reflects_on_the_unit_cube_and_estimates_z() {
 
 #[test]
 fn ais_is_deterministic_and_rejects_bad_settings() {
-    let q = Gauss {
-        dim: 2,
-        mu: 0.0,
-        s: 1.0,
-        cube: false,
-    };
-    let t = GaussTarget {
-        dim: 2,
-        m: 0.0,
-        sigma: 1.0,
-        c: 0.0,
-    };
+    let q = Gauss::new(2, 0.0, 1.0, false);
+    let t = GaussTarget::new(2, 0.0, 1.0, 0.0);
     let cfg = AisConfig::default();
     let (mut s1, mut s2) = (AisState::new(&cfg), AisState::new(&cfg));
     let a = run_ais(&q, &t, &cfg, &mut s1, 50, 9).unwrap();
@@ -326,12 +290,7 @@ fn ais_is_deterministic_and_rejects_bad_settings() {
             Err(FabError::Config(_))
         ));
     }
-    let t3 = GaussTarget {
-        dim: 3,
-        m: 0.0,
-        sigma: 1.0,
-        c: 0.0,
-    };
+    let t3 = GaussTarget::new(3, 0.0, 1.0, 0.0);
     assert!(matches!(
         run_ais(&q, &t3, &cfg, &mut s1, 10, 1),
         Err(FabError::Mismatch(_))
@@ -339,25 +298,7 @@ fn ais_is_deterministic_and_rejects_bad_settings() {
 }
 
 fn check_target_gradient<T: Target>(t: &T, x: &[f64]) {
-    let mut g = vec![0.0; x.len()];
-    let lp = t.log_prob_and_grad(x, &mut g);
-    assert!((lp - t.log_prob(x)).abs() < 1e-12 * lp.abs().max(1.0));
-    for k in 0..x.len() {
-        let mut xs = x.to_vec();
-        let (fd, err) = ridders(
-            |v| {
-                xs[k] = v;
-                t.log_prob(&xs)
-            },
-            x[k],
-            0.1,
-        );
-        assert!(
-            (fd - g[k]).abs() < 1e-6 * g[k].abs().max(1.0) + 10.0 * err,
-            "{k}: {fd} vs {}",
-            g[k]
-        );
-    }
+    super::check_target_gradient(t, x, 0.1).unwrap();
 }
 
 #[test]
@@ -530,39 +471,18 @@ fn the_flow_is_a_valid_ais_proposal() {
     }
     assert!((lq[0] - flow.log_prob(&x, &[]).unwrap()[0]).abs() < 1e-12);
     // AIS from the flow (α = 1) estimates Z of the Gaussian target.
-    let t = GaussTarget {
-        dim: 2,
-        m: 0.5,
-        sigma: 0.8,
-        c: -0.2,
-    };
-    let cfg = AisConfig {
-        alpha: 1.0,
-        n_intermediate: 4,
-        leapfrog_steps: 3,
-        init_step_size: 0.3,
-        ..Default::default()
-    };
+    let t = GaussTarget::new(2, 0.5, 0.8, -0.2);
+    let cfg = ais_cfg(1.0, 4, 3, 0.3);
     let mut st = AisState::new(&cfg);
     let out = run_ais(&flow, &t, &cfg, &mut st, 2000, 1).unwrap();
     let m = WeightMetrics::from_log_weights(&out.log_w).unwrap();
     let exact = t.log_z().unwrap();
-    assert!(
-        (m.log_z - exact).abs() < 4.0 * m.log_z_err,
-        "{} ± {} vs {exact}",
-        m.log_z,
-        m.log_z_err
-    );
+    assert_log_z(&m, exact);
 }
 
 #[test]
 fn every_method_trains_deterministically_and_resumes_exactly() {
-    let t = GaussTarget {
-        dim: 2,
-        m: 1.0,
-        sigma: 0.5,
-        c: 0.0,
-    };
+    let t = GaussTarget::new(2, 1.0, 0.5, 0.0);
     for method in [Method::Fab, buffer_method(), Method::ReverseKl] {
         let run = |iters: usize| {
             let mut tr =
@@ -600,12 +520,7 @@ fn every_method_trains_deterministically_and_resumes_exactly() {
 fn fab_counts_target_evaluations_and_improves_the_flow() {
     // N(1, 0.5²) in 2-D from a standard-normal start: after training, importance sampling from
     // the flow is more efficient than at the start, and log Z stays consistent with the exact one.
-    let t = GaussTarget {
-        dim: 2,
-        m: 1.0,
-        sigma: 0.5,
-        c: 0.0,
-    };
+    let t = GaussTarget::new(2, 1.0, 0.5, 0.0);
     let mut cfg = tiny_config(Method::Fab);
     cfg.lr = 1e-2;
     cfg.batch = 64;
@@ -620,11 +535,7 @@ fn fab_counts_target_evaluations_and_improves_the_flow() {
         after.sampling_efficiency > before.sampling_efficiency + 0.1,
         "{before:?} → {after:?}"
     );
-    let exact = t.log_z().unwrap();
-    assert!(
-        (after.log_z - exact).abs() < 4.0 * after.log_z_err,
-        "{after:?} vs {exact}"
-    );
+    assert_log_z(&after, t.log_z().unwrap());
 }
 
 #[test]
@@ -639,12 +550,7 @@ fn forward_kl_baseline_fits_exact_samples_and_needs_them() {
     };
     let rep = train_forward_kl(&mut flow, &mw, 1000, &cfg).unwrap();
     assert!(rep.best_validation_nll.is_finite());
-    let t = GaussTarget {
-        dim: 32,
-        m: 0.0,
-        sigma: 1.0,
-        c: 0.0,
-    };
+    let t = GaussTarget::new(32, 0.0, 1.0, 0.0);
     assert!(matches!(
         train_forward_kl(&mut flow, &t, 10, &cfg),
         Err(FabError::Config(_))
@@ -697,6 +603,6 @@ fn unit_cube_training_stays_finite_where_the_target_vanishes() {
         }
         let (x, lw, m) = importance_sample(tr.flow(), &BetaCube, 2000, 3).unwrap();
         assert!(x.iter().all(|v| (0.0..=1.0).contains(v)) && lw.iter().all(|v| !v.is_nan()));
-        assert!(m.log_z.abs() < 4.0 * m.log_z_err, "{m:?}");
+        assert_log_z(&m, 0.0);
     }
 }

@@ -218,6 +218,24 @@ impl Trainer {
         Ok(true)
     }
 
+    /// One gradient step on the loss −Σᵢ wᵢ log q(xᵢ) (weights held fixed); returns the loss, or
+    /// `None` if no weight is positive or the step was skipped.
+    fn weighted_nll_step(&mut self, x: &[f64], w: &[f64]) -> Result<Option<f64>, FabError> {
+        if !w.iter().any(|&v| v > 0.0) {
+            return Ok(None);
+        }
+        let g = self.flow.log_prob_grad(x, &[], w)?;
+        let loss: f64 = -w
+            .iter()
+            .zip(&g.log_q)
+            .filter(|(w, _)| **w > 0.0)
+            .map(|(w, lq)| w * lq)
+            .sum::<f64>();
+        Ok(self
+            .apply(g.params.iter().map(|v| -v).collect())?
+            .then_some(loss))
+    }
+
     /// One iteration: an AIS batch and its gradient step(s) (FAB) or one reverse-KL step.
     pub fn step<T: Target + ?Sized>(&mut self, target: &T) -> Result<IterLog, FabError> {
         if target.dim() != self.flow.dim() {
@@ -232,7 +250,7 @@ impl Trainer {
         let (mut loss_sum, mut steps) = (0.0, 0usize);
         let (ess, acceptance);
         match self.cfg.method.clone() {
-            Method::Fab => {
+            method @ (Method::Fab | Method::FabBuffer(_)) => {
                 let out = run_ais(
                     &self.flow,
                     target,
@@ -244,75 +262,49 @@ impl Trainer {
                 self.target_evals += out.target_evals;
                 acceptance = mean(&out.acceptance);
                 ess = efficiency(&out.log_w);
-                let wbar = normalised_weights(&out.log_w);
-                if wbar.iter().any(|&w| w > 0.0) {
-                    let g = self.flow.log_prob_grad(&out.x, &[], &wbar)?;
-                    let loss: f64 = -wbar
-                        .iter()
-                        .zip(&g.log_q)
-                        .filter(|(w, _)| **w > 0.0)
-                        .map(|(w, lq)| w * lq)
-                        .sum::<f64>();
-                    if self.apply(g.params.iter().map(|v| -v).collect())? {
+                if let Method::FabBuffer(bc) = method {
+                    let mut buffer = self
+                        .buffer
+                        .take()
+                        .unwrap_or_else(|| PrioritisedBuffer::new(self.flow.dim(), bc.max_len));
+                    buffer.add(&out.x, &out.log_w, &out.log_q);
+                    if buffer.len() >= bc.min_len.max(1) {
+                        for u in 0..bc.updates_per_iter {
+                            let idx = buffer.sample_indices(n, child_key(seed, u as u64 + 1))?;
+                            let (x, lq_old) = buffer.gather(&idx);
+                            let lq = self.flow.log_prob(&x, &[])?;
+                            let alpha = self.cfg.ais.alpha;
+                            let adj: Vec<f64> = lq
+                                .iter()
+                                .zip(&lq_old)
+                                .map(|(a, b)| (1.0 - alpha) * (a - b))
+                                .collect();
+                            let c: Vec<f64> = adj
+                                .iter()
+                                .map(|a| {
+                                    let c = a.exp().min(bc.w_adjust_clip) / n as f64;
+                                    if c.is_finite() {
+                                        c
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect();
+                            if let Some(loss) = self.weighted_nll_step(&x, &c)? {
+                                loss_sum += loss;
+                                steps += 1;
+                            }
+                            buffer.adjust(&idx, &adj, &lq);
+                        }
+                    }
+                    self.buffer = Some(buffer);
+                } else {
+                    let wbar = normalised_weights(&out.log_w);
+                    if let Some(loss) = self.weighted_nll_step(&out.x, &wbar)? {
                         loss_sum += loss;
                         steps += 1;
                     }
                 }
-            }
-            Method::FabBuffer(bc) => {
-                let out = run_ais(
-                    &self.flow,
-                    target,
-                    &self.cfg.ais,
-                    &mut self.ais_state,
-                    n,
-                    seed,
-                )?;
-                self.target_evals += out.target_evals;
-                acceptance = mean(&out.acceptance);
-                ess = efficiency(&out.log_w);
-                let mut buffer = self
-                    .buffer
-                    .take()
-                    .unwrap_or_else(|| PrioritisedBuffer::new(self.flow.dim(), bc.max_len));
-                buffer.add(&out.x, &out.log_w, &out.log_q);
-                if buffer.len() >= bc.min_len.max(1) {
-                    for u in 0..bc.updates_per_iter {
-                        let idx = buffer.sample_indices(n, child_key(seed, u as u64 + 1))?;
-                        let (x, lq_old) = buffer.gather(&idx);
-                        let lq = self.flow.log_prob(&x, &[])?;
-                        let alpha = self.cfg.ais.alpha;
-                        let adj: Vec<f64> = lq
-                            .iter()
-                            .zip(&lq_old)
-                            .map(|(a, b)| (1.0 - alpha) * (a - b))
-                            .collect();
-                        let c: Vec<f64> = adj
-                            .iter()
-                            .map(|a| {
-                                let c = a.exp().min(bc.w_adjust_clip);
-                                if c.is_finite() {
-                                    c / n as f64
-                                } else {
-                                    0.0
-                                }
-                            })
-                            .collect();
-                        let g = self.flow.log_prob_grad(&x, &[], &c)?;
-                        let loss: f64 = -c
-                            .iter()
-                            .zip(&g.log_q)
-                            .filter(|(w, _)| **w > 0.0)
-                            .map(|(w, l)| w * l)
-                            .sum::<f64>();
-                        if self.apply(g.params.iter().map(|v| -v).collect())? {
-                            loss_sum += loss;
-                            steps += 1;
-                        }
-                        buffer.adjust(&idx, &adj, &lq);
-                    }
-                }
-                self.buffer = Some(buffer);
             }
             Method::ReverseKl => {
                 acceptance = f64::NAN;
