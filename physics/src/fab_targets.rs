@@ -229,68 +229,6 @@ impl Target for ProcessTarget {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use diffhep::gradcheck::{check_gradient, GradCheckConfig};
-
-    #[test]
-    fn log_density_gradient_matches_finite_differences() {
-        let card = ParamCard::default();
-        for (process, sqrt_s, u) in [
-            (Process::EeMuMu, 91.188, vec![0.3, 0.71]),
-            (
-                Process::EeTTbarWbWb,
-                500.0,
-                vec![0.21, 0.63, 0.48, 0.35, 0.77, 0.12, 0.56, 0.9],
-            ),
-        ] {
-            let t = ProcessTarget::new(process, &card, sqrt_s).unwrap();
-            // The generic integrand: forward (duals), reverse (tape) and Ridders FD agree.
-            check_gradient(t.integrand(), &u, &GradCheckConfig::default()).assert_ok();
-            // The target's ∇ log p against Ridders differences of log p.
-            diffhep::fab::check_target_gradient(&t, &u, 1e-3)
-                .unwrap_or_else(|e| panic!("{process:?}: {e}"));
-        }
-    }
-
-    #[test]
-    fn outside_the_cube_is_minus_infinity_and_bad_input_is_an_error() {
-        let t = ProcessTarget::new(Process::EeMuMu, &ParamCard::default(), 91.188).unwrap();
-        let mut g = [1.0; 2];
-        for u in [[0.0, 0.5], [1.0, 0.5], [-0.1, 0.5], [0.5, f64::NAN]] {
-            assert_eq!(t.log_prob(&u), f64::NEG_INFINITY);
-            assert_eq!(t.log_prob_and_grad(&u, &mut g), f64::NEG_INFINITY);
-            assert_eq!(g, [0.0; 2]);
-        }
-        assert!(ProcessTarget::new(Process::EeTTbar, &ParamCard::default(), 200.0).is_err());
-        assert!(ProcessTarget::new(Process::EeMuMu, &ParamCard::default(), f64::NAN).is_err());
-    }
-
-    #[test]
-    fn vegas_weights_estimate_sigma_and_lhe_events_are_built() {
-        // Reference: σ(e+e-→μ+μ-, √s = 91.188) from the closed form of crate::ee_ffbar.
-        let card = ParamCard::default();
-        let t = ProcessTarget::new(Process::EeMuMu, &card, 91.188).unwrap();
-        let (x, lw, evals) = t.vegas_sample(3, 2000, 20000, 4).unwrap();
-        assert_eq!((x.len(), evals), (40000, 26000));
-        let m = WeightMetrics::from_log_weights(&lw).unwrap();
-        let (s, e) = ProcessTarget::sigma(&m);
-        let p = card.to_params::<f64>();
-        let exact = crate::ee_ffbar::sigma(
-            &crate::ee_ffbar::MUON,
-            &0.0,
-            &p,
-            crate::ee_ffbar::Exchange::FULL,
-            &(91.188f64 * 91.188),
-        );
-        assert!((s - exact).abs() < 4.0 * e, "{s} ± {e} vs {exact}");
-        let ev = t.lhe_event(&[0.3, 0.4], s).unwrap();
-        assert_eq!(ev.particles.len(), 4);
-        assert!(t.lhe_event(&[0.0, 0.4], s).is_none());
-    }
-}
-
 /// The FAB problems of `diffhep fab`, with their default flow and training settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FabProblem {
@@ -448,5 +386,162 @@ impl FabProblem {
             ais,
             seed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diffhep::gradcheck::{check_gradient, GradCheckConfig};
+
+    #[test]
+    fn log_density_gradient_matches_finite_differences() {
+        let card = ParamCard::default();
+        for (process, sqrt_s, u) in [
+            (Process::EeMuMu, 91.188, vec![0.3, 0.71]),
+            (
+                Process::EeTTbarWbWb,
+                500.0,
+                vec![0.21, 0.63, 0.48, 0.35, 0.77, 0.12, 0.56, 0.9],
+            ),
+        ] {
+            let t = ProcessTarget::new(process, &card, sqrt_s).unwrap();
+            // The generic integrand: forward (duals), reverse (tape) and Ridders FD agree.
+            check_gradient(t.integrand(), &u, &GradCheckConfig::default()).assert_ok();
+            // The target's ∇ log p against Ridders differences of log p.
+            diffhep::fab::check_target_gradient(&t, &u, 1e-3)
+                .unwrap_or_else(|e| panic!("{process:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn outside_the_cube_is_minus_infinity_and_bad_input_is_an_error() {
+        let t = ProcessTarget::new(Process::EeMuMu, &ParamCard::default(), 91.188).unwrap();
+        let mut g = [1.0; 2];
+        for u in [[0.0, 0.5], [1.0, 0.5], [-0.1, 0.5], [0.5, f64::NAN]] {
+            assert_eq!(t.log_prob(&u), f64::NEG_INFINITY);
+            assert_eq!(t.log_prob_and_grad(&u, &mut g), f64::NEG_INFINITY);
+            assert_eq!(g, [0.0; 2]);
+        }
+        assert!(ProcessTarget::new(Process::EeTTbar, &ParamCard::default(), 200.0).is_err());
+        assert!(ProcessTarget::new(Process::EeMuMu, &ParamCard::default(), f64::NAN).is_err());
+    }
+
+    #[test]
+    fn vegas_weights_estimate_sigma_and_lhe_events_are_built() {
+        // Reference: σ(e+e-→μ+μ-, √s = 91.188) from the closed form of crate::ee_ffbar.
+        let card = ParamCard::default();
+        let t = ProcessTarget::new(Process::EeMuMu, &card, 91.188).unwrap();
+        let (x, lw, evals) = t.vegas_sample(3, 2000, 20000, 4).unwrap();
+        assert_eq!((x.len(), evals), (40000, 26000));
+        let m = WeightMetrics::from_log_weights(&lw).unwrap();
+        let (s, e) = ProcessTarget::sigma(&m);
+        let p = card.to_params::<f64>();
+        let exact = crate::ee_ffbar::sigma(
+            &crate::ee_ffbar::MUON,
+            &0.0,
+            &p,
+            crate::ee_ffbar::Exchange::FULL,
+            &(91.188f64 * 91.188),
+        );
+        assert!((s - exact).abs() < 4.0 * e, "{s} ± {e} vs {exact}");
+        let ev = t.lhe_event(&[0.3, 0.4], s).unwrap();
+        assert_eq!(ev.particles.len(), 4);
+        assert!(t.lhe_event(&[0.0, 0.4], s).is_none());
+    }
+
+    use diffhep::fab::train::importance_sample;
+    use diffhep::fab::{Method, Trainer};
+    use diffhep::flows::Flow;
+
+    fn train(problem: FabProblem, method: Method, iters: usize, seed: u64) -> Trainer {
+        let target = problem
+            .target(&ParamCard::default(), problem.default_sqrt_s())
+            .unwrap();
+        let flow = Flow::new(problem.flow_spec(), seed).unwrap();
+        let mut tr = Trainer::new(flow, problem.train_config(method, seed)).unwrap();
+        for _ in 0..iters {
+            tr.step(target.as_ref()).unwrap();
+        }
+        tr
+    }
+
+    #[test]
+    fn fab_sigma_of_ee_mumu_agrees_with_the_mc_integral() {
+        // Reference: the plain MC integral of crate::xsec (same integrand, 200k points) and the
+        // closed form of crate::ee_ffbar; tolerance four combined standard errors.
+        let card = ParamCard::default();
+        let tr = train(FabProblem::EeMuMu, Method::Fab, 20, 3);
+        let t = ProcessTarget::new(Process::EeMuMu, &card, 91.188).unwrap();
+        let (_, _, m) = importance_sample(tr.flow(), &t, 20_000, 9).unwrap();
+        let (s, e) = ProcessTarget::sigma(&m);
+        let mc = crate::xsec::cross_section(
+            Process::EeMuMu,
+            &card,
+            91.188,
+            &crate::xsec::XsecConfig {
+                events: 200_000,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        let comb = (e * e + mc.sigma_err_pb * mc.sigma_err_pb).sqrt();
+        assert!(
+            (s - mc.sigma_pb).abs() < 4.0 * comb,
+            "FAB {s} ± {e} vs MC {} ± {}",
+            mc.sigma_pb,
+            mc.sigma_err_pb
+        );
+        let p = card.to_params::<f64>();
+        let exact = crate::ee_ffbar::sigma(
+            &crate::ee_ffbar::MUON,
+            &0.0,
+            &p,
+            crate::ee_ffbar::Exchange::FULL,
+            &(91.188f64 * 91.188),
+        );
+        assert!(
+            (s - exact).abs() < 4.0 * e,
+            "FAB {s} ± {e} vs exact {exact}"
+        );
+    }
+
+    /// The acceptance numbers for the benchmark targets (long: minutes in release).
+    /// Run: `cargo test --release -p diffhep-physics fab_long -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn fab_long_gmm40_log_z_within_0_01() {
+        let tr = train(
+            FabProblem::Gmm40,
+            Method::FabBuffer(Default::default()),
+            2000,
+            1,
+        );
+        let t = FabProblem::Gmm40
+            .target(&ParamCard::default(), 0.0)
+            .unwrap();
+        let (_, _, m) = importance_sample(tr.flow(), t.as_ref(), 100_000, 7).unwrap();
+        println!("gmm40: {m:?}");
+        assert!(m.log_z.abs() < 0.01, "{m:?}");
+    }
+
+    /// Many-Well 32-D: log Z within 0.05 of 164.69568 (fab-jax's accuracy is 0.032). Not reached
+    /// by this preset yet (see docs/fab.md for the measured value).
+    #[test]
+    #[ignore]
+    fn fab_long_manywell32_log_z_within_0_05() {
+        let tr = train(
+            FabProblem::ManyWell32,
+            Method::FabBuffer(Default::default()),
+            4000,
+            1,
+        );
+        let t = FabProblem::ManyWell32
+            .target(&ParamCard::default(), 0.0)
+            .unwrap();
+        let (_, _, m) = importance_sample(tr.flow(), t.as_ref(), 50_000, 7).unwrap();
+        println!("manywell32: {m:?}");
+        assert!((m.log_z - 164.69568).abs() < 0.05, "{m:?}");
     }
 }
