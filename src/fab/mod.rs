@@ -128,7 +128,8 @@ pub fn check_target_gradient<T: Target + ?Sized>(
             x[k],
             h0,
         );
-        if !((fd - g[k]).abs() < 1e-6 * g[k].abs().max(1.0) + 10.0 * err) {
+        let ok = (fd - g[k]).abs() < 1e-6 * g[k].abs().max(1.0) + 10.0 * err;
+        if !ok {
             return Err(format!(
                 "component {k}: gradient {} vs finite difference {fd} ± {err}",
                 g[k]
