@@ -19,6 +19,7 @@ use std::f64::consts::PI;
 use std::path::Path;
 
 use dfdx::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::elementwise::{Elementwise, MAX_BINS};
@@ -33,6 +34,8 @@ const PERM_STREAM: u64 = 0xF10E_9E53;
 /// Scale applied to the seeded initialisation of each conditioner's last layer, so a new flow
 /// starts close to the identity (its base distribution).
 const LAST_LAYER_INIT: f64 = 1e-2;
+/// Rows per parallel block (fixed, so results do not depend on the number of threads).
+const BLOCK_ROWS: usize = 64;
 
 /// A fixed affine standardisation `x_s = (x − shift) / scale` applied before the flow (and the
 /// same for the context), as the `sbi` package z-scores its training data.
@@ -268,17 +271,16 @@ impl Flow {
         }))
     }
 
-    /// `log q(x|c)` per row; rows outside the domain give −∞.
-    pub fn log_prob(&self, x: &[f64], ctx: &[f64]) -> Result<Vec<f64>, FlowError> {
+    /// [`Flow::log_prob`] on one block of rows.
+    fn log_prob_rows(&self, x: &[f64], ctx: &[f64]) -> Result<Vec<f64>, FlowError> {
         let b = self.batch(x, ctx)?;
         let (xs, cs, outside) = self.prepare(x, ctx, &b);
         let (z, logdet, _) = self.normalize(xs, &cs, &b, false);
         Ok(self.finish_log_q(&z, &logdet, &outside))
     }
 
-    /// The normalizing map `z = T(x|c)` and `log|det ∂T/∂x|` per row (for points inside the
-    /// domain; rows outside give NaN-free placeholders with `−∞` log-determinant).
-    pub fn inverse(&self, x: &[f64], ctx: &[f64]) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
+    /// [`Flow::inverse`] on one block of rows.
+    fn inverse_rows(&self, x: &[f64], ctx: &[f64]) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
         let b = self.batch(x, ctx)?;
         let (xs, cs, outside) = self.prepare(x, ctx, &b);
         let (z, mut logdet, _) = self.normalize(xs, &cs, &b, false);
@@ -293,12 +295,131 @@ impl Flow {
         Ok((z, logdet))
     }
 
-    /// The generative map `x = T⁻¹(z|c)` and `log q(x|c)` per row.
-    pub fn forward(&self, z: &[f64], ctx: &[f64]) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
+    /// [`Flow::forward`] on one block of rows.
+    fn forward_rows(&self, z: &[f64], ctx: &[f64]) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
         let b = self.batch(z, ctx)?;
         let cs = self.prepare_ctx(ctx, &b);
         let (x, log_q, _) = self.generate(z, &cs, &b, false);
         Ok((x, log_q))
+    }
+
+    /// `log q(x|c)` per row; rows outside the domain give −∞.
+    ///
+    /// Rows are processed in fixed blocks of 64 in parallel (rayon); block results are joined in
+    /// order, so the numbers do not depend on the number of threads.
+    pub fn log_prob(&self, x: &[f64], ctx: &[f64]) -> Result<Vec<f64>, FlowError> {
+        let parts = self.par_blocks(x, ctx, |xb, cb, _| self.log_prob_rows(xb, cb))?;
+        Ok(parts.concat())
+    }
+
+    /// The normalizing map `z = T(x|c)` and `log|det ∂T/∂x|` per row (rows outside the domain
+    /// get a placeholder `z` and a log-determinant of −∞).
+    pub fn inverse(&self, x: &[f64], ctx: &[f64]) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
+        let parts = self.par_blocks(x, ctx, |xb, cb, _| self.inverse_rows(xb, cb))?;
+        Ok(unzip_concat(parts))
+    }
+
+    /// The generative map `x = T⁻¹(z|c)` and `log q(x|c)` per row.
+    pub fn forward(&self, z: &[f64], ctx: &[f64]) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
+        let parts = self.par_blocks(z, ctx, |zb, cb, _| self.forward_rows(zb, cb))?;
+        Ok(unzip_concat(parts))
+    }
+
+    /// Value and gradients of `L = Σ_i w_i log q(x_i|c_i)` with respect to the parameters, `x`
+    /// and the context. Rows outside the domain contribute nothing (their `log q` is −∞).
+    pub fn log_prob_grad(
+        &self,
+        x: &[f64],
+        ctx: &[f64],
+        w: &[f64],
+    ) -> Result<LogProbGrad, FlowError> {
+        let b = self.batch(x, ctx)?;
+        check("number of weights", b.n, w.len())?;
+        let parts = self.par_blocks(x, ctx, |xb, cb, rows| {
+            self.log_prob_grad_rows(xb, cb, &w[rows])
+        })?;
+        let mut out = LogProbGrad {
+            log_q: Vec::with_capacity(b.n),
+            params: vec![0.0; self.num_params()],
+            x: Vec::with_capacity(x.len()),
+            ctx: if b.broadcast {
+                vec![0.0; ctx.len()]
+            } else {
+                Vec::with_capacity(ctx.len())
+            },
+        };
+        for part in parts {
+            out.log_q.extend(part.log_q);
+            out.x.extend(part.x);
+            add_into(&mut out.params, &part.params);
+            if b.broadcast {
+                add_into(&mut out.ctx, &part.ctx);
+            } else {
+                out.ctx.extend(part.ctx);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pathwise gradient with respect to the parameters and the context of
+    /// `L = Σ_i [g_x,i · x_i + g_logq,i · log q(x_i|c_i)]` with `x_i = T⁻¹(z_i|c_i)` at fixed base
+    /// draws `z`, where `g_x` (`n·dim`) and `g_logq` (`n`) are the upstream adjoints at the current
+    /// sample (for reverse KL: `g_x = −∇log p(x_i)/n`, `g_logq = 1/n`). Returns
+    /// `(∂L/∂parameters, ∂L/∂context)`.
+    pub fn sample_grad(
+        &self,
+        z: &[f64],
+        ctx: &[f64],
+        g_x: &[f64],
+        g_logq: &[f64],
+    ) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
+        let b = self.batch(z, ctx)?;
+        let d = self.dim();
+        check("number of x adjoints", b.n * d, g_x.len())?;
+        check("number of log q adjoints", b.n, g_logq.len())?;
+        let parts = self.par_blocks(z, ctx, |zb, cb, rows| {
+            let gx = &g_x[rows.start * d..rows.end * d];
+            self.sample_grad_rows(zb, cb, gx, &g_logq[rows])
+        })?;
+        let mut gp = vec![0.0; self.num_params()];
+        let mut gc = if b.broadcast {
+            vec![0.0; ctx.len()]
+        } else {
+            Vec::with_capacity(ctx.len())
+        };
+        for (p, c) in parts {
+            add_into(&mut gp, &p);
+            if b.broadcast {
+                add_into(&mut gc, &c);
+            } else {
+                gc.extend(c);
+            }
+        }
+        Ok((gp, gc))
+    }
+
+    /// Run `f` on fixed blocks of [`BLOCK_ROWS`] rows in parallel, results in block order.
+    fn par_blocks<T: Send>(
+        &self,
+        x: &[f64],
+        ctx: &[f64],
+        f: impl Fn(&[f64], &[f64], std::ops::Range<usize>) -> Result<T, FlowError> + Sync,
+    ) -> Result<Vec<T>, FlowError> {
+        let b = self.batch(x, ctx)?;
+        let (d, c) = (self.dim(), self.context_dim());
+        let starts: Vec<usize> = (0..b.n.max(1)).step_by(BLOCK_ROWS).collect();
+        starts
+            .par_iter()
+            .map(|&s| {
+                let e = (s + BLOCK_ROWS).min(b.n);
+                let cb = if b.broadcast || c == 0 {
+                    ctx
+                } else {
+                    &ctx[s * c..e * c]
+                };
+                f(&x[s * d..e * d], cb, s..e)
+            })
+            .collect()
     }
 
     /// `n` base draws: `N(0, 1)` (Box–Muller) on ℝ, `U(0, 1)` on the unit cube; a pure function of
@@ -341,9 +462,8 @@ impl Flow {
         }
     }
 
-    /// Value and gradients of `L = Σ_i w_i log q(x_i|c_i)` with respect to the parameters, `x`
-    /// and the context. Rows outside the domain contribute nothing (their `log q` is −∞).
-    pub fn log_prob_grad(
+    /// [`Flow::log_prob_grad`] on one block of rows.
+    fn log_prob_grad_rows(
         &self,
         x: &[f64],
         ctx: &[f64],
@@ -377,12 +497,8 @@ impl Flow {
         })
     }
 
-    /// Pathwise gradient with respect to the parameters and the context of
-    /// `L = Σ_i [g_x,i · x_i + g_logq,i · log q(x_i|c_i)]` with `x_i = T⁻¹(z_i|c_i)` at fixed base
-    /// draws `z`, where `g_x` (`n·dim`) and `g_logq` (`n`) are the upstream adjoints at the current
-    /// sample (for reverse KL: `g_x = −∇log p(x_i)/n`, `g_logq = 1/n`). Returns
-    /// `(∂L/∂parameters, ∂L/∂context)`.
-    pub fn sample_grad(
+    /// [`Flow::sample_grad`] on one block of rows.
+    fn sample_grad_rows(
         &self,
         z: &[f64],
         ctx: &[f64],
@@ -856,6 +972,22 @@ fn conditioner(layer: &Layer, input: Vec<f64>, n: usize, keep: bool) -> (Vec<f64
             .expect("conditioner input width is consistent");
         (y.as_vec(), None)
     }
+}
+
+fn add_into(acc: &mut [f64], v: &[f64]) {
+    for (a, b) in acc.iter_mut().zip(v) {
+        *a += b;
+    }
+}
+
+fn unzip_concat(parts: Vec<(Vec<f64>, Vec<f64>)>) -> (Vec<f64>, Vec<f64>) {
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    for (x, y) in parts {
+        a.extend(x);
+        b.extend(y);
+    }
+    (a, b)
 }
 
 fn check(what: &'static str, expected: usize, got: usize) -> Result<(), FlowError> {

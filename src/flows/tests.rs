@@ -478,3 +478,42 @@ fn fit_learns_a_correlated_gaussian() {
         assert_eq!(g.params(), h.params());
     }
 }
+
+#[test]
+fn blocks_are_independent_of_threads_and_batching() {
+    let spec = FlowSpec::new(2, Transform::Spline { bins: 4 }, Domain::Real)
+        .with_context(1)
+        .with_hidden(vec![8]);
+    let f = scrambled(spec, 12, 0.4);
+    let n = 150;
+    let (x, c) = points(&f, n, 3);
+    let c = &c[..n];
+    let w: Vec<f64> = (0..n).map(|i| 1.0 + i as f64 / n as f64).collect();
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| f.log_prob_grad(&x, c, &w).unwrap())
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one, two, "bit-identical at 1 and 2 threads");
+    // The same numbers as row by row.
+    let mut params = vec![0.0; f.num_params()];
+    for i in 0..n {
+        let g = f.log_prob_grad(&x[2 * i..2 * i + 2], &c[i..i + 1], &w[i..i + 1]).unwrap();
+        assert!((g.log_q[0] - one.log_q[i]).abs() < 1e-12);
+        assert!((g.ctx[0] - one.ctx[i]).abs() < 1e-10);
+        for (a, b) in params.iter_mut().zip(&g.params) {
+            *a += b;
+        }
+    }
+    for (a, b) in params.iter().zip(&one.params) {
+        assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+    // A broadcast context sums its gradient over the rows.
+    let gb = f.log_prob_grad(&x, &[0.3], &w).unwrap();
+    let gr = f.log_prob_grad(&x, &vec![0.3; n], &w).unwrap();
+    assert_eq!(gb.ctx.len(), 1);
+    assert!((gb.ctx[0] - gr.ctx.iter().sum::<f64>()).abs() < 1e-9);
+}
