@@ -200,8 +200,14 @@ pub struct Scaled<T> {
 }
 
 impl<T: Target> Scaled<T> {
-    /// Rescale `inner` by `scale` (> 0, finite).
+    /// Rescale `inner` by `scale` (> 0, finite); `inner` must live on ℝᵈ.
     pub fn new(inner: T, scale: f64) -> Result<Self, super::FabError> {
+        if matches!(inner.domain(), Domain::UnitCube) {
+            return Err(super::FabError::Config(format!(
+                "target {} lives on the unit cube and cannot be rescaled",
+                inner.name()
+            )));
+        }
         if !(scale.is_finite() && scale > 0.0) {
             return Err(super::FabError::Config(format!(
                 "scale = {scale} must be positive and finite"

@@ -311,6 +311,7 @@ fn gmm_and_manywell_gradients_match_finite_differences() {
     let s = Scaled::new(Gmm::gmm40(), 20.0).unwrap();
     check_target_gradient(&s, &[0.4, -0.2]);
     assert!(Scaled::new(Gmm::gmm40(), 0.0).is_err());
+    assert!(Scaled::new(BetaCube, 2.0).is_err());
 }
 
 #[test]
