@@ -3,9 +3,9 @@
 //!
 //! The density is the cross-section integrand of [`crate::process`]:
 //! p(u) = (ħc)²/(2s) · |M|²(Φ(u)) · J_Φ(u) in pb per unit hypercube volume, so ∫p du = σ and
-//! log Z = ln σ/pb. Its gradient with respect to u comes from forward-mode AD: the whole chain
-//! u → phase-space map → momenta → |M|² → weight runs once with num-dual `DualSVec64<d>` numbers
-//! (one tangent per hypercube coordinate), and ∇ log p = ∇p/p. Points on or outside the
+//! log Z = ln σ/pb. Its gradient with respect to u comes from our AD: the whole chain
+//! u → phase-space map → momenta → |M|² → weight runs once with num-dual `DualSVec64<2>` numbers
+//! (2-D) or on the reverse-mode tape (8-D), and ∇ log p = ∇p/p. Points on or outside the
 //! hypercube's boundary, rejected by the phase-space map, or with p = 0 have log p = −∞.
 //!
 //! [`FabProblem`] names the four problems of `diffhep fab` (these two and the GMM40 and Many-Well
@@ -178,10 +178,16 @@ impl ProcessTarget {
     }
 }
 
-fn log_grad<const N: usize>(f: &Integrand, x: &[f64], grad: &mut [f64]) -> f64 {
-    let mut xa = [0.0; N];
-    xa.copy_from_slice(x);
-    let (v, g) = gradient_fixed(f, &xa);
+/// log p and ∇ log p = ∇p/p from one AD evaluation of p: forward mode with two tangents for
+/// 2-D (cheapest there), the reverse-mode tape otherwise (measured for the 8-D process, value +
+/// gradient per point: duals with 8 tangents 150 µs, tape 93 µs, value alone 3.9 µs).
+fn log_grad(f: &Integrand, x: &[f64], grad: &mut [f64]) -> f64 {
+    let (v, g) = if x.len() == 2 {
+        let (v, g) = gradient_fixed(f, &[x[0], x[1]]);
+        (v, g.to_vec())
+    } else {
+        diffhep::tape::gradient(|u| f.eval(u), x)
+    };
     if !(v > 0.0 && v.is_finite()) || g.iter().any(|a| !a.is_finite()) {
         grad.iter_mut().for_each(|a| *a = 0.0);
         return f64::NEG_INFINITY;
@@ -218,14 +224,11 @@ impl Target for ProcessTarget {
             grad.iter_mut().for_each(|a| *a = 0.0);
             return f64::NEG_INFINITY;
         }
-        match x.len() {
-            2 => log_grad::<2>(&self.integrand, x, grad),
-            8 => log_grad::<8>(&self.integrand, x, grad),
-            _ => {
-                grad.iter_mut().for_each(|a| *a = 0.0);
-                f64::NEG_INFINITY
-            }
+        if x.len() != self.dim() {
+            grad.iter_mut().for_each(|a| *a = 0.0);
+            return f64::NEG_INFINITY;
         }
+        log_grad(&self.integrand, x, grad)
     }
 }
 
