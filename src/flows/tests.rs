@@ -501,7 +501,9 @@ fn blocks_are_independent_of_threads_and_batching() {
     // The same numbers as row by row.
     let mut params = vec![0.0; f.num_params()];
     for i in 0..n {
-        let g = f.log_prob_grad(&x[2 * i..2 * i + 2], &c[i..i + 1], &w[i..i + 1]).unwrap();
+        let g = f
+            .log_prob_grad(&x[2 * i..2 * i + 2], &c[i..i + 1], &w[i..i + 1])
+            .unwrap();
         assert!((g.log_q[0] - one.log_q[i]).abs() < 1e-12);
         assert!((g.ctx[0] - one.ctx[i]).abs() < 1e-10);
         for (a, b) in params.iter_mut().zip(&g.params) {
