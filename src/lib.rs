@@ -23,6 +23,7 @@ pub mod implicit;
 pub mod lanes;
 pub mod nn;
 pub mod optim;
+pub mod sbi;
 pub mod stochastic;
 
 pub use complex::Complex;

@@ -14,6 +14,7 @@ mod invariants;
 mod lgso;
 mod process_args;
 mod progress;
+mod sbi;
 mod shower;
 mod svg_plot;
 mod vertex;
@@ -46,6 +47,9 @@ enum Command {
     Invariants(invariants::Args),
     /// Train a per-track weight network through the implicit vertex fit.
     Weightnet(weightnet::Args),
+    /// Simulation-based inference (NPE, NLE, NRE, SCANDAL, RASCAL) on a benchmark task, scored
+    /// by C2ST against the reference posterior.
+    Sbi(sbi::Args),
     /// Train a normalizing flow to sample a target by FAB (annealed importance sampling with
     /// HMC) or a baseline; write the flow, metrics and, for matrix elements, LHE events.
     Fab(fab::Args),
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Lgso(args) => lgso::run(&args),
         Command::Invariants(args) => invariants::run(&args),
         Command::Weightnet(args) => weightnet::run(&args),
+        Command::Sbi(args) => sbi::run(&args),
         Command::Fab(args) => fab::run(&args),
     };
     match result {

@@ -20,6 +20,7 @@ pub mod phase_space;
 pub mod process;
 pub mod quadrature;
 pub mod random_walk;
+pub mod sbi_ee_mumu;
 pub mod shower;
 pub mod sm;
 pub mod toy;

@@ -46,7 +46,9 @@ pub(crate) struct Local {
 pub(crate) enum Elementwise {
     /// `y = x·exp(s) + t`, `s = c·tanh(a/c)`; raw parameters `(a, t)`.
     Affine,
-    /// Rational-quadratic spline.
+    /// Rational-quadratic spline; in damped flows on ℝ preceded by an element-wise affine map
+    /// `u = x·exp(s) + t` (raw parameters `(a, t)` first), so that a layer can also shift and
+    /// scale mass that lies beyond the spline's interval.
     Spline(Spline),
 }
 
@@ -59,6 +61,8 @@ pub(crate) struct Spline {
     /// Identity tails outside `[lo, hi]` with unit boundary derivatives (ℝ); otherwise the
     /// boundary derivatives are learned (unit cube).
     tails: bool,
+    /// An element-wise affine map before the spline (damped flows on ℝ).
+    premap: bool,
 }
 
 /// Shift making `softplus(0 + c) + MIN_DERIVATIVE = 1`, so zero raw outputs give the identity.
@@ -291,6 +295,7 @@ impl Elementwise {
                     lo,
                     hi,
                     tails,
+                    premap: tails && spec.damped,
                 })
             }
         }
@@ -300,16 +305,19 @@ impl Elementwise {
     pub(crate) fn n_params(&self) -> usize {
         match self {
             Elementwise::Affine => 2,
-            Elementwise::Spline(s) => s.n_params(),
+            Elementwise::Spline(s) => s.n_params() + if s.premap { 2 } else { 0 },
         }
     }
 
     /// `(y, log τ'(x))`.
     pub(crate) fn forward(&self, x: f64, theta: &[f64]) -> (f64, f64) {
+        let (s, _, t) = affine_parts(theta);
+        let u = x * s.exp() + t;
         match self {
-            Elementwise::Affine => {
-                let s = AFFINE_CLAMP * (theta[0] / AFFINE_CLAMP).tanh();
-                (x * s.exp() + theta[1], s)
+            Elementwise::Affine => (u, s),
+            Elementwise::Spline(sp) if sp.premap => {
+                let (y, l) = sp.forward(u, &theta[2..]);
+                (y, l + s)
             }
             Elementwise::Spline(sp) => sp.forward(x, theta),
         }
@@ -317,11 +325,10 @@ impl Elementwise {
 
     /// `x = τ⁻¹(y)`.
     pub(crate) fn inverse(&self, y: f64, theta: &[f64]) -> f64 {
+        let (s, _, t) = affine_parts(theta);
         match self {
-            Elementwise::Affine => {
-                let s = AFFINE_CLAMP * (theta[0] / AFFINE_CLAMP).tanh();
-                (y - theta[1]) * (-s).exp()
-            }
+            Elementwise::Affine => (y - t) * (-s).exp(),
+            Elementwise::Spline(sp) if sp.premap => (sp.inverse(y, &theta[2..]) - t) * (-s).exp(),
             Elementwise::Spline(sp) => sp.inverse(y, theta),
         }
     }
@@ -335,26 +342,41 @@ impl Elementwise {
         dy_dt: &mut [f64],
         dl_dt: &mut [f64],
     ) -> Local {
-        match self {
-            Elementwise::Affine => {
-                let th = (theta[0] / AFFINE_CLAMP).tanh();
-                let s = AFFINE_CLAMP * th;
-                let es = s.exp();
-                let ds_da = 1.0 - th * th;
-                dy_dt[0] = x * es * ds_da;
-                dy_dt[1] = 1.0;
-                dl_dt[0] = ds_da;
-                dl_dt[1] = 0.0;
-                Local {
-                    y: x * es + theta[1],
-                    logd: s,
-                    dy_dx: es,
-                    dl_dx: 0.0,
-                }
+        let (s, ds_da, t) = affine_parts(theta);
+        let es = s.exp();
+        let u = x * es + t;
+        // The spline (identity for an affine coupling) after the affine map u = x·eˢ + t.
+        let inner = match self {
+            Elementwise::Affine => Local {
+                y: u,
+                logd: 0.0,
+                dy_dx: 1.0,
+                dl_dx: 0.0,
+            },
+            Elementwise::Spline(sp) if sp.premap => {
+                sp.partials(u, &theta[2..], &mut dy_dt[2..], &mut dl_dt[2..])
             }
-            Elementwise::Spline(sp) => sp.partials(x, theta, dy_dt, dl_dt),
+            Elementwise::Spline(sp) => return sp.partials(x, theta, dy_dt, dl_dt),
+        };
+        let du_da = x * es * ds_da;
+        dy_dt[0] = inner.dy_dx * du_da;
+        dy_dt[1] = inner.dy_dx;
+        dl_dt[0] = inner.dl_dx * du_da + ds_da;
+        dl_dt[1] = inner.dl_dx;
+        Local {
+            y: inner.y,
+            logd: inner.logd + s,
+            dy_dx: inner.dy_dx * es,
+            dl_dx: inner.dl_dx * es,
         }
     }
+}
+
+/// The element-wise affine map of affine couplings and the affine pre-map of spline couplings
+/// on ℝ: `(s, ds/da, t)` with the log-scale `s = c·tanh(a/c)` softly clamped to `±c`.
+fn affine_parts(theta: &[f64]) -> (f64, f64, f64) {
+    let th = (theta[0] / AFFINE_CLAMP).tanh();
+    (AFFINE_CLAMP * th, 1.0 - th * th, theta[1])
 }
 
 #[cfg(test)]
@@ -369,6 +391,17 @@ mod tests {
             lo,
             hi,
             tails,
+            premap: false,
+        })
+    }
+
+    fn premapped_spline() -> Elementwise {
+        Elementwise::Spline(Spline {
+            bins: 5,
+            lo: -3.0,
+            hi: 3.0,
+            tails: true,
+            premap: true,
         })
     }
 
@@ -380,7 +413,12 @@ mod tests {
 
     #[test]
     fn zero_parameters_give_the_identity() {
-        for e in [Elementwise::Affine, spline(true), spline(false)] {
+        for e in [
+            Elementwise::Affine,
+            spline(true),
+            spline(false),
+            premapped_spline(),
+        ] {
             let th = vec![0.0; e.n_params()];
             for x in [0.05, 0.3, 0.77, 0.99] {
                 let (y, l) = e.forward(x, &th);
@@ -397,6 +435,7 @@ mod tests {
         for (e, xs) in [
             (Elementwise::Affine, vec![-2.0, 0.1, 1.7]),
             (spline(true), vec![-3.5, -2.9, -0.3, 0.8, 2.99, 4.0]),
+            (premapped_spline(), vec![-3.5, -2.9, -0.3, 0.8, 2.99, 4.0]),
             (spline(false), vec![1e-4, 0.2, 0.5, 0.81, 0.9999]),
         ] {
             for seed in 0..4 {
@@ -422,6 +461,7 @@ mod tests {
         for (e, xs) in [
             (Elementwise::Affine, vec![-2.0, 0.1, 1.7]),
             (spline(true), vec![-2.9, -0.3, 0.8, 2.5, 4.0]),
+            (premapped_spline(), vec![-2.9, -0.3, 0.8, 2.5, 4.0]),
             (spline(false), vec![0.01, 0.2, 0.5, 0.81, 0.97]),
         ] {
             for seed in 0..3 {

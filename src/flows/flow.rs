@@ -56,6 +56,8 @@ struct Layer {
     cond: Vec<usize>,
     trans: Vec<usize>,
     net: Mlp<f64>,
+    /// Raw outputs damped (see [`FlowSpec::damped`]).
+    damped: bool,
 }
 
 /// A normalizing flow of coupling layers on [`Domain::Real`] or [`Domain::UnitCube`], optionally
@@ -159,7 +161,12 @@ impl Flow {
                 *v *= LAST_LAYER_INIT;
             }
             net.set_params_f64(&p)?;
-            layers.push(Layer { cond, trans, net });
+            layers.push(Layer {
+                cond,
+                trans,
+                net,
+                damped: spec.damped,
+            });
         }
         Ok(Flow {
             spec,
@@ -862,6 +869,8 @@ impl Flow {
                 }
             }
             let taped = trace.inputs[l].take().expect("recorded conditioner");
+            let k = output_damping(layer);
+            g_theta.iter_mut().for_each(|g| *g *= k);
             self.conditioner_backward(
                 layer,
                 taped,
@@ -955,6 +964,26 @@ impl Flow {
     }
 }
 
+/// Damping of the raw conditioner outputs, `1/√(last hidden width)`: it keeps the element-wise
+/// transforms as sensitive to the last layer's weights as in the reference implementation of
+/// neural spline flows (which divides the bin logits by √hidden), so that Adam's fixed step size
+/// does not shake a near-optimal flow about. Only for [`FlowSpec::damped`] flows; 1 otherwise.
+fn output_damping(layer: &Layer) -> f64 {
+    if !layer.damped {
+        return 1.0;
+    }
+    let w = &layer.net.spec().widths;
+    1.0 / (w[w.len() - 2] as f64).sqrt()
+}
+
+fn damp(layer: &Layer, mut theta: Vec<f64>) -> Vec<f64> {
+    let k = output_damping(layer);
+    if k != 1.0 {
+        theta.iter_mut().for_each(|t| *t *= k);
+    }
+    theta
+}
+
 /// Evaluate a layer's conditioner on a batch; with `keep`, on a fresh dfdx tape for a later
 /// backward pass.
 fn conditioner(layer: &Layer, input: Vec<f64>, n: usize, keep: bool) -> (Vec<f64>, Option<Taped>) {
@@ -965,12 +994,15 @@ fn conditioner(layer: &Layer, input: Vec<f64>, n: usize, keep: bool) -> (Vec<f64
         let output = net
             .forward_tensor(xt.leaky_trace())
             .expect("conditioner input width is consistent");
-        (output.as_vec(), Some(Taped { input: xt, output }))
+        (
+            damp(layer, output.as_vec()),
+            Some(Taped { input: xt, output }),
+        )
     } else {
         let y = net
             .forward_tensor(xt)
             .expect("conditioner input width is consistent");
-        (y.as_vec(), None)
+        (damp(layer, y.as_vec()), None)
     }
 }
 

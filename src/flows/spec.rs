@@ -51,6 +51,13 @@ pub struct FlowSpec {
     pub tail_bound: f64,
     /// Hidden activation of the conditioner networks.
     pub activation: Activation,
+    /// Damped parametrisation: raw conditioner outputs are divided by `√(last hidden width)`
+    /// (as the reference neural-spline-flow code divides its bin logits by √hidden), and on
+    /// [`Domain::Real`] each spline is preceded by an element-wise affine map. Adam's fixed step
+    /// then moves the transforms less per step, which cuts the overfitting of flows fitted to
+    /// samples (see `docs/flows.md`). Off by default (the FAB presets were tuned without it).
+    #[serde(default)]
+    pub damped: bool,
 }
 
 impl FlowSpec {
@@ -66,7 +73,14 @@ impl FlowSpec {
             domain,
             tail_bound: 5.0,
             activation: Activation::Relu,
+            damped: false,
         }
+    }
+
+    /// Use the damped parametrisation (see [`FlowSpec::damped`]).
+    pub fn with_damping(mut self, damped: bool) -> Self {
+        self.damped = damped;
+        self
     }
 
     /// Condition on a context vector of `context_dim` values.

@@ -57,6 +57,10 @@ impl NnFloat for f32 {
     }
 }
 
+/// A value and its tangent, both of shape `S` (e.g. the outputs of
+/// [`Mlp::forward_with_tangent`], `(batch, outputs)`).
+pub type TangentPair<S, E, T> = (Tensor<S, E, Cpu, T>, Tensor<S, E, Cpu, T>);
+
 /// Element-wise non-linearity between layers.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Activation {
@@ -90,6 +94,49 @@ impl Activation {
                 x * s
             }
             Activation::Identity => x,
+        }
+    }
+
+    /// Apply to pre-activations `a` and push a tangent `ȧ` through: returns `(σ(a), σ'(a) ⊙ ȧ)`,
+    /// both recorded on the tapes (for ReLU-type activations the 0/1 slope mask is a constant).
+    pub fn apply_with_tangent<S: Shape, E: NnFloat, T>(
+        self,
+        a: Tensor<S, E, Cpu, T>,
+        a_dot: Tensor<S, E, Cpu, T>,
+    ) -> TangentPair<S, E, T>
+    where
+        Cpu: Device<E>,
+        T: Tape<E, Cpu> + Merge<T> + Merge<NoneTape> + Default,
+    {
+        match self {
+            Activation::Relu | Activation::LeakyRelu(_) => {
+                let slope = if let Activation::LeakyRelu(s) = self {
+                    s
+                } else {
+                    0.0
+                };
+                let vals = a.retaped::<NoneTape>();
+                let mask_vals: Vec<E> = vals
+                    .as_vec()
+                    .into_iter()
+                    .map(|v| E::of_f64(if v.as_f64() > 0.0 { 1.0 } else { slope }))
+                    .collect();
+                let mut mask = vals.clone();
+                mask.copy_from(&mask_vals);
+                (self.apply(a), a_dot * mask)
+            }
+            Activation::Tanh => {
+                let y = a.tanh();
+                let d = y.with_empty_tape().square().negate() + E::one();
+                (y, a_dot * d)
+            }
+            Activation::Silu => {
+                let s = a.with_empty_tape().sigmoid();
+                let one_minus_s = s.with_empty_tape().negate() + E::one();
+                let d = s.with_empty_tape() * (a.with_empty_tape() * one_minus_s + E::one());
+                (a * s, a_dot * d)
+            }
+            Activation::Identity => (a, a_dot),
         }
     }
 
@@ -344,6 +391,43 @@ where
         Ok(h)
     }
 
+    /// Forward pass with a tangent (forward-mode directional derivative written as tensor ops):
+    /// for inputs `x` and a direction `ẋ` (both `(batch, inputs)`) returns `(f(x), J_f(x)·ẋ)`
+    /// via `ȧ_l = ḣ_{l−1}·W_l`, `ḣ_l = σ'(a_l) ⊙ ȧ_l`. Everything is recorded on the tapes, so a
+    /// loss of the tangent (e.g. a score-matching term ‖∂f/∂θ − t‖²) can be differentiated
+    /// w.r.t. the weights by an ordinary backward pass (reverse-over-forward second order).
+    /// The primal output's tape holds the recorded primal operations the tangent depends on,
+    /// so a loss must consume both outputs (add `y.sum() * 0.0` if it only uses `ẏ`).
+    pub fn forward_with_tangent<T>(
+        &self,
+        x: Tensor<(usize, usize), E, Cpu, T>,
+        x_dot: Tensor<(usize, usize), E, Cpu, T>,
+    ) -> Result<TangentPair<(usize, usize), E, T>, NnError>
+    where
+        T: Tape<E, Cpu> + Merge<T> + Merge<NoneTape> + Default,
+    {
+        check_len("network input width", self.spec.inputs(), x.shape().1)?;
+        check_len("tangent rows", x.shape().0, x_dot.shape().0)?;
+        check_len("tangent width", x.shape().1, x_dot.shape().1)?;
+        let n = self.weights.len();
+        let (mut h, mut h_dot) = (x, x_dot);
+        for l in 0..n {
+            let z = h.matmul(self.weights[l].retaped::<T>());
+            let shape = *z.shape();
+            let b = self.biases[l]
+                .retaped::<T>()
+                .broadcast_like::<_, Axis<0>>(&shape);
+            let z_dot = h_dot.matmul(self.weights[l].retaped::<T>());
+            let act = if l + 1 == n {
+                self.spec.output
+            } else {
+                self.spec.hidden
+            };
+            (h, h_dot) = act.apply_with_tangent(z + b, z_dot);
+        }
+        Ok((h, h_dot))
+    }
+
     /// Forward pass of a batch given as rows of `f64` values (`x.len() = batch · inputs`);
     /// returns `batch · outputs` values, row-major.
     pub fn forward(&self, x: &[f64]) -> Result<Vec<f64>, NnError> {
@@ -414,5 +498,82 @@ where
             .dev
             .tensor_from_vec(y.iter().map(|&v| E::of_f64(v)).collect(), (batch, m));
         self.value_and_grad(x, |out| (out - target).square().mean())
+    }
+}
+
+#[cfg(test)]
+mod tangent_tests {
+    use super::*;
+    use crate::gradcheck::ridders;
+
+    fn rows(n: usize, seed: u64) -> Vec<f64> {
+        (0..n)
+            .map(|i| 2.0 * counter_uniform(seed, 9, i as u64, 0) - 1.0)
+            .collect()
+    }
+
+    /// Assert that `ad` equals the derivative at 0 of `f` (Ridders' extrapolation, tolerance
+    /// ten times its error estimate).
+    fn assert_matches_ridders(ad: f64, f: impl FnMut(f64) -> f64, h0: f64, what: &str) {
+        let (fd, err) = ridders(f, 0.0, h0);
+        assert!((ad - fd).abs() < 1e-7 + 10.0 * err, "{what}: {ad} vs {fd}");
+    }
+
+    /// `Σ ẏ²` and its parameter gradient through `forward_with_tangent`.
+    fn tangent_loss(net: &Mlp<f64>, x: &[f64], xd: &[f64]) -> (f64, Vec<f64>) {
+        let b = x.len() / 3;
+        let xt: Tensor<(usize, usize), f64, Cpu> = net.device().tensor_from_vec(x.to_vec(), (b, 3));
+        let xdt: Tensor<(usize, usize), f64, Cpu> =
+            net.device().tensor_from_vec(xd.to_vec(), (b, 3));
+        let (y, yd) = net
+            .forward_with_tangent(xt.leaky_trace(), xdt.leaky_trace())
+            .unwrap();
+        // The output bias does not enter ẏ; the zero-weighted y term gives it a (zero) gradient.
+        let l = yd.square().sum() + y.sum() * 0.0;
+        let v = l.array();
+        let g = l.backward();
+        (v, net.param_gradients(&g))
+    }
+
+    #[test]
+    fn tangent_and_its_weight_gradient_match_finite_differences() {
+        for act in [
+            Activation::Tanh,
+            Activation::Silu,
+            Activation::Relu,
+            Activation::LeakyRelu(0.1),
+        ] {
+            let net = Mlp::<f64>::new(MlpSpec::new(&[3, 8, 8, 2], act), 4).unwrap();
+            let x = rows(12, 1);
+            let xd = rows(12, 2);
+            let xt: Tensor<(usize, usize), f64, Cpu> =
+                net.device().tensor_from_vec(x.clone(), (4, 3));
+            let xdt: Tensor<(usize, usize), f64, Cpu> =
+                net.device().tensor_from_vec(xd.clone(), (4, 3));
+            let (y, yd) = net.forward_with_tangent(xt, xdt).unwrap();
+            assert_eq!(y.as_vec(), net.forward(&x).unwrap());
+            let yd = yd.as_vec();
+            for k in 0..yd.len() {
+                let f = |h: f64| {
+                    let xs: Vec<f64> = x.iter().zip(&xd).map(|(a, b)| a + h * b).collect();
+                    net.forward(&xs).unwrap()[k]
+                };
+                assert_matches_ridders(yd[k], f, 1e-3, &format!("{act:?} tangent {k}"));
+            }
+            if matches!(act, Activation::Tanh | Activation::Silu) {
+                let (_, g) = tangent_loss(&net, &x, &xd);
+                let p0 = net.params_f64();
+                for k in (0..p0.len()).step_by(7) {
+                    let f = |h: f64| {
+                        let mut p = p0.clone();
+                        p[k] += h;
+                        let mut n2 = net.clone();
+                        n2.set_params_f64(&p).unwrap();
+                        tangent_loss(&n2, &x, &xd).0
+                    };
+                    assert_matches_ridders(g[k], f, 1e-2, &format!("{act:?} weight {k}"));
+                }
+            }
+        }
     }
 }

@@ -18,7 +18,7 @@ mod mlp;
 mod optimizer;
 
 pub use error::NnError;
-pub use mlp::{Activation, Mlp, MlpSpec, NnFloat};
+pub use mlp::{Activation, Mlp, MlpSpec, NnFloat, TangentPair};
 pub use optimizer::{Adam, AdamConfig, LrSchedule, Sgd};
 
 #[cfg(test)]

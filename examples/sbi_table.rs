@@ -1,0 +1,47 @@
+//! C2ST table of the SBI estimators against sbibm's reference values.
+//!
+//! `cargo run --release --example sbi_table -- <task> <method> <sims> [observations] [seed]`
+//! runs one cell (observations as `1` or `1-10`); without arguments it runs the two_moons NPE
+//! and NRE cells at 10³ simulations on observation 1. Prints one JSON line per cell.
+
+use diffhep::sbi::run::{run, Method, RunConfig};
+use diffhep::sbi::tasks::task_by_name;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cells: Vec<(String, String, usize, Vec<usize>, u64)> = if args.len() >= 3 {
+        let obs = match args.get(3).map(String::as_str) {
+            None => vec![1],
+            Some(s) => match s.split_once('-') {
+                Some((a, b)) => (a.parse()?..=b.parse()?).collect(),
+                None => vec![s.parse()?],
+            },
+        };
+        let seed = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(0);
+        vec![(
+            args[0].clone(),
+            args[1].clone(),
+            args[2].parse()?,
+            obs,
+            seed,
+        )]
+    } else {
+        vec![
+            ("two_moons".into(), "npe".into(), 1000, vec![1], 0),
+            ("two_moons".into(), "nre".into(), 1000, vec![1], 0),
+        ]
+    };
+    for (task, method, sims, observations, seed) in cells {
+        let t = task_by_name(&task)?;
+        let cfg = RunConfig {
+            method: Method::parse(&method)?,
+            sims,
+            seed,
+            observations,
+            ..RunConfig::default()
+        };
+        let r = run(t.as_ref(), &cfg)?;
+        println!("{}", serde_json::to_string(&r)?);
+    }
+    Ok(())
+}

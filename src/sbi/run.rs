@@ -1,0 +1,294 @@
+//! One benchmark run: simulate, train an estimator, sample the posterior of the task's reference
+//! observations, and score it (C2ST against the reference posterior, calibration, timings).
+//! Used by the `diffhep sbi` command, the `sbi_table` example and the bench.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::c2st::{c2st, C2stConfig};
+use super::calibration::calibrate;
+use super::error::{Result, SbiError};
+use super::flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
+use super::mdn::{MdnConfig, MdnEstimator};
+use super::posterior::Posterior;
+use super::ratio::{RatioConfig, RatioEstimator};
+use super::task::{simulate_set, SimulationSet, Task};
+
+/// The estimators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Flow NPE.
+    Npe,
+    /// Flow NLE with SMC–MALA posterior sampling.
+    Nle,
+    /// Classifier NRE with SMC–MALA posterior sampling.
+    Nre,
+    /// Mixture-density NPE (the plain counterpart of SCANDAL).
+    Mdn,
+    /// Mixture-density NPE with the joint-score term.
+    Scandal,
+    /// NRE with the joint-score term.
+    Rascal,
+}
+
+/// Names accepted by [`Method::parse`].
+pub const METHOD_NAMES: [&str; 6] = ["npe", "nle", "nre", "mdn", "scandal", "rascal"];
+
+impl Method {
+    /// Parse a method name.
+    pub fn parse(s: &str) -> Result<Method> {
+        Ok(match s {
+            "npe" => Method::Npe,
+            "nle" => Method::Nle,
+            "nre" => Method::Nre,
+            "mdn" => Method::Mdn,
+            "scandal" => Method::Scandal,
+            "rascal" => Method::Rascal,
+            other => {
+                return Err(SbiError::Unknown(format!(
+                    "method {other:?} (known: {})",
+                    METHOD_NAMES.join(", ")
+                )))
+            }
+        })
+    }
+
+    /// The name.
+    pub fn name(self) -> &'static str {
+        METHOD_NAMES[self as usize]
+    }
+
+    /// Default weight λ of the score term (dimensionless, θ z-scored), chosen on the Galton
+    /// board (examples/sbi_gradients.rs: λ ∈ {0.1, 1, 10}, 5 seeds, 30–1000 simulations):
+    /// 1 for SCANDAL, 0.1 for RASCAL; 0 for the plain methods.
+    pub fn default_score_weight(self) -> f64 {
+        match self {
+            Method::Scandal => 1.0,
+            Method::Rascal => 0.1,
+            _ => 0.0,
+        }
+    }
+
+    /// Whether the method needs the simulator's joint scores.
+    pub fn needs_joint_score(self) -> bool {
+        matches!(self, Method::Scandal | Method::Rascal)
+    }
+}
+
+/// Settings of [`run`].
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The estimator.
+    pub method: Method,
+    /// Simulation budget.
+    pub sims: usize,
+    /// Seed of simulations, training and sampling.
+    pub seed: u64,
+    /// Reference observations to evaluate (1-based).
+    pub observations: Vec<usize>,
+    /// Posterior samples per observation (and reference samples) for C2ST.
+    pub posterior_samples: usize,
+    /// Test pairs for SBC / expected coverage (0: skip).
+    pub calibration_pairs: usize,
+    /// Weight λ of the score term for SCANDAL / RASCAL (`None`: the method's default,
+    /// [`Method::default_score_weight`]).
+    pub score_weight: Option<f64>,
+    /// Maximum training epochs.
+    pub max_epochs: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            method: Method::Npe,
+            sims: 10_000,
+            seed: 0,
+            observations: vec![1],
+            posterior_samples: 10_000,
+            calibration_pairs: 0,
+            score_weight: None,
+            max_epochs: 200,
+        }
+    }
+}
+
+/// What [`run`] measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    /// Task name.
+    pub task: String,
+    /// Method name.
+    pub method: String,
+    /// Simulation budget.
+    pub sims: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Observations evaluated.
+    pub observations: Vec<usize>,
+    /// Mean C2ST over the observations.
+    pub c2st: f64,
+    /// C2ST per observation.
+    pub c2st_per_observation: Vec<f64>,
+    /// Seconds spent simulating.
+    pub simulate_seconds: f64,
+    /// Seconds spent training.
+    pub train_seconds: f64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Seconds spent drawing the estimated posterior samples (all observations).
+    pub sample_seconds: f64,
+    /// Estimated-posterior samples per second.
+    pub samples_per_second: f64,
+    /// Seconds spent on reference posteriors.
+    pub reference_seconds: f64,
+    /// Largest |expected coverage − credibility| over levels 0.05…0.95 (if calibrated).
+    pub coverage_error: Option<f64>,
+    /// Expected coverage at levels 0.05, 0.10, …, 0.95 (if calibrated).
+    pub coverage: Option<Vec<f64>>,
+    /// SBC rank Kolmogorov–Smirnov statistic (if calibrated).
+    pub sbc_ks: Option<f64>,
+}
+
+/// Train the chosen estimator on `cfg.sims` simulations of `task`.
+pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<(Box<dyn Posterior>, usize)> {
+    let set = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
+    train_on(task, &set, cfg)
+}
+
+/// Train the chosen estimator on a given simulation set of `task` (returns it and the epochs).
+pub fn train_on(
+    task: &dyn Task,
+    set: &SimulationSet,
+    cfg: &RunConfig,
+) -> Result<(Box<dyn Posterior>, usize)> {
+    let prior = task.prior();
+    let xd = task.x_dim();
+    Ok(match cfg.method {
+        Method::Npe | Method::Nle => {
+            let mut fc = FlowEstimatorConfig {
+                seed: cfg.seed,
+                ..FlowEstimatorConfig::default()
+            };
+            fc.fit.epochs = cfg.max_epochs;
+            fc.fit.seed = cfg.seed;
+            if cfg.method == Method::Npe {
+                let (e, r) = NpeEstimator::fit(set, prior, xd, &fc)?;
+                (Box::new(e), r.epochs_run)
+            } else {
+                let (e, r) = NleEstimator::fit(set, prior, xd, &fc)?;
+                (Box::new(e), r.epochs_run)
+            }
+        }
+        Method::Nre | Method::Rascal => {
+            let mut rc = RatioConfig {
+                seed: cfg.seed,
+                score_weight: if cfg.method == Method::Rascal {
+                    cfg.score_weight
+                        .unwrap_or(Method::Rascal.default_score_weight())
+                } else {
+                    0.0
+                },
+                ..RatioConfig::default()
+            };
+            rc.train.epochs = cfg.max_epochs;
+            rc.train.seed = cfg.seed;
+            let (e, r) = RatioEstimator::fit(set, prior, xd, &rc)?;
+            (Box::new(e), r.epochs)
+        }
+        Method::Mdn | Method::Scandal => {
+            let mut mc = MdnConfig {
+                seed: cfg.seed,
+                score_weight: if cfg.method == Method::Scandal {
+                    cfg.score_weight
+                        .unwrap_or(Method::Scandal.default_score_weight())
+                } else {
+                    0.0
+                },
+                ..MdnConfig::default()
+            };
+            mc.train.epochs = cfg.max_epochs;
+            mc.train.seed = cfg.seed;
+            let (e, r) = MdnEstimator::fit(set, prior, xd, &mc)?;
+            (Box::new(e), r.epochs)
+        }
+    })
+}
+
+/// Simulate, train, sample and score.
+pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
+    if cfg.sims < 10 {
+        return Err(SbiError::Config(format!(
+            "at least 10 simulations needed, got {}",
+            cfg.sims
+        )));
+    }
+    if cfg.observations.is_empty() || cfg.posterior_samples < 10 {
+        return Err(SbiError::Config(
+            "need at least one observation and 10 posterior samples".into(),
+        ));
+    }
+    if cfg.method.needs_joint_score()
+        && task
+            .simulate_with_joint_score(&task.prior().sample(1, 0), 0, 0)
+            .is_none()
+    {
+        return Err(SbiError::Config(format!(
+            "method {} needs joint scores; task {} has none (use galton or ee_mumu)",
+            cfg.method.name(),
+            task.name()
+        )));
+    }
+    let t0 = Instant::now();
+    let set = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
+    let simulate_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let (post, epochs) = train_on(task, &set, cfg)?;
+    let train_seconds = t1.elapsed().as_secs_f64();
+    let d = task.theta_dim();
+    let mut c2s = Vec::new();
+    let (mut sample_seconds, mut reference_seconds) = (0.0, 0.0);
+    for &k in &cfg.observations {
+        let obs = task.observation(k)?;
+        let t = Instant::now();
+        let est = post.sample(&obs.x, cfg.posterior_samples, cfg.seed ^ (0x5a3 + k as u64))?;
+        sample_seconds += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let reference = task.reference_posterior(&obs.x, cfg.posterior_samples, 1000 + k as u64)?;
+        reference_seconds += t.elapsed().as_secs_f64();
+        let c = c2st(&reference, &est, d, &C2stConfig::default())?;
+        c2s.push(c.accuracy);
+    }
+    let (coverage_error, coverage, sbc_ks) = if cfg.calibration_pairs > 0 {
+        let test = simulate_set(task, cfg.calibration_pairs, cfg.seed ^ 0xca11, false)?;
+        let sample = |x: &[f64], n: usize, s: u64| post.sample(x, n, s);
+        let lp = |t: &[f64], x: &[f64]| post.log_prob(t, x);
+        let cal = calibrate(&test.theta, &test.x, d, 200, &sample, &lp, cfg.seed)?;
+        (
+            Some(cal.max_coverage_error),
+            Some(cal.coverage),
+            Some(cal.sbc_ks),
+        )
+    } else {
+        (None, None, None)
+    };
+    let n_samples = cfg.posterior_samples * cfg.observations.len();
+    Ok(RunReport {
+        task: task.name().to_string(),
+        method: cfg.method.name().to_string(),
+        sims: cfg.sims,
+        seed: cfg.seed,
+        observations: cfg.observations.clone(),
+        c2st: c2s.iter().sum::<f64>() / c2s.len() as f64,
+        c2st_per_observation: c2s,
+        simulate_seconds,
+        train_seconds,
+        epochs,
+        sample_seconds,
+        samples_per_second: n_samples as f64 / sample_seconds.max(1e-12),
+        reference_seconds,
+        coverage_error,
+        coverage,
+        sbc_ks,
+    })
+}
