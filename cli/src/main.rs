@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod design;
 mod design_calorimeter;
 mod events;
+mod fab;
 mod invariants;
 mod lgso;
 mod process_args;
@@ -49,6 +50,9 @@ enum Command {
     /// Simulation-based inference (NPE, NLE, NRE, SCANDAL, RASCAL) on a benchmark task, scored
     /// by C2ST against the reference posterior.
     Sbi(sbi::Args),
+    /// Train a normalizing flow to sample a target by FAB (annealed importance sampling with
+    /// HMC) or a baseline; write the flow, metrics and, for matrix elements, LHE events.
+    Fab(fab::Args),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Invariants(args) => invariants::run(&args),
         Command::Weightnet(args) => weightnet::run(&args),
         Command::Sbi(args) => sbi::run(&args),
+        Command::Fab(args) => fab::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

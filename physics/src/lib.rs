@@ -12,6 +12,7 @@ pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;
 pub mod event_gen;
+pub mod fab_targets;
 pub mod helicity;
 pub mod lhe;
 pub mod lorentz;

@@ -1,0 +1,219 @@
+//! `diffhep fab`: train a normalizing flow to sample a target by FAB (flow annealed importance
+//! sampling bootstrap, `diffhep::fab`), or by a baseline, and report importance-sampling metrics.
+//!
+//! Writes into `--out` (default `fab_<target>`): `flow.json` (the trained flow),
+//! `checkpoint.json` (resumable with `--resume`), `metrics.json`, and for the matrix-element
+//! targets `events.lhe` with hit-or-miss unweighted events (IDWTUP = 3, weight = σ̂).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use diffhep::fab::train::importance_sample;
+use diffhep::fab::{BufferConfig, Method, Target, Trainer};
+use diffhep::flows::Flow;
+use diffhep_physics::fab_targets::{FabProblem, ProcessTarget};
+use diffhep_physics::lhe::{hit_or_miss, write_lhe, LheFile, LheInit, LheProcess};
+use diffhep_physics::sm::ParamCard;
+use serde_json::json;
+
+use crate::progress;
+
+/// Arguments of `diffhep fab`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Target: ee_mumu, ee_ttbar_wbwb, gmm40 or manywell32.
+    #[arg(long)]
+    target: String,
+    /// Training iterations (default depends on the target).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    iters: Option<u64>,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Objective: fab_buffer (FAB with prioritised replay), fab, or reverse_kl.
+    #[arg(long, default_value = "fab_buffer")]
+    method: String,
+    /// Points per AIS batch / flow batch (default depends on the target).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    batch: Option<u64>,
+    /// Adam learning rate (default 1e-3).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Centre-of-mass energy in GeV (matrix-element targets; default 91.188 or 500).
+    #[arg(long)]
+    sqrt_s: Option<f64>,
+    /// Param card (TOML or JSON) for the matrix-element targets.
+    #[arg(long)]
+    param_card: Option<PathBuf>,
+    /// Flow draws used for the final metrics (and the LHE file).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(2..=100_000_000))]
+    eval: u64,
+    /// Output directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Resume from this checkpoint (its settings are used; `--iters` more iterations are run).
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn method(name: &str) -> Result<Method, String> {
+    match name {
+        "fab" => Ok(Method::Fab),
+        "fab_buffer" => Ok(Method::FabBuffer(BufferConfig::default())),
+        "reverse_kl" => Ok(Method::ReverseKl),
+        _ => Err(format!(
+            "unknown method '{name}' (known: fab_buffer, fab, reverse_kl)"
+        )),
+    }
+}
+
+/// Run the subcommand.
+pub fn run(args: &Args) -> Result<(), String> {
+    let problem = FabProblem::from_name(&args.target).map_err(|e| e.to_string())?;
+    let method = method(&args.method)?;
+    let card = match &args.param_card {
+        Some(p) => ParamCard::from_path(p).map_err(|e| e.to_string())?,
+        None => ParamCard::default(),
+    };
+    let sqrt_s = args.sqrt_s.unwrap_or(problem.default_sqrt_s());
+    let target = problem.target(&card, sqrt_s).map_err(|e| e.to_string())?;
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("fab_{}", problem.name())));
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let mut trainer = match &args.resume {
+        Some(path) => Trainer::load(path).map_err(|e| e.to_string())?,
+        None => {
+            let flow = Flow::new(problem.flow_spec(), args.seed).map_err(|e| e.to_string())?;
+            let mut cfg = problem.train_config(method, args.seed);
+            if let Some(b) = args.batch {
+                cfg.batch = b as usize;
+            }
+            if let Some(lr) = args.lr {
+                cfg.lr = lr;
+            }
+            Trainer::new(flow, cfg).map_err(|e| e.to_string())?
+        }
+    };
+    let iters = args
+        .iters
+        .map(|n| n as usize)
+        .unwrap_or(problem.default_iters());
+    let pb = progress::bar(iters as u64, !args.json, "training");
+    let start = Instant::now();
+    let mut last = None;
+    let first = trainer.iteration();
+    for _ in 0..iters {
+        let log = trainer.step(target.as_ref()).map_err(|e| e.to_string())?;
+        if let Some(pb) = &pb {
+            pb.set_position((log.iteration + 1 - first) as u64);
+            pb.set_message(format!("training ESS {:.3}", log.sampling_efficiency));
+        }
+        last = Some(log);
+    }
+    let train_s = start.elapsed().as_secs_f64();
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let flow = trainer.flow();
+    let flow_path = out_dir.join("flow.json");
+    flow.save(&flow_path).map_err(|e| e.to_string())?;
+    let ckpt_path = out_dir.join("checkpoint.json");
+    trainer.save(&ckpt_path).map_err(|e| e.to_string())?;
+    let eval_seed = diffhep::stochastic::rng::child_key(trainer.config().seed, u64::MAX);
+    let (x, log_w, m) = importance_sample(flow, target.as_ref(), args.eval as usize, eval_seed)
+        .map_err(|e| e.to_string())?;
+    let mut out = json!({
+        "target": problem.name(),
+        "method": trainer.config().method.name(),
+        "seed": trainer.config().seed,
+        "iterations": trainer.iteration(),
+        "training_target_evals": trainer.target_evals(),
+        "skipped_steps": trainer.skipped_steps(),
+        "train_wall_s": train_s,
+        "final_loss": last.as_ref().map(|l| l.loss),
+        "eval_points": m.n,
+        "log_z": m.log_z,
+        "log_z_err": m.log_z_err,
+        "exact_log_z": target.log_z(),
+        "sampling_efficiency": m.sampling_efficiency,
+        "unweighting_efficiency": m.unweighting_efficiency,
+        "flow": flow_path.display().to_string(),
+        "checkpoint": ckpt_path.display().to_string(),
+    });
+    if let Some(process) = problem.process() {
+        let pt = ProcessTarget::new(process, &card, sqrt_s).map_err(|e| e.to_string())?;
+        let (sigma, sigma_err) = ProcessTarget::sigma(&m);
+        let weights: Vec<f64> = log_w.iter().map(|l| l.exp()).collect();
+        let kept = hit_or_miss(&weights, None, eval_seed ^ 0x5eed).map_err(|e| e.to_string())?;
+        let d = pt.dim();
+        let events: Vec<_> = kept
+            .iter()
+            .filter_map(|&i| pt.lhe_event(&x[i * d..(i + 1) * d], sigma))
+            .collect();
+        let init = LheInit {
+            beam_ids: [11, -11],
+            beam_energies: [sqrt_s / 2.0, sqrt_s / 2.0],
+            pdf_groups: [0, 0],
+            pdf_sets: [0, 0],
+            weight_strategy: 3,
+            processes: vec![LheProcess {
+                xsec: sigma,
+                xsec_err: sigma_err,
+                max_weight: sigma,
+                id: 1,
+            }],
+        };
+        let lhe_path = out_dir.join("events.lhe");
+        let file = File::create(&lhe_path).map_err(|e| format!("{}: {e}", lhe_path.display()))?;
+        let n_events = events.len();
+        write_lhe(BufWriter::new(file), &LheFile { init, events }).map_err(|e| e.to_string())?;
+        out["sqrt_s_gev"] = json!(sqrt_s);
+        out["sigma_pb"] = json!(sigma);
+        out["sigma_err_pb"] = json!(sigma_err);
+        out["lhe"] = json!(lhe_path.display().to_string());
+        out["unweighted_events"] = json!(n_events);
+    }
+    let metrics_path = out_dir.join("metrics.json");
+    std::fs::write(&metrics_path, format!("{out:#}"))
+        .map_err(|e| format!("{}: {e}", metrics_path.display()))?;
+    if args.json {
+        println!("{out}");
+    } else {
+        println!("target                 {}", problem.name());
+        println!(
+            "method                 {} ({} iterations, seed {})",
+            trainer.config().method.name(),
+            trainer.iteration(),
+            trainer.config().seed
+        );
+        println!(
+            "training               {:.1} s, {} target evaluations",
+            train_s,
+            trainer.target_evals()
+        );
+        match target.log_z() {
+            Some(z) => println!(
+                "log Z                  {:.5} ± {:.5}  (exact {z:.5})",
+                m.log_z, m.log_z_err
+            ),
+            None => println!("log Z                  {:.5} ± {:.5}", m.log_z, m.log_z_err),
+        }
+        if let (Some(s), Some(e)) = (out["sigma_pb"].as_f64(), out["sigma_err_pb"].as_f64()) {
+            println!("σ                      {s:.6e} ± {e:.2e} pb");
+        }
+        println!(
+            "sampling efficiency    {:.4}  ({} flow draws)",
+            m.sampling_efficiency, m.n
+        );
+        println!("unweighting efficiency {:.4}", m.unweighting_efficiency);
+        println!("wrote                  {}", out_dir.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! End-to-end tests of `diffhep fab` with tiny settings.
+
+mod common;
+use common::diffhep;
+
+fn out_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("diffhep_fab_cli_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn fab_ee_mumu_writes_flow_metrics_and_lhe_and_is_deterministic() {
+    let dir = out_dir("mumu");
+    let d = dir.to_str().unwrap();
+    let args = [
+        "fab", "--target", "ee_mumu", "--iters", "3", "--eval", "400", "--seed", "3", "--method",
+        "fab", "--out", d, "--json",
+    ];
+    let out = diffhep(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "target",
+        "method",
+        "iterations",
+        "training_target_evals",
+        "log_z",
+        "log_z_err",
+        "sampling_efficiency",
+        "unweighting_efficiency",
+        "sigma_pb",
+        "sigma_err_pb",
+        "unweighted_events",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["iterations"], 3);
+    assert!(v["sigma_pb"].as_f64().unwrap() > 0.0);
+    for f in ["flow.json", "checkpoint.json", "metrics.json", "events.lhe"] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    let lhe = std::fs::read_to_string(dir.join("events.lhe")).unwrap();
+    assert!(lhe.contains("<LesHouchesEvents") && lhe.contains("<event>"));
+    // Same seed, same numbers (wall time aside).
+    let again: serde_json::Value = serde_json::from_slice(&diffhep(&args).stdout).unwrap();
+    for key in [
+        "log_z",
+        "sampling_efficiency",
+        "training_target_evals",
+        "sigma_pb",
+    ] {
+        assert_eq!(v[key], again[key], "{key}");
+    }
+    // Resuming the checkpoint runs further iterations.
+    let ck = dir.join("checkpoint.json");
+    let r = diffhep(&[
+        "fab",
+        "--target",
+        "ee_mumu",
+        "--iters",
+        "1",
+        "--eval",
+        "200",
+        "--resume",
+        ck.to_str().unwrap(),
+        "--out",
+        d,
+        "--json",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(r["iterations"], 4);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fab_bad_arguments_exit_nonzero_with_one_line() {
+    let dir = out_dir("bad");
+    let d = dir.to_str().unwrap();
+    for args in [
+        vec!["fab", "--target", "nope", "--out", d],
+        vec!["fab", "--target", "gmm40", "--method", "nope", "--out", d],
+        vec!["fab", "--target", "ee_mumu", "--sqrt-s", "-1", "--out", d],
+    ] {
+        let out = diffhep(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.starts_with("error:"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
