@@ -1,7 +1,7 @@
 //! End-to-end tests of `diffhep fab` with tiny settings.
 
 mod common;
-use common::diffhep;
+use common::{diffhep, json_with_keys};
 
 fn out_dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("diffhep_fab_cli_{name}_{}", std::process::id()));
@@ -17,28 +17,22 @@ fn fab_ee_mumu_writes_flow_metrics_and_lhe_and_is_deterministic() {
         "fab", "--target", "ee_mumu", "--iters", "3", "--eval", "400", "--seed", "3", "--method",
         "fab", "--out", d, "--json",
     ];
-    let out = diffhep(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_with_keys(
+        &args,
+        &[
+            "target",
+            "method",
+            "iterations",
+            "training_target_evals",
+            "log_z",
+            "log_z_err",
+            "sampling_efficiency",
+            "unweighting_efficiency",
+            "sigma_pb",
+            "sigma_err_pb",
+            "unweighted_events",
+        ],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in [
-        "target",
-        "method",
-        "iterations",
-        "training_target_evals",
-        "log_z",
-        "log_z_err",
-        "sampling_efficiency",
-        "unweighting_efficiency",
-        "sigma_pb",
-        "sigma_err_pb",
-        "unweighted_events",
-    ] {
-        assert!(v.get(key).is_some(), "missing {key}");
-    }
     assert_eq!(v["iterations"], 3);
     assert!(v["sigma_pb"].as_f64().unwrap() > 0.0);
     for f in ["flow.json", "checkpoint.json", "metrics.json", "events.lhe"] {
