@@ -48,4 +48,8 @@ mod doc_examples {
     struct DesignStudy;
     #[doc = include_str!("../docs/flows.md")]
     struct Flows;
+    #[doc = include_str!("../docs/fab.md")]
+    struct Fab;
+    #[doc = include_str!("../docs/sbi.md")]
+    struct Sbi;
 }
