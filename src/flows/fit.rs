@@ -27,6 +27,8 @@ pub struct FitConfig {
     pub patience: usize,
     /// Rescale the gradient to at most this Euclidean norm.
     pub clip_norm: Option<f64>,
+    /// Decoupled weight decay (AdamW, Loshchilov & Hutter 2019); 0 for plain Adam.
+    pub weight_decay: f64,
     /// Seed of the shuffles and the split.
     pub seed: u64,
 }
@@ -40,6 +42,7 @@ impl Default for FitConfig {
             validation_fraction: 0.1,
             patience: 20,
             clip_norm: Some(5.0),
+            weight_decay: 0.0,
             seed: 0,
         }
     }
@@ -134,7 +137,11 @@ pub fn fit_max_likelihood(
     let (xt, ct) = (gather(x, d, train_rows), gather(ctx, c, train_rows));
     let nt = train_rows.len();
     let mut params = flow.params();
-    let mut adam = Adam::new(params.len(), AdamConfig::with_lr(cfg.lr))?;
+    let adam_cfg = AdamConfig {
+        weight_decay: cfg.weight_decay,
+        ..AdamConfig::with_lr(cfg.lr)
+    };
+    let mut adam = Adam::new(params.len(), adam_cfg)?;
     let mut report = FitReport {
         epochs_run: 0,
         best_validation_nll: f64::INFINITY,

@@ -519,3 +519,30 @@ fn blocks_are_independent_of_threads_and_batching() {
     assert_eq!(gb.ctx.len(), 1);
     assert!((gb.ctx[0] - gr.ctx.iter().sum::<f64>()).abs() < 1e-9);
 }
+
+#[test]
+fn weight_decay_shrinks_the_parameters() {
+    let spec = FlowSpec::new(2, Transform::Affine, Domain::Real).with_hidden(vec![8]);
+    let f0 = Flow::new(spec, 2).unwrap();
+    let x = f0.sample_base(400, 4);
+    let norm = |f: &Flow| f.params().iter().map(|v| v * v).sum::<f64>();
+    let fit = |wd: f64| {
+        let mut f = f0.clone();
+        let cfg = FitConfig {
+            epochs: 3,
+            validation_fraction: 0.0,
+            weight_decay: wd,
+            lr: 1e-2,
+            ..FitConfig::default()
+        };
+        fit_max_likelihood(&mut f, &x, &[], &cfg).unwrap();
+        f
+    };
+    // AdamW multiplies every weight by (1 − lr·λ) per step on top of the Adam update.
+    assert!(norm(&fit(5.0)) < 0.9 * norm(&fit(0.0)));
+    let bad = FitConfig {
+        weight_decay: -1.0,
+        ..FitConfig::default()
+    };
+    assert!(fit_max_likelihood(&mut f0.clone(), &x, &[], &bad).is_err());
+}
