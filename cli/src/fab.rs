@@ -14,7 +14,7 @@ use diffhep::fab::train::importance_sample;
 use diffhep::fab::{BufferConfig, Method, Target, Trainer};
 use diffhep::flows::Flow;
 use diffhep_physics::fab_targets::{FabProblem, ProcessTarget};
-use diffhep_physics::lhe::{hit_or_miss, write_lhe, LheFile, LheInit, LheProcess};
+use diffhep_physics::lhe::{hit_or_miss, write_lhe, LheFile, LheInit};
 use diffhep_physics::sm::ParamCard;
 use serde_json::json;
 
@@ -157,19 +157,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             .iter()
             .filter_map(|&i| pt.lhe_event(&x[i * d..(i + 1) * d], sigma))
             .collect();
-        let init = LheInit {
-            beam_ids: [11, -11],
-            beam_energies: [sqrt_s / 2.0, sqrt_s / 2.0],
-            pdf_groups: [0, 0],
-            pdf_sets: [0, 0],
-            weight_strategy: 3,
-            processes: vec![LheProcess {
-                xsec: sigma,
-                xsec_err: sigma_err,
-                max_weight: sigma,
-                id: 1,
-            }],
-        };
+        let init = LheInit::electron_positron(sqrt_s, sigma, sigma_err, true, sigma);
         let lhe_path = out_dir.join("events.lhe");
         let file = File::create(&lhe_path).map_err(|e| format!("{}: {e}", lhe_path.display()))?;
         let n_events = events.len();

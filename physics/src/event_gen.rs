@@ -7,7 +7,7 @@
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
-use crate::lhe::{hit_or_miss, LheError, LheEvent, LheInit, LheParticle, LheProcess};
+use crate::lhe::{hit_or_miss, LheError, LheEvent, LheInit, LheParticle};
 use crate::process::{Process, ProcessError};
 use crate::sm::{ParamCard, ParamError};
 
@@ -122,19 +122,7 @@ pub fn generate(
             })
             .collect();
     }
-    let init = LheInit {
-        beam_ids: [11, -11],
-        beam_energies: [sqrt_s / 2.0, sqrt_s / 2.0],
-        pdf_groups: [0, 0],
-        pdf_sets: [0, 0],
-        weight_strategy: if unweighted { 3 } else { 4 },
-        processes: vec![LheProcess {
-            xsec: sigma,
-            xsec_err: err,
-            max_weight: if unweighted { sigma } else { max_w },
-            id: 1,
-        }],
-    };
+    let init = LheInit::electron_positron(sqrt_s, sigma, err, unweighted, max_w);
     Ok(Sample { init, events })
 }
 

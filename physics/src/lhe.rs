@@ -103,6 +103,33 @@ pub struct LheInit {
     pub processes: Vec<LheProcess>,
 }
 
+impl LheInit {
+    /// The `<init>` block of a symmetric e⁻e⁺ collider at `sqrt_s` GeV with one process of
+    /// cross section `xsec ± xsec_err` pb: unweighted events (IDWTUP = 3, maximum weight σ) or
+    /// weighted ones (IDWTUP = 4, maximum weight `max_weight`).
+    pub fn electron_positron(
+        sqrt_s: f64,
+        xsec: f64,
+        xsec_err: f64,
+        unweighted: bool,
+        max_weight: f64,
+    ) -> Self {
+        LheInit {
+            beam_ids: [11, -11],
+            beam_energies: [sqrt_s / 2.0, sqrt_s / 2.0],
+            pdf_groups: [0, 0],
+            pdf_sets: [0, 0],
+            weight_strategy: if unweighted { 3 } else { 4 },
+            processes: vec![LheProcess {
+                xsec,
+                xsec_err,
+                max_weight: if unweighted { xsec } else { max_weight },
+                id: 1,
+            }],
+        }
+    }
+}
+
 /// One particle line of an event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LheParticle {
