@@ -541,7 +541,7 @@ mod tests {
         let tr = train(
             FabProblem::ManyWell32,
             Method::FabBuffer(Default::default()),
-            4000,
+            1000,
             1,
         );
         let t = FabProblem::ManyWell32
