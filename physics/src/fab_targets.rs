@@ -515,22 +515,21 @@ mod tests {
         );
     }
 
+    /// log Z metrics of a flow trained by FAB with the buffer (seed 1) on a benchmark target.
+    fn long_run_metrics(problem: FabProblem, iters: usize, draws: usize) -> WeightMetrics {
+        let tr = train(problem, Method::FabBuffer(Default::default()), iters, 1);
+        let t = problem.target(&ParamCard::default(), 0.0).unwrap();
+        let (_, _, m) = importance_sample(tr.flow(), t.as_ref(), draws, 7).unwrap();
+        println!("{}: {m:?}", t.name());
+        m
+    }
+
     /// The acceptance numbers for the benchmark targets (long: minutes in release).
     /// Run: `cargo test --release -p diffhep-physics fab_long -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn fab_long_gmm40_log_z_within_0_01() {
-        let tr = train(
-            FabProblem::Gmm40,
-            Method::FabBuffer(Default::default()),
-            2000,
-            1,
-        );
-        let t = FabProblem::Gmm40
-            .target(&ParamCard::default(), 0.0)
-            .unwrap();
-        let (_, _, m) = importance_sample(tr.flow(), t.as_ref(), 100_000, 7).unwrap();
-        println!("gmm40: {m:?}");
+        let m = long_run_metrics(FabProblem::Gmm40, 2000, 100_000);
         assert!(m.log_z.abs() < 0.01, "{m:?}");
     }
 
@@ -538,17 +537,7 @@ mod tests {
     #[test]
     #[ignore]
     fn fab_long_manywell32_log_z_within_0_05() {
-        let tr = train(
-            FabProblem::ManyWell32,
-            Method::FabBuffer(Default::default()),
-            1000,
-            1,
-        );
-        let t = FabProblem::ManyWell32
-            .target(&ParamCard::default(), 0.0)
-            .unwrap();
-        let (_, _, m) = importance_sample(tr.flow(), t.as_ref(), 50_000, 7).unwrap();
-        println!("manywell32: {m:?}");
+        let m = long_run_metrics(FabProblem::ManyWell32, 1000, 50_000);
         assert!((m.log_z - 164.69568).abs() < 0.05, "{m:?}");
     }
 }
