@@ -42,7 +42,8 @@ fn main() {
             ..RunConfig::default()
         };
         let t = Instant::now();
-        let (post, epochs) = train_on(&task, &set, &cfg).unwrap();
+        let trained = train_on(&task, &set, &cfg).unwrap();
+        let (post, epochs) = (trained.posterior, trained.epochs);
         let train_s = t.elapsed().as_secs_f64();
         let ratio = (m == Method::Npe).then_some(train_s / 47.0);
         rows.push((

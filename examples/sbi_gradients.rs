@@ -45,8 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ..RunConfig::default()
                 };
                 let t = std::time::Instant::now();
-                let (post, epochs) = train_estimator(&task, &cfg)?;
-                let kl = galton_expected_kl(post.as_ref())?;
+                let trained = train_estimator(&task, &cfg)?;
+                let epochs = trained.epochs;
+                let kl = galton_expected_kl(trained.posterior.as_ref())?;
                 println!(
                     "sims {sims:>6} {:>8} seed {seed}: expected KL {kl:.5} ({epochs} epochs, {:.1} s)",
                     m.name(),

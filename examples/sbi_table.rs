@@ -1,6 +1,6 @@
 //! C2ST table of the SBI estimators against sbibm's reference values.
 //!
-//! `cargo run --release --example sbi_table -- <task> <method> <sims> [observations] [seed]`
+//! `cargo run --release --example sbi_table -- <task> <method> <sims> [observations] [seed] [transform layers decay batch]`
 //! runs one cell (observations as `1` or `1-10`); without arguments it runs the two_moons NPE
 //! and NRE cells at 10³ simulations on observation 1. Prints one JSON line per cell.
 
@@ -40,6 +40,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             observations,
             ..RunConfig::default()
         };
+        let mut cfg = cfg;
+        // Optional: one flow architecture instead of the default candidates — transform
+        // (`affine` or `splineK`), layers, weight decay, batch size.
+        if let Some(t) = args.get(5) {
+            let mut f = diffhep::sbi::FlowEstimatorConfig::default();
+            f.transform = match t.strip_prefix("spline") {
+                Some(b) => diffhep::flows::Transform::Spline { bins: b.parse()? },
+                None => diffhep::flows::Transform::Affine,
+            };
+            if let Some(l) = args.get(6) {
+                f.layers = l.parse()?;
+            }
+            if let Some(w) = args.get(7) {
+                f.fit.weight_decay = w.parse()?;
+            }
+            if let Some(b) = args.get(8) {
+                f.fit.batch_size = b.parse()?;
+            }
+            cfg.flow_candidates = vec![f];
+        }
         let r = run(t.as_ref(), &cfg)?;
         println!("{}", serde_json::to_string(&r)?);
     }

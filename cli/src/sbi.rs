@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long)]
     score_weight: Option<f64>,
     /// Maximum training epochs.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 1000)]
     epochs: usize,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -75,6 +75,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         calibration_pairs: args.calibration,
         score_weight: args.score_weight,
         max_epochs: args.epochs,
+        ..RunConfig::default()
     };
     let r = run_sbi(task.as_ref(), &cfg).map_err(|e| e.to_string())?;
     if args.json {
@@ -92,6 +93,9 @@ pub fn run(args: &Args) -> Result<(), String> {
         "C2ST (mean over observations) {:.3}   (0.5 = indistinguishable from the reference)",
         r.c2st
     );
+    if let Some(f) = &r.selected_flow {
+        println!("flow kept by validation loss: {f}");
+    }
     if let (Some(e), Some(ks)) = (r.coverage_error, r.sbc_ks) {
         println!("expected coverage: max |coverage − level| {e:.3}; SBC rank KS statistic {ks:.3}");
     }

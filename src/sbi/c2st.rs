@@ -19,7 +19,8 @@ use crate::nn::{Activation, Mlp, MlpSpec};
 pub struct C2stConfig {
     /// Number of cross-validation folds.
     pub folds: usize,
-    /// Maximum training epochs per fold.
+    /// Maximum training epochs per fold (10 000, sbibm's `max_iter`; the stopping rule on the
+    /// training loss usually ends training after a few hundred).
     pub max_epochs: usize,
     /// Seed of the fold split, initialisation and minibatch order.
     pub seed: u64,
@@ -29,7 +30,7 @@ impl Default for C2stConfig {
     fn default() -> Self {
         C2stConfig {
             folds: 5,
-            max_epochs: 200,
+            max_epochs: 10_000,
             seed: 1,
         }
     }

@@ -59,6 +59,7 @@ impl Default for MdnConfig {
             activation: Activation::Silu,
             score_weight: 0.0,
             train: TrainConfig {
+                epochs: 1000,
                 batch_size: 100,
                 ..TrainConfig::default()
             },

@@ -32,7 +32,7 @@ mod tests;
 
 pub use c2st::{c2st, C2stConfig, C2stResult};
 pub use error::{Result, SbiError};
-pub use flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
+pub use flow_estimators::{FlowEstimatorConfig, FlowSelection, NleEstimator, NpeEstimator};
 pub use mdn::{MdnConfig, MdnEstimator};
 pub use posterior::Posterior;
 pub use prior::Prior;

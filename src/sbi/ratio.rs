@@ -43,6 +43,10 @@ pub struct RatioConfig {
     pub activation: Activation,
     /// Weight λ of the score-regression term (0: plain NRE).
     pub score_weight: f64,
+    /// Marginal (label-0) pairs per joint pair: row `i`'s x with the θ of rows `i+1, …, i+K`
+    /// of the minibatch. Both classes enter the loss with equal total weight, so the optimum
+    /// stays `log p(x|θ)/p(x)`; more negatives lower the variance of the gradient.
+    pub negatives: usize,
     /// Training settings.
     pub train: TrainConfig,
     /// Initialisation seed.
@@ -55,7 +59,9 @@ impl Default for RatioConfig {
             hidden: vec![64, 64],
             activation: Activation::Silu,
             score_weight: 0.0,
+            negatives: NEGATIVES,
             train: TrainConfig {
+                epochs: 1000,
                 batch_size: 100,
                 lr: 1e-3,
                 ..TrainConfig::default()
@@ -64,6 +70,9 @@ impl Default for RatioConfig {
         }
     }
 }
+
+/// Default [`RatioConfig::negatives`].
+const NEGATIVES: usize = 4;
 
 /// A trained ratio estimator `s(θ, x) ≈ log p(x|θ)/p(x)`.
 #[derive(Clone, Debug)]
@@ -106,26 +115,40 @@ impl RatioEstimator {
         widths.push(1);
         let template = Mlp::<f64>::new(MlpSpec::new(&widths, cfg.activation), cfg.seed)?;
         let lam = cfg.score_weight;
+        if cfg.negatives == 0 {
+            return Err(crate::sbi::SbiError::Config(
+                "NRE needs at least one marginal pair per joint pair".into(),
+            ));
+        }
+        let negatives = cfg.negatives;
         let net0 = template.clone();
         let sd = theta_z.sd.clone();
         let loss = move |p: &[f64], rows: &[usize]| -> Result<(f64, Vec<f64>)> {
             let net = with_params(&net0, p)?;
             let m = rows.len();
-            let mut pairs: Vec<(usize, usize)> = rows.iter().map(|&i| (i, i)).collect();
-            if m > 1 {
-                pairs.extend((0..m).map(|k| (rows[k], rows[(k + 1) % m])));
-            }
-            let labels: Vec<f64> = (0..pairs.len())
-                .map(|k| if k < m { 1.0 } else { 0.0 })
-                .collect();
             let dev = net.device().clone();
-            let inp = stack(&tz, &xz, dt, x_dim, &pairs);
-            let xt: Tensor<(usize, usize), f64, Cpu> =
-                dev.tensor_from_vec(inp, (pairs.len(), dt + x_dim));
-            let target: Tensor<(usize, usize), f64, Cpu> =
-                dev.tensor_from_vec(labels, (pairs.len(), 1));
-            let logits = net.forward_tensor(xt.leaky_trace())?;
-            let bce = dfdx::losses::binary_cross_entropy_with_logits_loss(logits, target);
+            let joint: Vec<(usize, usize)> = rows.iter().map(|&i| (i, i)).collect();
+            let marginal: Vec<(usize, usize)> = (1..=negatives.min(m.saturating_sub(1)))
+                .flat_map(|shift| (0..m).map(move |k| (rows[k], rows[(k + shift) % m])))
+                .collect();
+            let class_loss = |pairs: &[(usize, usize)], label: f64| {
+                let inp = stack(&tz, &xz, dt, x_dim, pairs);
+                let xt: Tensor<(usize, usize), f64, Cpu> =
+                    dev.tensor_from_vec(inp, (pairs.len(), dt + x_dim));
+                let target: Tensor<(usize, usize), f64, Cpu> =
+                    dev.tensor_from_vec(vec![label; pairs.len()], (pairs.len(), 1));
+                let logits = net.forward_tensor(xt.leaky_trace())?;
+                Ok::<_, crate::sbi::SbiError>(dfdx::losses::binary_cross_entropy_with_logits_loss(
+                    logits, target,
+                ))
+            };
+            // Mean BCE of each class, so both classes weigh equally (with one minibatch row there
+            // is no marginal pair).
+            let bce = if marginal.is_empty() {
+                class_loss(&joint, 1.0)?
+            } else {
+                (class_loss(&joint, 1.0)? + class_loss(&marginal, 0.0)?) * 0.5
+            };
             let total = if let Some(s) = &score {
                 // One tangent per θ component: rows (j, i) with direction e_j in z-scored θ.
                 let joint: Vec<(usize, usize)> = rows.iter().map(|&i| (i, i)).collect();

@@ -96,6 +96,10 @@ pub struct RunConfig {
     pub score_weight: Option<f64>,
     /// Maximum training epochs.
     pub max_epochs: usize,
+    /// Candidate architectures of the flow estimators (NPE, NLE), of which the one with the
+    /// lowest validation loss is kept; their seeds and epoch limits are overridden by `seed`
+    /// and `max_epochs`.
+    pub flow_candidates: Vec<FlowEstimatorConfig>,
 }
 
 impl Default for RunConfig {
@@ -108,7 +112,8 @@ impl Default for RunConfig {
             posterior_samples: 10_000,
             calibration_pairs: 0,
             score_weight: None,
-            max_epochs: 200,
+            max_epochs: 1000,
+            flow_candidates: FlowEstimatorConfig::default_candidates(),
         }
     }
 }
@@ -134,8 +139,10 @@ pub struct RunReport {
     pub simulate_seconds: f64,
     /// Seconds spent training.
     pub train_seconds: f64,
-    /// Epochs trained.
+    /// Epochs trained (by the kept candidate, for the flow estimators).
     pub epochs: usize,
+    /// The flow architecture kept by model selection (NPE, NLE).
+    pub selected_flow: Option<String>,
     /// Seconds spent drawing the estimated posterior samples (all observations).
     pub sample_seconds: f64,
     /// Estimated-posterior samples per second.
@@ -150,35 +157,51 @@ pub struct RunReport {
     pub sbc_ks: Option<f64>,
 }
 
+/// A trained estimator.
+pub struct TrainedEstimator {
+    /// The posterior it provides.
+    pub posterior: Box<dyn Posterior>,
+    /// Epochs trained (by the kept candidate, for the flow estimators).
+    pub epochs: usize,
+    /// The flow architecture kept by model selection (NPE, NLE).
+    pub selected_flow: Option<String>,
+}
+
 /// Train the chosen estimator on `cfg.sims` simulations of `task`.
-pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<(Box<dyn Posterior>, usize)> {
+pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<TrainedEstimator> {
     let set = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
     train_on(task, &set, cfg)
 }
 
 /// Train the chosen estimator on a given simulation set of `task` (returns it and the epochs).
-pub fn train_on(
-    task: &dyn Task,
-    set: &SimulationSet,
-    cfg: &RunConfig,
-) -> Result<(Box<dyn Posterior>, usize)> {
+pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result<TrainedEstimator> {
     let prior = task.prior();
     let xd = task.x_dim();
-    Ok(match cfg.method {
+    let (posterior, epochs): (Box<dyn Posterior>, usize) = match cfg.method {
         Method::Npe | Method::Nle => {
-            let mut fc = FlowEstimatorConfig {
-                seed: cfg.seed,
-                ..FlowEstimatorConfig::default()
-            };
-            fc.fit.epochs = cfg.max_epochs;
-            fc.fit.seed = cfg.seed;
-            if cfg.method == Method::Npe {
-                let (e, r) = NpeEstimator::fit(set, prior, xd, &fc)?;
-                (Box::new(e), r.epochs_run)
+            let candidates: Vec<FlowEstimatorConfig> = cfg
+                .flow_candidates
+                .iter()
+                .map(|c| {
+                    let mut c = c.clone();
+                    c.seed = cfg.seed;
+                    c.fit.seed = cfg.seed;
+                    c.fit.epochs = cfg.max_epochs;
+                    c
+                })
+                .collect();
+            let (post, sel): (Box<dyn Posterior>, _) = if cfg.method == Method::Npe {
+                let (e, sel) = NpeEstimator::fit_selected(set, prior, xd, &candidates)?;
+                (Box::new(e), sel)
             } else {
-                let (e, r) = NleEstimator::fit(set, prior, xd, &fc)?;
-                (Box::new(e), r.epochs_run)
-            }
+                let (e, sel) = NleEstimator::fit_selected(set, prior, xd, &candidates)?;
+                (Box::new(e), sel)
+            };
+            return Ok(TrainedEstimator {
+                posterior: post,
+                epochs: sel.report.epochs_run,
+                selected_flow: Some(candidates[sel.chosen].describe()),
+            });
         }
         Method::Nre | Method::Rascal => {
             let mut rc = RatioConfig {
@@ -212,6 +235,11 @@ pub fn train_on(
             let (e, r) = MdnEstimator::fit(set, prior, xd, &mc)?;
             (Box::new(e), r.epochs)
         }
+    };
+    Ok(TrainedEstimator {
+        posterior,
+        epochs,
+        selected_flow: None,
     })
 }
 
@@ -243,7 +271,8 @@ pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
     let set = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
     let simulate_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (post, epochs) = train_on(task, &set, cfg)?;
+    let trained = train_on(task, &set, cfg)?;
+    let post = trained.posterior;
     let train_seconds = t1.elapsed().as_secs_f64();
     let d = task.theta_dim();
     let mut c2s = Vec::new();
@@ -283,7 +312,8 @@ pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
         c2st_per_observation: c2s,
         simulate_seconds,
         train_seconds,
-        epochs,
+        epochs: trained.epochs,
+        selected_flow: trained.selected_flow,
         sample_seconds,
         samples_per_second: n_samples as f64 / sample_seconds.max(1e-12),
         reference_seconds,
