@@ -44,10 +44,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Optional: one flow architecture instead of the default candidates — transform
         // (`affine` or `splineK`), layers, weight decay, batch size.
         if let Some(t) = args.get(5) {
-            let mut f = diffhep::sbi::FlowEstimatorConfig::default();
-            f.transform = match t.strip_prefix("spline") {
-                Some(b) => diffhep::flows::Transform::Spline { bins: b.parse()? },
-                None => diffhep::flows::Transform::Affine,
+            let mut f = diffhep::sbi::FlowEstimatorConfig {
+                transform: match t.strip_prefix("spline") {
+                    Some(b) => diffhep::flows::Transform::Spline { bins: b.parse()? },
+                    None => diffhep::flows::Transform::Affine,
+                },
+                ..Default::default()
             };
             if let Some(l) = args.get(6) {
                 f.layers = l.parse()?;

@@ -61,7 +61,7 @@ impl Default for FlowEstimatorConfig {
 
 impl FlowEstimatorConfig {
     /// Rational-quadratic spline couplings (8 bins, tail bound 5): 5 layers, conditioners with
-    /// two hidden layers of 50, Adam at 10⁻³ on minibatches of 200, no weight decay, damped.
+    /// two hidden layers of 50, Adam at 10⁻³ on minibatches of 100, no weight decay, damped.
     pub fn spline() -> Self {
         FlowEstimatorConfig {
             layers: 5,
@@ -70,7 +70,7 @@ impl FlowEstimatorConfig {
             tail_bound: 5.0,
             fit: FitConfig {
                 epochs: 1000,
-                batch_size: 200,
+                batch_size: 100,
                 lr: 1e-3,
                 ..FitConfig::default()
             },
