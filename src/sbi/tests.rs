@@ -223,7 +223,7 @@ fn runner_rejects_bad_requests() {
 #[ignore = "about 20 s in release: the two_moons NPE cell of the C2ST table"]
 fn two_moons_npe_meets_the_sbibm_reference_at_ten_thousand_simulations() {
     // sbibm's NPE C2ST at 10⁴ simulations is 0.606 (mean over its 10 observations,
-    // shared/reference/sbi-tasks.md); observation 1 is the same data here. Measured: 0.587.
+    // shared/reference/sbi-tasks.md); observation 1 is the same data here. Measured: 0.567.
     let r = run(
         &TwoMoons::new(),
         &RunConfig {
