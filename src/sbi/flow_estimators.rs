@@ -208,22 +208,15 @@ pub struct NpeEstimator {
 }
 
 impl NpeEstimator {
-    /// Train on a simulation set.
+    /// Train one architecture on a simulation set.
     pub fn fit(
         set: &SimulationSet,
         prior: &Prior,
         x_dim: usize,
         cfg: &FlowEstimatorConfig,
     ) -> Result<(Self, FitReport)> {
-        let d = prior.dim();
-        let (flow, report) = fit_conditional_flow(&set.theta, &set.x, d, x_dim, cfg)?;
-        Ok((
-            NpeEstimator {
-                flow,
-                prior: prior.clone(),
-            },
-            report,
-        ))
+        let (e, sel) = Self::fit_selected(set, prior, x_dim, std::slice::from_ref(cfg))?;
+        Ok((e, sel.report))
     }
 
     /// Train every candidate architecture and keep the one with the lowest validation loss
@@ -297,23 +290,15 @@ pub struct NleEstimator {
 }
 
 impl NleEstimator {
-    /// Train on a simulation set.
+    /// Train one architecture on a simulation set.
     pub fn fit(
         set: &SimulationSet,
         prior: &Prior,
         x_dim: usize,
         cfg: &FlowEstimatorConfig,
     ) -> Result<(Self, FitReport)> {
-        let d = prior.dim();
-        let (flow, report) = fit_conditional_flow(&set.x, &set.theta, x_dim, d, cfg)?;
-        Ok((
-            NleEstimator {
-                flow,
-                prior: prior.clone(),
-                smc: SmcConfig::default(),
-            },
-            report,
-        ))
+        let (e, sel) = Self::fit_selected(set, prior, x_dim, std::slice::from_ref(cfg))?;
+        Ok((e, sel.report))
     }
 
     /// Train every candidate architecture and keep the one with the lowest validation loss
