@@ -77,6 +77,7 @@ fn sbi_text_output_and_errors() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("C2ST"), "{text}");
+    assert!(text.contains("flow kept by validation loss"), "{text}");
     for (args, needle) in [
         (vec!["sbi", "--task", "nope"], "unknown task"),
         (vec!["sbi", "--method", "nope"], "unknown method"),
