@@ -98,7 +98,7 @@ impl FlowEstimatorConfig {
         vec![Self::spline(), Self::regularised_affine()]
     }
 
-    /// A short description, e.g. `"spline(8 bins) × 5, decay 0"`.
+    /// A short description, e.g. `"spline(8 bins) × 5, hidden [50, 50], batch 100, decay 0"`.
     pub fn describe(&self) -> String {
         let t = match self.transform {
             Transform::Affine => "affine".to_string(),

@@ -22,7 +22,7 @@
 
 use dfdx::prelude::*;
 
-use super::error::{check_len, Result};
+use super::error::{check_len, Result, SbiError};
 use super::network::{
     checked_joint_scores, loss_value_and_grad, output_and_input_gradient, with_params, NetProblem,
     Standardizer,
@@ -103,6 +103,11 @@ impl RatioEstimator {
         x_dim: usize,
         cfg: &RatioConfig,
     ) -> Result<NetProblem> {
+        if cfg.negatives == 0 {
+            return Err(SbiError::Config(
+                "NRE needs at least one marginal pair per joint pair".into(),
+            ));
+        }
         let dt = prior.dim();
         let n = set.theta.len() / dt;
         let score = checked_joint_scores(set, dt, x_dim, cfg.score_weight, "NRE")?;
@@ -115,11 +120,6 @@ impl RatioEstimator {
         widths.push(1);
         let template = Mlp::<f64>::new(MlpSpec::new(&widths, cfg.activation), cfg.seed)?;
         let lam = cfg.score_weight;
-        if cfg.negatives == 0 {
-            return Err(crate::sbi::SbiError::Config(
-                "NRE needs at least one marginal pair per joint pair".into(),
-            ));
-        }
         let negatives = cfg.negatives;
         let net0 = template.clone();
         let sd = theta_z.sd.clone();
@@ -138,7 +138,7 @@ impl RatioEstimator {
                 let target: Tensor<(usize, usize), f64, Cpu> =
                     dev.tensor_from_vec(vec![label; pairs.len()], (pairs.len(), 1));
                 let logits = net.forward_tensor(xt.leaky_trace())?;
-                Ok::<_, crate::sbi::SbiError>(dfdx::losses::binary_cross_entropy_with_logits_loss(
+                Ok::<_, SbiError>(dfdx::losses::binary_cross_entropy_with_logits_loss(
                     logits, target,
                 ))
             };
@@ -151,7 +151,6 @@ impl RatioEstimator {
             };
             let total = if let Some(s) = &score {
                 // One tangent per θ component: rows (j, i) with direction e_j in z-scored θ.
-                let joint: Vec<(usize, usize)> = rows.iter().map(|&i| (i, i)).collect();
                 let base = stack(&tz, &xz, dt, x_dim, &joint);
                 let mut inp = Vec::with_capacity(dt * base.len());
                 let mut dir = Vec::with_capacity(dt * base.len());

@@ -173,73 +173,69 @@ pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<TrainedEstima
     train_on(task, &set, cfg)
 }
 
-/// Train the chosen estimator on a given simulation set of `task` (returns it and the epochs).
+/// Train the chosen estimator on a given simulation set of `task`.
 pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result<TrainedEstimator> {
     let prior = task.prior();
     let xd = task.x_dim();
-    let (posterior, epochs): (Box<dyn Posterior>, usize) = match cfg.method {
-        Method::Npe | Method::Nle => {
-            let candidates: Vec<FlowEstimatorConfig> = cfg
-                .flow_candidates
-                .iter()
-                .map(|c| {
-                    let mut c = c.clone();
-                    c.seed = cfg.seed;
-                    c.fit.seed = cfg.seed;
-                    c.fit.epochs = cfg.max_epochs;
-                    c
-                })
-                .collect();
-            let (post, sel): (Box<dyn Posterior>, _) = if cfg.method == Method::Npe {
-                let (e, sel) = NpeEstimator::fit_selected(set, prior, xd, &candidates)?;
-                (Box::new(e), sel)
-            } else {
-                let (e, sel) = NleEstimator::fit_selected(set, prior, xd, &candidates)?;
-                (Box::new(e), sel)
-            };
-            return Ok(TrainedEstimator {
-                posterior: post,
-                epochs: sel.report.epochs_run,
-                selected_flow: Some(candidates[sel.chosen].describe()),
-            });
-        }
-        Method::Nre | Method::Rascal => {
-            let mut rc = RatioConfig {
-                seed: cfg.seed,
-                score_weight: if cfg.method == Method::Rascal {
-                    cfg.score_weight
-                        .unwrap_or(Method::Rascal.default_score_weight())
-                } else {
-                    0.0
-                },
-                ..RatioConfig::default()
-            };
-            rc.train.epochs = cfg.max_epochs;
-            rc.train.seed = cfg.seed;
-            let (e, r) = RatioEstimator::fit(set, prior, xd, &rc)?;
-            (Box::new(e), r.epochs)
-        }
-        Method::Mdn | Method::Scandal => {
-            let mut mc = MdnConfig {
-                seed: cfg.seed,
-                score_weight: if cfg.method == Method::Scandal {
-                    cfg.score_weight
-                        .unwrap_or(Method::Scandal.default_score_weight())
-                } else {
-                    0.0
-                },
-                ..MdnConfig::default()
-            };
-            mc.train.epochs = cfg.max_epochs;
-            mc.train.seed = cfg.seed;
-            let (e, r) = MdnEstimator::fit(set, prior, xd, &mc)?;
-            (Box::new(e), r.epochs)
+    // The score-term weight of a gradient-augmented method (0 for its plain counterpart).
+    let score_weight = |augmented: Method| {
+        if cfg.method == augmented {
+            cfg.score_weight.unwrap_or(augmented.default_score_weight())
+        } else {
+            0.0
         }
     };
+    let (posterior, epochs, selected_flow): (Box<dyn Posterior>, usize, Option<String>) =
+        match cfg.method {
+            Method::Npe | Method::Nle => {
+                let candidates: Vec<FlowEstimatorConfig> = cfg
+                    .flow_candidates
+                    .iter()
+                    .map(|c| {
+                        let mut c = c.clone();
+                        c.seed = cfg.seed;
+                        c.fit.seed = cfg.seed;
+                        c.fit.epochs = cfg.max_epochs;
+                        c
+                    })
+                    .collect();
+                let (post, sel): (Box<dyn Posterior>, _) = if cfg.method == Method::Npe {
+                    let (e, sel) = NpeEstimator::fit_selected(set, prior, xd, &candidates)?;
+                    (Box::new(e), sel)
+                } else {
+                    let (e, sel) = NleEstimator::fit_selected(set, prior, xd, &candidates)?;
+                    (Box::new(e), sel)
+                };
+                let kept = candidates[sel.chosen].describe();
+                (post, sel.report.epochs_run, Some(kept))
+            }
+            Method::Nre | Method::Rascal => {
+                let mut rc = RatioConfig {
+                    seed: cfg.seed,
+                    score_weight: score_weight(Method::Rascal),
+                    ..RatioConfig::default()
+                };
+                rc.train.epochs = cfg.max_epochs;
+                rc.train.seed = cfg.seed;
+                let (e, r) = RatioEstimator::fit(set, prior, xd, &rc)?;
+                (Box::new(e), r.epochs, None)
+            }
+            Method::Mdn | Method::Scandal => {
+                let mut mc = MdnConfig {
+                    seed: cfg.seed,
+                    score_weight: score_weight(Method::Scandal),
+                    ..MdnConfig::default()
+                };
+                mc.train.epochs = cfg.max_epochs;
+                mc.train.seed = cfg.seed;
+                let (e, r) = MdnEstimator::fit(set, prior, xd, &mc)?;
+                (Box::new(e), r.epochs, None)
+            }
+        };
     Ok(TrainedEstimator {
         posterior,
         epochs,
-        selected_flow: None,
+        selected_flow,
     })
 }
 
