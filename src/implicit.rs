@@ -607,8 +607,3 @@ pub fn chord_lift<D: RealScalar, E>(
 
 #[cfg(test)]
 mod tests;
-
-/// The guide `docs/implicit.md`, whose code blocks run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/implicit.md")]
-pub struct ImplicitGuide;

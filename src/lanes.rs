@@ -11,7 +11,7 @@
 //! ([`crate::tape::BatchTape`]). [`crate::batch`] picks between them.
 //!
 //! Blocks are explicit `wide::f64x8` vectors rather than loops over lanes that the compiler may
-//! or may not vectorise (DESIGN.md, "Performance notes for the tape"); tangents are a
+//! or may not vectorise (`docs/design.md`, "Performance notes for the tape"); tangents are a
 //! const-generic array, so loops over them are unrolled. [`Lanes`] (= `LaneDual<0>`) is the plain
 //! f64 block without tangents, for fused primal passes. [`LaneDual2<N>`] adds the second-order
 //! part (the N×N Hessian block) for exact Hessians of event sums.

@@ -5,7 +5,13 @@
 //! ([`tape::Var`]) or on the batched tape ([`tape::BVar`]), and check every gradient with
 //! [`gradcheck`].
 //!
-//! See `docs/` for the guide and `DESIGN.md` (in the shared folder) for the architecture.
+//! See `docs/` for the guide and `docs/design.md` for the architecture.
+//!
+//! # Features
+//! - `learn` (default): the learning side — networks on dfdx ([`nn`]), design loops ([`optim`]),
+//!   normalizing flows ([`flows`]), FAB ([`fab`]) and SBI ([`sbi`]). With
+//!   `default-features = false` the crate is the engine alone (scalar, tape, lanes, batch,
+//!   gradcheck, implicit, stochastic), without dfdx, argmin, safetensors or indicatif.
 #![warn(missing_docs)]
 
 pub mod scalar;
@@ -14,42 +20,37 @@ pub mod tape;
 pub use scalar::{RealScalar, Scalar};
 pub mod batch;
 pub mod complex;
+#[cfg(feature = "learn")]
 pub mod fab;
+#[cfg(feature = "learn")]
 pub mod flows;
 pub mod forward;
 pub mod function;
 pub mod gradcheck;
 pub mod implicit;
 pub mod lanes;
+#[cfg(feature = "learn")]
 pub mod nn;
+#[cfg(feature = "learn")]
 pub mod optim;
+#[cfg(feature = "learn")]
 pub mod sbi;
 pub mod stochastic;
 
 pub use complex::Complex;
 pub use function::{ScalarFn, VectorFn};
 
-/// The README's and the guide's code blocks, compiled as doctests so they cannot rot.
+/// The guide's engine pages, compiled as doctests so they cannot rot (the pages that use the
+/// physics crate are compiled by `diffhep-physics`).
 #[cfg(doctest)]
 mod doc_examples {
-    #[doc = include_str!("../README.md")]
-    struct Readme;
     #[doc = include_str!("../docs/concepts.md")]
     struct Concepts;
-    #[doc = include_str!("../docs/processes.md")]
-    struct Processes;
     #[doc = include_str!("../docs/lanes.md")]
     struct Lanes;
     #[doc = include_str!("../docs/stochastic.md")]
     struct Stochastic;
-    #[doc = include_str!("../docs/nn.md")]
-    struct Nn;
-    #[doc = include_str!("../docs/design_study.md")]
-    struct DesignStudy;
+    #[cfg(feature = "learn")]
     #[doc = include_str!("../docs/flows.md")]
     struct Flows;
-    #[doc = include_str!("../docs/fab.md")]
-    struct Fab;
-    #[doc = include_str!("../docs/sbi.md")]
-    struct Sbi;
 }

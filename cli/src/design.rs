@@ -1,5 +1,5 @@
 //! `diffhep design`: the end-to-end detector design study of
-//! [`diffhep_physics::detector_design`], configured by TOML (the default is embedded), with a
+//! [`diffhep_physics::design::detector`], configured by TOML (the default is embedded), with a
 //! results folder (history, final design, checkpoint, SVG plots, `report.md`) and resume.
 //! `diffhep design calorimeter` keeps the calorimeter-only estimator comparison.
 
@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args as ClapArgs, Subcommand};
-use diffhep_physics::detector_design::tracker::sigmas;
-use diffhep_physics::detector_design::{Checkpoint, StepRecord, Study, StudyConfig, DEFAULT_TOML};
+use diffhep_physics::design::detector::tracker::sigmas;
+use diffhep_physics::design::detector::{Checkpoint, StepRecord, Study, StudyConfig, DEFAULT_TOML};
 use serde_json::json;
 
 use crate::design_calorimeter;

@@ -1,6 +1,6 @@
 //! `diffhep design calorimeter`: optimise absorber thicknesses with stochastic gradients.
 //!
-//! Runs the Adam loop of [`diffhep_physics::calorimeter_design::optimize`] once per requested
+//! Runs the Adam loop of [`diffhep_physics::design::calorimeter::optimize`] once per requested
 //! estimator, each with the same budget of program runs per step, and writes `history.json`
 //! and two SVG plots (objective vs step, objective vs program runs) to `--out`.
 
@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 use diffhep::stochastic::EstimatorKind;
-use diffhep_physics::calorimeter_design::{optimize, DesignSettings, Objective, StepRecord};
-use diffhep_physics::shower::{Shower, ShowerConfig};
+use diffhep_physics::design::calorimeter::{optimize, DesignSettings, Objective, StepRecord};
+use diffhep_physics::detector::shower::{Shower, ShowerConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 

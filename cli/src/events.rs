@@ -1,12 +1,12 @@
 //! `diffhep events`: generate weighted or unweighted events of a process into a Les Houches
-//! Event file (`diffhep_physics::event_gen`).
+//! Event file (`diffhep_physics::events::generate`).
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
 
-use diffhep_physics::event_gen::generate;
-use diffhep_physics::lhe::{write_lhe, LheFile};
+use diffhep_physics::events::generate::generate;
+use diffhep_physics::events::lhe::{write_lhe, LheFile};
 
 use crate::process_args::ProcessArgs;
 

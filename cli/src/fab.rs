@@ -13,9 +13,9 @@ use std::time::Instant;
 use diffhep::fab::train::importance_sample;
 use diffhep::fab::{BufferConfig, Method, Target, Trainer};
 use diffhep::flows::Flow;
-use diffhep_physics::fab_targets::{FabProblem, ProcessTarget};
-use diffhep_physics::lhe::{hit_or_miss, write_lhe, LheFile, LheInit};
-use diffhep_physics::sm::ParamCard;
+use diffhep_physics::collider::sm::ParamCard;
+use diffhep_physics::events::lhe::{hit_or_miss, write_lhe, LheFile, LheInit};
+use diffhep_physics::targets::fab::{FabProblem, ProcessTarget};
 use serde_json::json;
 
 use crate::progress;

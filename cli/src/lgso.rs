@@ -5,7 +5,7 @@
 use clap::Args as ClapArgs;
 use diffhep::nn::AdamConfig;
 use diffhep::optim::lgso::{rosenbrock_demo, LgsoConfig};
-use diffhep_physics::calorimeter_lgso::{calorimeter_lgso, CalorimeterBox};
+use diffhep_physics::design::calorimeter_lgso::{calorimeter_lgso, CalorimeterBox};
 
 /// Arguments of `diffhep lgso`.
 #[derive(ClapArgs, Debug)]

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use diffhep_physics::process::Process;
-use diffhep_physics::sm::ParamCard;
+use diffhep_physics::collider::process::Process;
+use diffhep_physics::collider::sm::ParamCard;
 
 /// Process, energy and model parameters.
 #[derive(clap::Args, Debug)]

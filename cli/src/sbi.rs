@@ -6,7 +6,7 @@ use clap::Args as ClapArgs;
 use diffhep::sbi::run::{run as run_sbi, Method, RunConfig};
 use diffhep::sbi::tasks::task_by_name;
 use diffhep::sbi::Task;
-use diffhep_physics::sbi_ee_mumu::EeMuMuTask;
+use diffhep_physics::targets::sbi_ee_mumu::EeMuMuTask;
 
 /// Arguments of `diffhep sbi`.
 #[derive(ClapArgs, Debug)]

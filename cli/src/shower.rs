@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::Args as ClapArgs;
 use diffhep::stochastic::EstimatorKind;
-use diffhep_physics::shower::{Shower, ShowerConfig};
+use diffhep_physics::detector::shower::{Shower, ShowerConfig};
 use serde_json::json;
 
 /// Arguments of `diffhep shower`.

@@ -1,5 +1,5 @@
 //! `diffhep vertex`: fit the secondary vertices of the toy jet sample
-//! (`diffhep_physics::toy`) with the weighted vertex fit and report the 3-D vertex resolution,
+//! (`diffhep_physics::detector::toy`) with the weighted vertex fit and report the 3-D vertex resolution,
 //! the fit success rate, the mean χ²/ndf and the time per fit (and per fit + implicit gradient
 //! with respect to the track weights).
 
@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use clap::ValueEnum;
 use diffhep::implicit::ImplicitOptions;
-use diffhep_physics::toy::{ToyConfig, ToyGenerator};
-use diffhep_physics::tracks::TrackModel;
-use diffhep_physics::vertex::{fit, fit_with_derivatives, FitConfig, Wrt};
+use diffhep_physics::detector::toy::{ToyConfig, ToyGenerator};
+use diffhep_physics::detector::tracks::TrackModel;
+use diffhep_physics::detector::vertex::{fit, fit_with_derivatives, FitConfig, Wrt};
 
 /// Track model of the toy sample.
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -2,7 +2,7 @@
 //! report the held-out vertex resolution before and after.
 
 use clap::Args as ClapArgs;
-use diffhep_physics::vertex_weights::{train_weight_net, Resolution, WeightNetConfig};
+use diffhep_physics::design::vertex_weights::{train_weight_net, Resolution, WeightNetConfig};
 
 /// Arguments of `diffhep weightnet`.
 #[derive(ClapArgs, Debug)]

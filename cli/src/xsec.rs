@@ -1,7 +1,7 @@
 //! `diffhep xsec`: Monte Carlo cross section of a process with its gradient with respect to every
-//! free parameter (`diffhep_physics::xsec`).
+//! free parameter (`diffhep_physics::integrate::xsec`).
 
-use diffhep_physics::xsec::{cross_section, XsecConfig};
+use diffhep_physics::integrate::xsec::{cross_section, XsecConfig};
 use serde_json::json;
 
 use crate::process_args::ProcessArgs;

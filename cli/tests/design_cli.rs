@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use diffhep_physics::detector_design::StudyConfig;
+use diffhep_physics::design::detector::StudyConfig;
 
 fn diffhep(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_diffhep"))

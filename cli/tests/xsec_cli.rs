@@ -101,7 +101,7 @@ fn events_writes_a_readable_lhe_file() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let f = diffhep_physics::lhe::read_lhe(std::io::BufReader::new(
+    let f = diffhep_physics::events::lhe::read_lhe(std::io::BufReader::new(
         std::fs::File::open(&path).unwrap(),
     ))
     .unwrap();

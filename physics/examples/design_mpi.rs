@@ -16,8 +16,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use diffhep_physics::detector_design::exchange::Mpi;
-use diffhep_physics::detector_design::{Exchange, Study, StudyConfig};
+use diffhep_physics::design::detector::exchange::Mpi;
+use diffhep_physics::design::detector::{Exchange, Study, StudyConfig};
 
 fn tiny() -> StudyConfig {
     let mut c = StudyConfig::default_study();

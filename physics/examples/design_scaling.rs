@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use diffhep_physics::detector_design::{Study, StudyConfig};
+use diffhep_physics::design::detector::{Study, StudyConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = StudyConfig::default_study();

@@ -6,9 +6,9 @@ use diffhep::stochastic::{
     derivative_estimate, plain_run, EstimatorKind, GradientEstimator, ScoreFunction,
     StochasticError, StochasticTriples,
 };
-use diffhep_physics::calorimeter_design::{optimize, Adam, DesignSettings, Objective};
-use diffhep_physics::random_walk::RandomWalk;
-use diffhep_physics::shower::{Shower, ShowerConfig};
+use diffhep_physics::design::calorimeter::{optimize, Adam, DesignSettings, Objective};
+use diffhep_physics::detector::random_walk::RandomWalk;
+use diffhep_physics::detector::shower::{Shower, ShowerConfig};
 
 #[test]
 fn random_walk_matches_exact_derivatives() {

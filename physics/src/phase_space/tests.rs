@@ -1,6 +1,9 @@
+use std::f64::consts::PI;
+
 use super::*;
+use crate::lorentz::FourVector;
 use diffhep::gradcheck::assert_gradient;
-use diffhep::ScalarFn;
+use diffhep::{RealScalar, ScalarFn};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 

@@ -1,0 +1,543 @@
+//! e+e- → γ/Z → μ+μ- |M|², value + gradient over 10⁵ events, every engine in one run.
+//!
+//! Two derivative jobs:
+//! - **fit gradient**: Σₑ |M|² and its gradient w.r.t. (M_Z, sin²θ_W) — a likelihood-fit shape;
+//! - **4-partial Jacobian**: per event, |M|² and ∂/∂(√s, cosθ, M_Z, sin²θ_W).
+//!
+//! Engines: fused f64 primal (scalar loop and 8-lane blocks), a hand-written fused adjoint (the
+//! baseline, written below), per-event num-dual, the batched tape (blocks of 256, via the batch
+//! API), lane duals called directly, and the batch API end to end (lane duals chosen by the
+//! rule; 1 thread, and 2 threads for information). After the criterion groups, a table of
+//! ns/event and ratios measured in the same run is printed.
+//!
+//! Run (fast path; see docs/lanes.md):
+//! `RUSTFLAGS="-C target-cpu=native" cargo bench --bench batch -- --warm-up-time 1 --measurement-time 2`
+
+// Index loops over events and parts read like the formulas in these hand-written kernels.
+#![allow(clippy::needless_range_loop)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use diffhep::batch::{
+    jacobian, jacobian_into, sum_gradient, BatchOptions, Engine, EventFn, EventJacobian, Events,
+    Wrt,
+};
+use diffhep::lanes::{LaneDual, Lanes, LANES};
+use diffhep::Scalar;
+use diffhep_physics::collider::ee_mumu::{
+    couplings, msq_with, EeMuMuCouplings, EeMuMuEvents, EwParams,
+};
+use num_dual::DualSVec64;
+
+const EVENTS: usize = 100_000;
+
+struct Data {
+    rs: Vec<f64>,
+    c: Vec<f64>,
+    p: EwParams<f64>,
+}
+
+fn data() -> Data {
+    // A fixed LCG: √s uniform in [60, 120] GeV, cosθ uniform in [−1, 1].
+    let mut s: u64 = 0x2545F4914F6CDD1D;
+    let mut u = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let rs = (0..EVENTS).map(|_| 60.0 + 60.0 * u()).collect();
+    let c = (0..EVENTS).map(|_| 2.0 * u() - 1.0).collect();
+    Data {
+        rs,
+        c,
+        p: EwParams::madgraph_sm(),
+    }
+}
+
+// ---------------------------------------------------------------- fused primal
+/// Values per event, plain f64 loop (the compiler vectorises it: no loop-carried sum).
+fn primal_scalar(d: &Data, out: &mut [f64]) {
+    let g = couplings(&d.p);
+    for ((o, &rs), &c) in out.iter_mut().zip(&d.rs).zip(&d.c) {
+        *o = msq_with(&g, &(rs * rs), &c);
+    }
+}
+
+/// Values per event, generic code on 8-lane blocks without tangents.
+fn primal_lanes(d: &Data, out: &mut [f64]) {
+    let p = d.p.to_array().map(Lanes::from_f64);
+    let g = EeMuMuEvents.shared(&p);
+    let ins = d.rs.chunks_exact(LANES).zip(d.c.chunks_exact(LANES));
+    for ((rs, c), o) in ins.zip(out.chunks_exact_mut(LANES)) {
+        let y = EeMuMuEvents.eval(&g, &[Lanes::load(rs), Lanes::load(c)]);
+        o.copy_from_slice(y.re.as_array());
+    }
+}
+
+// ---------------------------------------------------------------- hand-written fused adjoint
+/// Couplings and their derivatives with respect to (M_Z, sin²θ_W), computed once.
+struct HandParams {
+    g: EeMuMuCouplings<f64>,
+    /// ∂(M_Z², (M_Z Γ_Z)²)/∂M_Z.
+    dmz: [f64; 2],
+    /// ∂(k_same, k_same2, k_opp)/∂sin²θ_W.
+    dsw2: [f64; 3],
+}
+
+fn hand_params(p: &EwParams<f64>) -> HandParams {
+    let x = p.sw2;
+    let norm = 1.0 / (x * (1.0 - x));
+    let dnorm = -(1.0 - 2.0 * x) * norm * norm;
+    let cl = x - 0.5;
+    let (kll, krr) = (cl * cl * norm, x * x * norm);
+    let dkll = 2.0 * cl * norm + cl * cl * dnorm;
+    let dkrr = 2.0 * x * norm + x * x * dnorm;
+    let dko = (x + cl) * norm + cl * x * dnorm;
+    HandParams {
+        g: couplings(p),
+        dmz: [2.0 * p.mz, 2.0 * p.mz * p.wz * p.wz],
+        dsw2: [dkll + dkrr, 2.0 * kll * dkll + 2.0 * krr * dkrr, dko],
+    }
+}
+
+/// One event's value and adjoints: `[∂s, ∂c, ∂mz2, ∂mzwz2, ∂k_same, ∂k_same2, ∂k_opp]`.
+#[inline(always)]
+fn hand_event(g: &EeMuMuCouplings<f64>, s: f64, c: f64) -> (f64, [f64; 7]) {
+    let d = s - g.mz2;
+    let den = d * d + g.mzwz2;
+    let inv = 1.0 / den;
+    let so = s * inv;
+    let re = so * d;
+    let ab = so * s;
+    let (ks, ks2, ko) = (g.k_same, g.k_same2, g.k_opp);
+    let same = 2.0 * (ks * re + 1.0) + ks2 * ab;
+    let opp = 2.0 * (2.0 * ko * re + 1.0 + ko * ko * ab);
+    let (pl, mi) = (1.0 + c, 1.0 - c);
+    let (pp, mm) = (pl * pl, mi * mi);
+    let e = g.e4_quarter;
+    let value = (pp * same + mm * opp) * e;
+    // Reverse sweep.
+    let c_bar = e * (2.0 * pl * same - 2.0 * mi * opp);
+    let same_bar = e * pp;
+    let opp_bar = e * mm;
+    let re_bar = 2.0 * ks * same_bar + 4.0 * ko * opp_bar;
+    let ab_bar = ks2 * same_bar + 2.0 * ko * ko * opp_bar;
+    let ks_bar = 2.0 * re * same_bar;
+    let ks2_bar = ab * same_bar;
+    let ko_bar = (4.0 * re + 4.0 * ko * ab) * opp_bar;
+    let so_bar = re_bar * d + ab_bar * s;
+    let inv_bar = so_bar * s;
+    let den_bar = -inv_bar * inv * inv;
+    let d_bar = re_bar * so + 2.0 * d * den_bar;
+    let s_bar = ab_bar * so + so_bar * inv + d_bar;
+    (
+        value,
+        [s_bar, c_bar, -d_bar, den_bar, ks_bar, ks2_bar, ko_bar],
+    )
+}
+
+/// Fit gradient by the hand adjoint: parameter adjoints summed over events, chained once.
+fn hand_fit(h: &HandParams, d: &Data) -> (f64, [f64; 2]) {
+    // Eight independent accumulators per quantity, so the loop vectorises across events.
+    let mut v = [0.0; LANES];
+    let mut a = [[0.0; LANES]; 5];
+    for (rs, c) in d.rs.chunks_exact(LANES).zip(d.c.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            let (y, b) = hand_event(&h.g, rs[l] * rs[l], c[l]);
+            v[l] += y;
+            for k in 0..5 {
+                a[k][l] += b[2 + k];
+            }
+        }
+    }
+    let s = |x: &[f64; LANES]| x.iter().sum::<f64>();
+    let dmz = s(&a[0]) * h.dmz[0] + s(&a[1]) * h.dmz[1];
+    let dsw = s(&a[2]) * h.dsw2[0] + s(&a[3]) * h.dsw2[1] + s(&a[4]) * h.dsw2[2];
+    (s(&v), [dmz, dsw])
+}
+
+/// 4-partial Jacobian by the hand adjoint.
+fn hand_jac(h: &HandParams, d: &Data, out: &mut [Vec<f64>; 5]) {
+    let [v, drs, dc, dmz, dsw] = out;
+    for e in 0..d.rs.len() {
+        let rs = d.rs[e];
+        let (y, b) = hand_event(&h.g, rs * rs, d.c[e]);
+        v[e] = y;
+        drs[e] = b[0] * 2.0 * rs;
+        dc[e] = b[1];
+        dmz[e] = b[2] * h.dmz[0] + b[3] * h.dmz[1];
+        dsw[e] = b[4] * h.dsw2[0] + b[5] * h.dsw2[1] + b[6] * h.dsw2[2];
+    }
+}
+
+// ---------------------------------------------------------------- per-event num-dual
+fn seed4(x: f64, k: usize) -> DualSVec64<4> {
+    let mut e = nalgebra::SVector::<f64, 4>::zeros();
+    e[k] = 1.0;
+    DualSVec64::new(x, num_dual::Derivative::some(e))
+}
+
+fn numdual_jac(d: &Data, out: &mut [Vec<f64>; 5]) {
+    let p = d.p.to_array();
+    let params = [
+        seed4(p[0], 2),
+        DualSVec64::from(p[1]),
+        seed4(p[2], 3),
+        DualSVec64::from(p[3]),
+    ];
+    let g = EeMuMuEvents.shared(&params);
+    for e in 0..d.rs.len() {
+        let y = EeMuMuEvents.eval(&g, &[seed4(d.rs[e], 0), seed4(d.c[e], 1)]);
+        out[0][e] = y.re;
+        let eps = y.eps.unwrap_generic(nalgebra::Const::<4>, nalgebra::U1);
+        for k in 0..4 {
+            out[1 + k][e] = eps[k];
+        }
+    }
+}
+
+// ---------------------------------------------------------------- lane duals, direct
+fn lane_fit(d: &Data) -> (f64, [f64; 2]) {
+    let p = d.p.to_array();
+    let params = [
+        LaneDual::<2>::variable(p[0], 0),
+        LaneDual::from_f64(p[1]),
+        LaneDual::variable(p[2], 1),
+        LaneDual::from_f64(p[3]),
+    ];
+    let g = EeMuMuEvents.shared(&params);
+    let mut acc = LaneDual::<2>::from_f64(0.0);
+    for (rs, c) in d.rs.chunks_exact(LANES).zip(d.c.chunks_exact(LANES)) {
+        acc += EeMuMuEvents.eval(&g, &[LaneDual::load(rs), LaneDual::load(c)]);
+    }
+    (
+        acc.re.reduce_add(),
+        [acc.eps[0].reduce_add(), acc.eps[1].reduce_add()],
+    )
+}
+
+fn lane_jac(d: &Data, out: &mut [Vec<f64>; 5]) {
+    let p = d.p.to_array();
+    let params = [
+        LaneDual::<4>::variable(p[0], 2),
+        LaneDual::from_f64(p[1]),
+        LaneDual::variable(p[2], 3),
+        LaneDual::from_f64(p[3]),
+    ];
+    let g = EeMuMuEvents.shared(&params);
+    let [v, d0, d1, d2, d3] = out;
+    let outs = v
+        .chunks_exact_mut(LANES)
+        .zip(d0.chunks_exact_mut(LANES))
+        .zip(d1.chunks_exact_mut(LANES))
+        .zip(d2.chunks_exact_mut(LANES))
+        .zip(d3.chunks_exact_mut(LANES));
+    let ins = d.rs.chunks_exact(LANES).zip(d.c.chunks_exact(LANES));
+    for ((rs, c), ((((v, a), b), cc), dd)) in ins.zip(outs) {
+        let rs = LaneDual::variable_block(LaneDual::<4>::load(rs).re, 0);
+        let c = LaneDual::variable_block(LaneDual::<4>::load(c).re, 1);
+        let y = EeMuMuEvents.eval(&g, &[rs, c]);
+        v.copy_from_slice(y.re.as_array());
+        a.copy_from_slice(y.eps[0].as_array());
+        b.copy_from_slice(y.eps[1].as_array());
+        cc.copy_from_slice(y.eps[2].as_array());
+        dd.copy_from_slice(y.eps[3].as_array());
+    }
+}
+
+// ---------------------------------------------------------------- batch API
+const FIT: [usize; 2] = [0, 2];
+const JAC: [Wrt; 4] = [Wrt::Column(0), Wrt::Column(1), Wrt::Param(0), Wrt::Param(2)];
+
+fn api_fit(d: &Data, engine: Engine) -> (f64, [f64; 2]) {
+    let events = Events::new(&[&d.rs, &d.c]).unwrap();
+    let opts = BatchOptions {
+        engine,
+        ..BatchOptions::default()
+    };
+    let g = sum_gradient(&EeMuMuEvents, &d.p.to_array(), &events, &FIT, &opts).unwrap();
+    (g.value, [g.gradient[0], g.gradient[1]])
+}
+
+/// Per-event Jacobian through the API, into reused buffers (`out`) or freshly allocated ones.
+fn api_jac(d: &Data, engine: Engine, out: Option<&mut EventJacobian>) -> Vec<Vec<f64>> {
+    let events = Events::new(&[&d.rs, &d.c]).unwrap();
+    let opts = BatchOptions {
+        engine,
+        ..BatchOptions::default()
+    };
+    let p = d.p.to_array();
+    match out {
+        Some(o) => {
+            jacobian_into(&EeMuMuEvents, &p, &events, &JAC, &opts, o).unwrap();
+            Vec::new()
+        }
+        None => {
+            let j = jacobian(&EeMuMuEvents, &p, &events, &JAC, &opts).unwrap();
+            let mut out = vec![j.values];
+            out.extend(j.partials);
+            out
+        }
+    }
+}
+
+// ---------------------------------------------------------------- harness
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+}
+
+fn outputs() -> [Vec<f64>; 5] {
+    std::array::from_fn(|_| vec![0.0; EVENTS])
+}
+
+fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1e-300))
+        .fold(0.0, f64::max)
+}
+
+/// A reusable Jacobian buffer of the right shape.
+fn api_jac_buffer(d: &Data) -> EventJacobian {
+    let events = Events::new(&[&d.rs, &d.c]).unwrap();
+    jacobian(
+        &EeMuMuEvents,
+        &d.p.to_array(),
+        &events,
+        &JAC,
+        &BatchOptions::default(),
+    )
+    .unwrap()
+}
+
+fn criterion_groups(c: &mut Criterion) {
+    let d = data();
+    let h = hand_params(&d.p);
+    let one = pool(1);
+    let mut out = outputs();
+    let mut g = c.benchmark_group("ee_mumu_1e5_events");
+    g.bench_function("primal_f64_scalar", |b| {
+        b.iter(|| primal_scalar(black_box(&d), &mut out[0]))
+    });
+    g.bench_function("primal_lanes", |b| {
+        b.iter(|| primal_lanes(black_box(&d), &mut out[0]))
+    });
+    g.bench_function("fit/hand_adjoint", |b| {
+        b.iter(|| hand_fit(&h, black_box(&d)))
+    });
+    g.bench_function("fit/lane_dual", |b| b.iter(|| lane_fit(black_box(&d))));
+    g.bench_function("fit/api_1thread", |b| {
+        b.iter(|| one.install(|| api_fit(black_box(&d), Engine::Auto)))
+    });
+    g.bench_function("fit/batched_tape_1thread", |b| {
+        b.iter(|| one.install(|| api_fit(black_box(&d), Engine::BatchedTape)))
+    });
+    g.bench_function("jac4/hand_adjoint", |b| {
+        b.iter(|| hand_jac(&h, black_box(&d), &mut out))
+    });
+    g.bench_function("jac4/lane_dual", |b| {
+        b.iter(|| lane_jac(black_box(&d), &mut out))
+    });
+    g.bench_function("jac4/num_dual_per_event", |b| {
+        b.iter(|| numdual_jac(black_box(&d), &mut out))
+    });
+    let mut buf = api_jac_buffer(&d);
+    g.bench_function("jac4/api_1thread", |b| {
+        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf))))
+    });
+    g.bench_function("jac4/batched_tape_1thread", |b| {
+        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::BatchedTape, Some(&mut buf))))
+    });
+    g.finish();
+}
+
+/// Median ns/event of `reps` timed runs of `f` over all events.
+fn ns_per_event(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1e9 / EVENTS as f64
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[reps / 2]
+}
+
+fn summary(_c: &mut Criterion) {
+    let d = data();
+    let h = hand_params(&d.p);
+    let (one, two) = (pool(1), pool(2));
+    let mut out = outputs();
+
+    // Cross-check every engine against the hand adjoint before timing.
+    let (hv, hg) = hand_fit(&h, &d);
+    for (name, (v, g)) in [
+        ("lane", lane_fit(&d)),
+        ("api", api_fit(&d, Engine::Auto)),
+        ("tape", api_fit(&d, Engine::BatchedTape)),
+    ] {
+        let r = rel_diff(&[v, g[0], g[1]], &[hv, hg[0], hg[1]]);
+        assert!(
+            r < 1e-9,
+            "fit gradient {name} differs from the hand adjoint: {r:e}"
+        );
+    }
+    let mut hj = outputs();
+    hand_jac(&h, &d, &mut hj);
+    lane_jac(&d, &mut out);
+    let mut worst = 0.0f64;
+    for k in 0..5 {
+        worst = worst.max(rel_diff(&out[k], &hj[k]));
+    }
+    numdual_jac(&d, &mut out);
+    for k in 0..5 {
+        worst = worst.max(rel_diff(&out[k], &hj[k]));
+    }
+    for j in [
+        api_jac(&d, Engine::Auto, None),
+        api_jac(&d, Engine::BatchedTape, None),
+    ] {
+        for k in 0..5 {
+            worst = worst.max(rel_diff(&j[k], &hj[k]));
+        }
+    }
+    assert!(
+        worst < 1e-9,
+        "Jacobian differs from the hand adjoint: {worst:e}"
+    );
+
+    let reps = 15;
+    let mut buf = api_jac_buffer(&d);
+    let primal = ns_per_event(reps, || primal_scalar(black_box(&d), &mut out[0]));
+    let primal_l = ns_per_event(reps, || primal_lanes(black_box(&d), &mut out[0]));
+    let hfit = ns_per_event(reps, || {
+        black_box(hand_fit(&h, black_box(&d)));
+    });
+    let hjac = ns_per_event(reps, || hand_jac(&h, black_box(&d), &mut out));
+    let rows: Vec<(&str, f64, f64)> = vec![
+        ("fused f64 primal (scalar loop)", primal, hfit),
+        ("fused f64 primal (8-lane blocks)", primal_l, hfit),
+        ("fit grad: hand-written fused adjoint", hfit, hfit),
+        (
+            "fit grad: lane dual <2>",
+            ns_per_event(reps, || {
+                black_box(lane_fit(black_box(&d)));
+            }),
+            hfit,
+        ),
+        (
+            "fit grad: batch API (auto -> lane dual), 1 thread",
+            ns_per_event(reps, || {
+                black_box(one.install(|| api_fit(black_box(&d), Engine::Auto)));
+            }),
+            hfit,
+        ),
+        (
+            "fit grad: batch API, 2 threads",
+            ns_per_event(reps, || {
+                black_box(two.install(|| api_fit(black_box(&d), Engine::Auto)));
+            }),
+            hfit,
+        ),
+        (
+            "fit grad: batched tape (256-event blocks), 1 thread",
+            ns_per_event(5, || {
+                black_box(one.install(|| api_fit(black_box(&d), Engine::BatchedTape)));
+            }),
+            hfit,
+        ),
+        ("jac4: hand-written fused adjoint", hjac, hjac),
+        (
+            "jac4: lane dual <4>",
+            ns_per_event(reps, || lane_jac(black_box(&d), &mut out)),
+            hjac,
+        ),
+        (
+            "jac4: num-dual per event (DualSVec64<4>)",
+            ns_per_event(5, || numdual_jac(black_box(&d), &mut out)),
+            hjac,
+        ),
+        (
+            "jac4: batch API (auto -> lane dual), 1 thread",
+            ns_per_event(reps, || {
+                one.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf)));
+            }),
+            hjac,
+        ),
+        (
+            "jac4: batch API, 2 threads",
+            ns_per_event(reps, || {
+                two.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf)));
+            }),
+            hjac,
+        ),
+        (
+            "jac4: batch API, 1 thread, fresh output Vecs",
+            ns_per_event(reps, || {
+                black_box(one.install(|| api_jac(black_box(&d), Engine::Auto, None)));
+            }),
+            hjac,
+        ),
+        (
+            "jac4: batched tape (256-event blocks), 1 thread",
+            ns_per_event(5, || {
+                one.install(|| api_jac(black_box(&d), Engine::BatchedTape, Some(&mut buf)));
+            }),
+            hjac,
+        ),
+    ];
+    // Where does the engine rule's crossover lie? The sum gradient with d directions (the four
+    // parameters repeated), lane duals against the batched tape.
+    let mut crossover = Vec::new();
+    for dirs in [4usize, 8, 16, 32] {
+        let wrt: Vec<usize> = (0..dirs).map(|k| k % 4).collect();
+        let events = Events::new(&[&d.rs, &d.c]).unwrap();
+        let p = d.p.to_array();
+        let time = |engine| {
+            let opts = BatchOptions {
+                engine,
+                ..BatchOptions::default()
+            };
+            ns_per_event(5, || {
+                one.install(|| {
+                    black_box(sum_gradient(&EeMuMuEvents, &p, &events, &wrt, &opts).unwrap());
+                })
+            })
+        };
+        crossover.push((dirs, time(Engine::LaneDual), time(Engine::BatchedTape)));
+    }
+
+    println!();
+    println!("e+e- -> mu+mu- |M|^2, {EVENTS} events (median of timed runs, same process)");
+    println!(
+        "{:<52} {:>9} {:>12} {:>12}",
+        "engine", "ns/event", "/ primal", "/ hand adj."
+    );
+    for (name, ns, base) in rows {
+        println!(
+            "{:<52} {:>9.2} {:>12.2} {:>12.2}",
+            name,
+            ns,
+            ns / primal,
+            ns / base
+        );
+    }
+    println!("(JAX jit+vmap anchor for value+grad of the same function: 7.5-16 ns/event)");
+    println!();
+    println!("sum gradient with d directions, batch API, 1 thread (ns/event):");
+    println!("{:>4} {:>12} {:>14}", "d", "lane duals", "batched tape");
+    for (dirs, lane, tape) in crossover {
+        println!("{dirs:>4} {lane:>12.2} {tape:>14.2}");
+    }
+}
+
+criterion_group!(benches, criterion_groups, summary);
+criterion_main!(benches);

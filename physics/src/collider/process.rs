@@ -1,0 +1,210 @@
+//! The processes diffhep can integrate, by name, with a common interface: phase-space dimension,
+//! final-state particles, and the cross-section integrand at a point of the unit hypercube.
+//!
+//! | name | process | phase space |
+//! | --- | --- | --- |
+//! | `ee_mumu` | e+e- → γ/Z → μ+μ- (massless) | flat 2-body map, 2 dimensions |
+//! | `ee_ttbar` | e+e- → γ/Z → t t̄ (m_t = MT) | flat 2-body map, 2 dimensions |
+//! | `ee_ttbar_wbwb` | e+e- → t t̄ → b W⁺ b̄ W⁻ (Breit–Wigner tops, on-shell W) | resonant map, 8 dimensions |
+//!
+//! The integrand is w(x) = (ħc)²/(2s) · |M|²(p(x)) · dΦ(x) in pb per unit hypercube volume, so
+//! σ = ∫ w dx. It is generic over `RealScalar`, so the same call gives pathwise derivatives of w
+//! with respect to any parameter (and √s) when those are dual numbers.
+
+use std::fmt;
+
+use diffhep::RealScalar;
+
+use crate::collider::ee_ffbar::{self, Exchange, HBARC2_PB, MUON, TOP};
+use crate::collider::ee_ttbar_wbwb;
+use crate::collider::sm::SmParams;
+use crate::lorentz::FourVector;
+use crate::phase_space::resonant::{TopPairMap, TopPairParams};
+use crate::phase_space::{PhaseSpace, PhaseSpaceError};
+
+/// A process known to diffhep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Process {
+    /// e+e- → μ+μ- via γ and Z.
+    EeMuMu,
+    /// e+e- → t t̄ via γ and Z.
+    EeTTbar,
+    /// e+e- → t t̄ → b W⁺ b̄ W⁻.
+    EeTTbarWbWb,
+}
+
+/// Errors of the process layer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProcessError {
+    /// No process of that name.
+    Unknown(String),
+    /// The phase-space map rejected the point or the energy.
+    PhaseSpace(PhaseSpaceError),
+    /// √s is below the production threshold.
+    BelowThreshold {
+        /// The process.
+        process: &'static str,
+        /// √s requested.
+        sqrt_s: f64,
+        /// The threshold.
+        threshold: f64,
+    },
+}
+
+impl fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProcessError::Unknown(n) => write!(
+                f,
+                "unknown process '{n}' (known: {})",
+                Process::ALL.map(|p| p.name()).join(", ")
+            ),
+            ProcessError::PhaseSpace(e) => write!(f, "phase space: {e}"),
+            ProcessError::BelowThreshold {
+                process,
+                sqrt_s,
+                threshold,
+            } => write!(
+                f,
+                "√s = {sqrt_s} GeV is below the {process} threshold of {threshold} GeV"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ProcessError {}
+
+impl From<PhaseSpaceError> for ProcessError {
+    fn from(e: PhaseSpaceError) -> Self {
+        ProcessError::PhaseSpace(e)
+    }
+}
+
+/// One phase-space point: momenta `[e⁻, e⁺, final…]` and the integrand in pb.
+#[derive(Clone, Debug)]
+pub struct ProcessPoint<S> {
+    /// Incoming then outgoing momenta.
+    pub momenta: Vec<FourVector<S>>,
+    /// (ħc)²/(2s)·|M|²·dΦ per unit hypercube volume, in pb.
+    pub weight: S,
+}
+
+impl Process {
+    /// All processes.
+    pub const ALL: [Process; 3] = [Process::EeMuMu, Process::EeTTbar, Process::EeTTbarWbWb];
+
+    /// Look a process up by its name.
+    pub fn from_name(name: &str) -> Result<Self, ProcessError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| ProcessError::Unknown(name.to_string()))
+    }
+
+    /// The process's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Process::EeMuMu => "ee_mumu",
+            Process::EeTTbar => "ee_ttbar",
+            Process::EeTTbarWbWb => "ee_ttbar_wbwb",
+        }
+    }
+
+    /// PDG codes of the final state, in the order of the momenta.
+    pub fn pdg_final(&self) -> &'static [i32] {
+        match self {
+            Process::EeMuMu => &[13, -13],
+            Process::EeTTbar => &[6, -6],
+            Process::EeTTbarWbWb => &[5, 24, -5, -24],
+        }
+    }
+
+    /// Dimension of the unit hypercube.
+    pub fn dim(&self) -> usize {
+        match self {
+            Process::EeMuMu | Process::EeTTbar => 2,
+            Process::EeTTbarWbWb => TopPairMap::DIM,
+        }
+    }
+
+    /// Whether a forward–backward asymmetry of the first final particle is defined.
+    pub fn has_afb(&self) -> bool {
+        matches!(self, Process::EeMuMu | Process::EeTTbar)
+    }
+
+    /// Production threshold in GeV for the given parameters.
+    pub fn threshold(&self, p: &SmParams<f64>) -> f64 {
+        match self {
+            Process::EeMuMu => 0.0,
+            Process::EeTTbar => 2.0 * p.mt,
+            Process::EeTTbarWbWb => 2.0 * p.derived().mw,
+        }
+    }
+
+    /// Final-state masses of the points this process produces.
+    pub fn final_masses<S: RealScalar>(&self, p: &SmParams<S>) -> Vec<S> {
+        match self {
+            Process::EeMuMu => vec![S::zero(), S::zero()],
+            Process::EeTTbar => vec![p.mt.clone(), p.mt.clone()],
+            Process::EeTTbarWbWb => {
+                let mw = p.derived().mw;
+                vec![S::zero(), mw.clone(), S::zero(), mw]
+            }
+        }
+    }
+
+    /// The integrand at `x` ∈ (0, 1)^dim for parameters `p` and energy `sqrt_s`.
+    pub fn point<S: RealScalar>(
+        &self,
+        p: &SmParams<S>,
+        sqrt_s: &S,
+        x: &[S],
+    ) -> Result<ProcessPoint<S>, ProcessError> {
+        let e = sqrt_s.clone() * 0.5;
+        let z = S::zero();
+        let beams = [
+            FourVector::new(e.clone(), z.clone(), z.clone(), e.clone()),
+            FourVector::new(e.clone(), z.clone(), z, -e),
+        ];
+        let s = sqrt_s.clone() * sqrt_s.clone();
+        let flux = (s.clone() * 2.0).recip() * HBARC2_PB;
+        let (momenta, me2, ps) = match self {
+            Process::EeMuMu | Process::EeTTbar => {
+                let masses = self.final_masses(p);
+                let pt = PhaseSpace::generate_with_masses(sqrt_s.clone(), &masses, x)?;
+                let mom = [
+                    beams[0].clone(),
+                    beams[1].clone(),
+                    pt.momenta[0].clone(),
+                    pt.momenta[1].clone(),
+                ];
+                let (f, m) = if *self == Process::EeMuMu {
+                    (MUON, S::zero())
+                } else {
+                    (TOP, p.mt.clone())
+                };
+                let me2 = ee_ffbar::me2(&f, &m, p, Exchange::FULL, &mom);
+                (mom.to_vec(), me2, pt.weight)
+            }
+            Process::EeTTbarWbWb => {
+                let mw = p.derived().mw;
+                let map = TopPairMap::new(p.mt.value(), p.wt.value(), mw.value())?;
+                let params = TopPairParams {
+                    mt: p.mt.clone(),
+                    wt: p.wt.clone(),
+                    mw,
+                };
+                let pt = map.generate_with_params(&params, sqrt_s.clone(), x)?;
+                let mut mom = beams.to_vec();
+                mom.extend(pt.momenta.iter().cloned());
+                let arr: [FourVector<S>; 6] = mom.clone().try_into().expect("6 momenta");
+                let me2 = ee_ttbar_wbwb::me2(p, Exchange::FULL, &arr);
+                (mom, me2, pt.weight)
+            }
+        };
+        Ok(ProcessPoint {
+            momenta,
+            weight: flux * me2 * ps,
+        })
+    }
+}
