@@ -6,7 +6,7 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 
 use diffhep_physics::events::generate::generate;
-use diffhep_physics::events::lhe::{write_lhe, LheFile};
+use diffhep_physics::events::lhe::write_lhe;
 
 use crate::process_args::ProcessArgs;
 
@@ -45,14 +45,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let n = sample.events.len();
     let p = &sample.init.processes[0];
     let (xsec, err) = (p.xsec, p.xsec_err);
-    write_lhe(
-        BufWriter::new(file),
-        &LheFile {
-            init: sample.init,
-            events: sample.events,
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    write_lhe(BufWriter::new(file), &sample).map_err(|e| e.to_string())?;
     println!(
         "wrote {n} {} events of {} at √s = {} GeV to {} (σ = {xsec:.6e} ± {err:.2e} pb)",
         if args.unweighted {

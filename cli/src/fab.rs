@@ -14,7 +14,8 @@ use diffhep::fab::train::importance_sample;
 use diffhep::fab::{BufferConfig, Method, Target, Trainer};
 use diffhep::flows::Flow;
 use diffhep_physics::collider::sm::ParamCard;
-use diffhep_physics::events::lhe::{hit_or_miss, write_lhe, LheFile, LheInit};
+use diffhep_physics::events::lhe::write_lhe;
+use diffhep_physics::events::unweight::unweighted_file;
 use diffhep_physics::targets::fab::{FabProblem, ProcessTarget};
 use serde_json::json;
 
@@ -151,17 +152,16 @@ pub fn run(args: &Args) -> Result<(), String> {
         let pt = ProcessTarget::new(process, &card, sqrt_s).map_err(|e| e.to_string())?;
         let (sigma, sigma_err) = ProcessTarget::sigma(&m);
         let weights: Vec<f64> = log_w.iter().map(|l| l.exp()).collect();
-        let kept = hit_or_miss(&weights, None, eval_seed ^ 0x5eed).map_err(|e| e.to_string())?;
         let d = pt.dim();
-        let events: Vec<_> = kept
-            .iter()
-            .filter_map(|&i| pt.lhe_event(&x[i * d..(i + 1) * d], sigma))
-            .collect();
-        let init = LheInit::electron_positron(sqrt_s, sigma, sigma_err, true, sigma);
+        let file = unweighted_file(&weights, eval_seed, sqrt_s, (sigma, sigma_err), |i| {
+            pt.lhe_event(&x[i * d..(i + 1) * d], sigma)
+        })
+        .map_err(|e| e.to_string())?;
         let lhe_path = out_dir.join("events.lhe");
-        let file = File::create(&lhe_path).map_err(|e| format!("{}: {e}", lhe_path.display()))?;
-        let n_events = events.len();
-        write_lhe(BufWriter::new(file), &LheFile { init, events }).map_err(|e| e.to_string())?;
+        let out_file =
+            File::create(&lhe_path).map_err(|e| format!("{}: {e}", lhe_path.display()))?;
+        let n_events = file.events.len();
+        write_lhe(BufWriter::new(out_file), &file).map_err(|e| e.to_string())?;
         out["sqrt_s_gev"] = json!(sqrt_s);
         out["sigma_pb"] = json!(sigma);
         out["sigma_err_pb"] = json!(sigma_err);

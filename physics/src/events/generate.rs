@@ -9,45 +9,29 @@ use rand::{RngExt, SeedableRng};
 
 use crate::collider::process::{Process, ProcessError};
 use crate::collider::sm::{ParamCard, ParamError};
-use crate::events::lhe::{hit_or_miss, LheError, LheEvent, LheInit, LheParticle};
+use crate::events::build::EventBuilder;
+use crate::events::lhe::{LheError, LheFile, LheInit};
+use crate::events::unweight::unweighted_file;
 
 /// Errors of event generation.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum EventGenError {
     /// Bad parameters.
+    #[error(transparent)]
     Param(ParamError),
     /// Bad process or kinematics.
+    #[error(transparent)]
     Process(ProcessError),
     /// LHE construction failed.
+    #[error(transparent)]
     Lhe(LheError),
     /// No event had a positive weight.
+    #[error("no event with positive weight was generated")]
     NoEvents,
 }
 
-impl std::fmt::Display for EventGenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EventGenError::Param(e) => write!(f, "{e}"),
-            EventGenError::Process(e) => write!(f, "{e}"),
-            EventGenError::Lhe(e) => write!(f, "{e}"),
-            EventGenError::NoEvents => write!(f, "no event with positive weight was generated"),
-        }
-    }
-}
-
-impl std::error::Error for EventGenError {}
-
-/// A generated sample: the `<init>` block and the events.
-#[derive(Clone, Debug)]
-pub struct Sample {
-    /// The `<init>` block (σ and its error from the weighted sample).
-    pub init: LheInit,
-    /// The events.
-    pub events: Vec<LheEvent>,
-}
-
 /// Generate `n` flat points at `sqrt_s` (seeded), as weighted events or, with `unweighted`,
-/// the subset kept by hit-or-miss.
+/// the subset kept by hit-or-miss ([`unweighted_file`]).
 pub fn generate(
     process: Process,
     card: &ParamCard,
@@ -55,7 +39,7 @@ pub fn generate(
     n: usize,
     seed: u64,
     unweighted: bool,
-) -> Result<Sample, EventGenError> {
+) -> Result<LheFile, EventGenError> {
     card.validate().map_err(EventGenError::Param)?;
     let p = card.to_params::<f64>();
     let threshold = process.threshold(&p);
@@ -66,7 +50,7 @@ pub fn generate(
             threshold,
         }));
     }
-    let masses = process.final_masses(&p);
+    let builder = EventBuilder::new(process, card, sqrt_s);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut events = Vec::with_capacity(n);
     let (mut sw, mut sw2) = (0.0, 0.0);
@@ -80,28 +64,7 @@ pub fn generate(
         };
         sw += pt.weight;
         sw2 += pt.weight * pt.weight;
-        let mut particles = vec![
-            LheParticle::new(11, -1, [0, 0], &pt.momenta[0], 0.0),
-            LheParticle::new(-11, -1, [0, 0], &pt.momenta[1], 0.0),
-        ];
-        for (k, (&id, m)) in process.pdg_final().iter().zip(&masses).enumerate() {
-            let mut q = LheParticle::new(id, 1, [1, 2], &pt.momenta[2 + k], *m);
-            // The quark and antiquark of the final state are colour-connected (one colour line).
-            q.colors = match id {
-                5 | 6 => [501, 0],
-                -5 | -6 => [0, 501],
-                _ => [0, 0],
-            };
-            particles.push(q);
-        }
-        events.push(LheEvent {
-            process_id: 1,
-            weight: pt.weight,
-            scale: sqrt_s,
-            alpha_qed: 1.0 / card.aEWM1,
-            alpha_qcd: 0.0,
-            particles,
-        });
+        events.push(builder.event(&pt.momenta, pt.weight));
     }
     let nf = n as f64;
     let sigma = sw / nf;
@@ -109,21 +72,16 @@ pub fn generate(
         return Err(EventGenError::NoEvents);
     }
     let err = ((sw2 / nf - sigma * sigma).max(0.0) / (nf - 1.0).max(1.0)).sqrt();
-    let max_w = events.iter().map(|e| e.weight).fold(0.0, f64::max);
     if unweighted {
         let weights: Vec<f64> = events.iter().map(|e| e.weight).collect();
-        let kept = hit_or_miss(&weights, None, seed ^ 0x5eed).map_err(EventGenError::Lhe)?;
-        events = kept
-            .into_iter()
-            .map(|i| {
-                let mut e = events[i].clone();
-                e.weight = sigma;
-                e
-            })
-            .collect();
+        return unweighted_file(&weights, seed, sqrt_s, (sigma, err), |i| {
+            Some(events[i].clone())
+        })
+        .map_err(EventGenError::Lhe);
     }
-    let init = LheInit::electron_positron(sqrt_s, sigma, err, unweighted, max_w);
-    Ok(Sample { init, events })
+    let max_w = events.iter().map(|e| e.weight).fold(0.0, f64::max);
+    let init = LheInit::electron_positron(sqrt_s, sigma, err, false, max_w);
+    Ok(LheFile { init, events })
 }
 
 #[cfg(test)]

@@ -5,5 +5,7 @@
 //! [`crate::collider`], [`crate::integrate`] and the engine; nothing from detectors, design
 //! studies or learning targets.
 
+pub mod build;
 pub mod generate;
 pub mod lhe;
+pub mod unweight;

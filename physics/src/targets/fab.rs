@@ -21,7 +21,8 @@ use diffhep::{RealScalar, ScalarFn};
 
 use crate::collider::process::{Process, ProcessError};
 use crate::collider::sm::ParamCard;
-use crate::events::lhe::{LheEvent, LheParticle};
+use crate::events::build::EventBuilder;
+use crate::events::lhe::LheEvent;
 use crate::integrate::vegas::{Vegas, VegasConfig};
 
 /// The integrand of a process at fixed parameters and energy, as a generic function of u.
@@ -105,27 +106,7 @@ impl ProcessTarget {
         let it = &self.integrand;
         let p = it.card.to_params::<f64>();
         let pt = it.process.point(&p, &it.sqrt_s, u).ok()?;
-        let masses = it.process.final_masses(&p);
-        let mut particles = vec![
-            LheParticle::new(11, -1, [0, 0], &pt.momenta[0], 0.0),
-            LheParticle::new(-11, -1, [0, 0], &pt.momenta[1], 0.0),
-        ];
-        for (k, (&id, m)) in it.process.pdg_final().iter().zip(&masses).enumerate() {
-            let mut q = LheParticle::new(id, 1, [1, 2], &pt.momenta[2 + k], *m);
-            if id.abs() == 5 || id.abs() == 6 {
-                // Quark and antiquark share one colour line.
-                q.colors = if id > 0 { [501, 0] } else { [0, 501] };
-            }
-            particles.push(q);
-        }
-        Some(LheEvent {
-            process_id: 1,
-            weight,
-            scale: it.sqrt_s,
-            alpha_qed: 1.0 / it.card.aEWM1,
-            alpha_qcd: 0.0,
-            particles,
-        })
+        Some(EventBuilder::new(it.process, &it.card, it.sqrt_s).event(&pt.momenta, weight))
     }
 
     /// The VEGAS baseline (Lepage 1978, [`crate::integrate::vegas`]): adapt a grid for `iterations` ×

@@ -1,4 +1,5 @@
 use super::*;
+use crate::events::unweight::{hit_or_miss, unweight};
 use crate::phase_space::resonant::TopPairMap;
 use crate::phase_space::PhaseSpace;
 
