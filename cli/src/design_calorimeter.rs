@@ -14,7 +14,7 @@ use diffhep_physics::detector::shower::{Shower, ShowerConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::svg_plot::{line_plot, Series};
+use diffhep_physics::design::plot::{line_plot, Series};
 
 /// Arguments of `diffhep design calorimeter`.
 #[derive(ClapArgs, Debug)]

@@ -16,7 +16,6 @@ mod process_args;
 mod progress;
 mod sbi;
 mod shower;
-mod svg_plot;
 mod vertex;
 mod weightnet;
 mod xsec;

@@ -1,4 +1,5 @@
-//! The design study on MPI ranks (cargo feature `mpi`).
+//! The design study on MPI ranks (cargo feature `mpi`): scaling measurements. The whole study
+//! with its results folder runs from the CLI: `mpirun -n 2 diffhep design` (CLI feature `mpi`).
 //!
 //! ```sh
 //! cargo build --release -p diffhep-physics --features mpi --example design_mpi
@@ -30,9 +31,8 @@ fn tiny() -> StudyConfig {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Multiple)
-        .ok_or("MPI is already initialised")?;
-    let ex = Arc::new(Mpi::world(&universe).ok_or("the MPI library lacks Threading::Multiple")?);
+    let (_universe, ex) = Mpi::initialize()?;
+    let ex = Arc::new(ex);
     let (rank, size) = (ex.rank(), ex.size());
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map_or("check", String::as_str);
@@ -47,9 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let study = Study::new(config)?.with_exchange(ex);
             let t = Instant::now();
             let mut ck = study.start()?;
-            study.run(&mut ck, |_| {})?;
+            study.run(&mut ck, &mut [])?;
             if rank == 0 {
-                for r in &ck.history {
+                for r in &ck.history() {
                     println!("{}", serde_json::to_string(r)?);
                 }
                 eprintln!("{size} ranks: {:.2} s", t.elapsed().as_secs_f64());

@@ -12,6 +12,9 @@ pub enum BoundMode {
     /// Optimise an unconstrained `u`: `θ = lo + (hi − lo)·σ(u)` for a finite box,
     /// `θ = lo + eˀ` / `θ = hi − eˀ` for one-sided bounds, `θ = u` for none.
     Reparameterisation,
+    /// Optimise `u = ln θ` (positive bounds), clipped to `[ln lo, ln hi]` after each step: the
+    /// learning rate is a relative step, natural for sizes and thicknesses.
+    Logarithmic,
 }
 
 /// Lower and upper bounds per parameter (`±∞` for none).
@@ -147,5 +150,60 @@ impl Bounds {
                 }
             })
             .collect()
+    }
+
+    /// Check that every lower bound is positive (needed by [`BoundMode::Logarithmic`]).
+    pub fn check_positive(&self) -> Result<(), OptimError> {
+        match self.lo.iter().position(|&l| l.is_nan() || l <= 0.0) {
+            Some(index) => Err(OptimError::Bounds {
+                index,
+                lo: self.lo[index],
+                hi: self.hi[index],
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The stepper's variables for θ under `mode`.
+    pub fn internal(&self, mode: BoundMode, theta: &[f64]) -> Vec<f64> {
+        match mode {
+            BoundMode::Projection => theta.to_vec(),
+            BoundMode::Reparameterisation => self.to_internal(theta),
+            BoundMode::Logarithmic => theta.iter().map(|t| t.ln()).collect(),
+        }
+    }
+
+    /// θ for the stepper's variables `u` under `mode`.
+    pub fn external(&self, mode: BoundMode, u: &[f64]) -> Vec<f64> {
+        match mode {
+            BoundMode::Projection => u.to_vec(),
+            BoundMode::Reparameterisation => self.to_external(u),
+            BoundMode::Logarithmic => u.iter().map(|l| l.exp()).collect(),
+        }
+    }
+
+    /// The gradient w.r.t. `u` from the gradient `g` w.r.t. θ (chain rule, `g·dθ/du`).
+    pub fn chain(&self, mode: BoundMode, u: &[f64], g: &[f64]) -> Vec<f64> {
+        match mode {
+            BoundMode::Projection => g.to_vec(),
+            BoundMode::Reparameterisation => {
+                let d = self.jacobian_diag(u);
+                g.iter().zip(&d).map(|(a, b)| a * b).collect()
+            }
+            BoundMode::Logarithmic => g.iter().zip(u).map(|(a, l)| a * l.exp()).collect(),
+        }
+    }
+
+    /// Bring the stepper's variables back inside the bounds after an update.
+    pub fn project_internal(&self, mode: BoundMode, u: &mut [f64]) {
+        match mode {
+            BoundMode::Projection => self.project(u),
+            BoundMode::Reparameterisation => {}
+            BoundMode::Logarithmic => {
+                for (i, l) in u.iter_mut().enumerate() {
+                    *l = l.clamp(self.lo[i].ln(), self.hi[i].ln());
+                }
+            }
+        }
     }
 }

@@ -4,15 +4,19 @@ use std::io::Write;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::design::{Outcome, StepRecord};
+use super::design::{DesignLoop, Outcome};
 use super::error::OptimError;
 
-/// Receives every step record of a [`super::DesignLoop`] run.
-pub trait Observer {
-    /// Called after each step with its record and the run's step limit.
-    fn on_step(&mut self, record: &StepRecord, max_steps: usize) -> Result<(), OptimError>;
-    /// Called once when [`super::DesignLoop::run`] ends.
-    fn on_finish(&mut self, _outcome: &Outcome) -> Result<(), OptimError> {
+/// Sees a [`DesignLoop`] run: after every update, and once more when the last design has been
+/// evaluated.
+///
+/// The state it is given is a consistent checkpoint ([`DesignLoop::save`] it to make a run
+/// resumable); its last history record is the one just completed.
+pub trait Observer<R> {
+    /// Called after each update (and after the final evaluation) with the loop's state.
+    fn on_step(&mut self, state: &DesignLoop<R>) -> Result<(), OptimError>;
+    /// Called once when [`DesignLoop::run`] ends.
+    fn on_finish(&mut self, _state: &DesignLoop<R>, _outcome: &Outcome) -> Result<(), OptimError> {
         Ok(())
     }
 }
@@ -53,8 +57,12 @@ impl Default for ProgressObserver {
     }
 }
 
-impl Observer for ProgressObserver {
-    fn on_step(&mut self, r: &StepRecord, max_steps: usize) -> Result<(), OptimError> {
+impl<R> Observer<R> for ProgressObserver {
+    fn on_step(&mut self, state: &DesignLoop<R>) -> Result<(), OptimError> {
+        let max_steps = state.stop_rule().max_steps;
+        let Some(r) = state.history().records.last() else {
+            return Ok(());
+        };
         let hidden = self.hidden;
         let bar = self.bar.get_or_insert_with(|| {
             let target = if hidden {
@@ -70,7 +78,7 @@ impl Observer for ProgressObserver {
             }
             b
         });
-        bar.set_position(r.step as u64 + 1);
+        bar.set_position(state.steps() as u64);
         bar.set_message(format!(
             "f = {:.6e}  |g| = {:.3e}",
             r.objective, r.grad_norm
@@ -78,7 +86,7 @@ impl Observer for ProgressObserver {
         Ok(())
     }
 
-    fn on_finish(&mut self, outcome: &Outcome) -> Result<(), OptimError> {
+    fn on_finish(&mut self, _state: &DesignLoop<R>, outcome: &Outcome) -> Result<(), OptimError> {
         if let Some(b) = &self.bar {
             b.finish_with_message(format!(
                 "f = {:.6e} after {} steps ({:?})",
@@ -89,8 +97,8 @@ impl Observer for ProgressObserver {
     }
 }
 
-/// Writes one JSON object per step (`{"step":…,"objective":…,"grad_norm":…,"params":[…]}`) and
-/// one final `{"outcome":…}` line.
+/// Writes one JSON object per record (`{"step":…,"objective":…,"grad_norm":…,"params":[…],…}`,
+/// when the record is complete) and one final `{"outcome":…}` line.
 pub struct JsonLinesObserver<W: Write> {
     out: W,
 }
@@ -114,12 +122,15 @@ impl<W: Write> JsonLinesObserver<W> {
     }
 }
 
-impl<W: Write> Observer for JsonLinesObserver<W> {
-    fn on_step(&mut self, r: &StepRecord, _max_steps: usize) -> Result<(), OptimError> {
-        self.line(r)
+impl<W: Write, R: serde::Serialize> Observer<R> for JsonLinesObserver<W> {
+    fn on_step(&mut self, state: &DesignLoop<R>) -> Result<(), OptimError> {
+        match state.history().records.last() {
+            Some(r) => self.line(r),
+            None => Ok(()),
+        }
     }
 
-    fn on_finish(&mut self, outcome: &Outcome) -> Result<(), OptimError> {
+    fn on_finish(&mut self, _state: &DesignLoop<R>, outcome: &Outcome) -> Result<(), OptimError> {
         self.line(&serde_json::json!({ "outcome": outcome }))?;
         self.out.flush().map_err(|e| OptimError::Io(e.to_string()))
     }

@@ -39,7 +39,7 @@ fn bad_bounds_and_starts_are_errors() {
         OptimError::Dimension { .. }
     ));
     let b = Bounds::new(vec![0.0], vec![1.0]).unwrap();
-    let e = DesignLoop::new(
+    let e = DesignLoop::<()>::new(
         &[1.5],
         b.clone(),
         BoundMode::Projection,
@@ -54,7 +54,7 @@ fn bad_bounds_and_starts_are_errors() {
         }
     );
     // On the edge is fine for projection but not for the reparameterisation (u = ∞).
-    assert!(DesignLoop::new(
+    assert!(DesignLoop::<()>::new(
         &[1.0],
         b.clone(),
         BoundMode::Projection,
@@ -62,7 +62,7 @@ fn bad_bounds_and_starts_are_errors() {
         StopRule::steps(3)
     )
     .is_ok());
-    assert!(DesignLoop::new(
+    assert!(DesignLoop::<()>::new(
         &[1.0],
         b.clone(),
         BoundMode::Reparameterisation,
@@ -70,7 +70,7 @@ fn bad_bounds_and_starts_are_errors() {
         StopRule::steps(3)
     )
     .is_err());
-    let e = DesignLoop::new(
+    let e = DesignLoop::<()>::new(
         &[0.5],
         b,
         BoundMode::Projection,
@@ -135,7 +135,10 @@ fn both_bound_modes_find_the_constrained_minimum() {
     let out = lp.run(&mut f, &mut []).unwrap();
     assert_eq!(out.reason, StopReason::MaxSteps);
     assert_eq!(out.params[0], 1.0);
-    assert_eq!(lp.history().records.len(), 100);
+    // 100 updates: records 0…100, the last one the value at the returned design.
+    assert_eq!(lp.history().records.len(), 101);
+    assert_eq!(lp.history().records[100].params, out.params);
+    assert!(lp.history().records[100].gradient.is_empty());
     // Reparameterisation: θ(u) never touches the edge (u = ±∞), so it finds an interior
     // minimum, (θ − 0.8)², and every iterate stays strictly inside.
     let mut lp = DesignLoop::new(
@@ -237,7 +240,9 @@ fn resumed_run_is_bit_identical() {
         assert_eq!(bits(&a.params), bits(&b.params));
     }
     assert_eq!(straight, resumed);
-    assert!(DesignLoop::load(std::env::temp_dir().join("diffhep-no-such-ckpt.json")).is_err());
+    assert!(
+        DesignLoop::<()>::load(std::env::temp_dir().join("diffhep-no-such-ckpt.json")).is_err()
+    );
 }
 
 #[test]
@@ -249,12 +254,13 @@ fn observers_see_every_step() {
     assert_eq!(bar.position(), Some(30));
     let text = String::from_utf8(log.into_inner()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 31);
+    // One line per record (30 updates: records 0…30) and the outcome.
+    assert_eq!(lines.len(), 32);
     for (line, rec) in lines.iter().zip(&lp.history().records) {
         let parsed: StepRecord = serde_json::from_str(line).unwrap();
         assert_eq!(&parsed, rec);
     }
-    let last: serde_json::Value = serde_json::from_str(lines[30]).unwrap();
+    let last: serde_json::Value = serde_json::from_str(lines[31]).unwrap();
     assert_eq!(last["outcome"]["steps"], 30);
     assert_eq!(
         last["outcome"]["objective"].as_f64().unwrap(),
@@ -516,4 +522,51 @@ fn design_loop_optimises_through_a_global_surrogate() {
         f(&out.params),
         out.params
     );
+}
+
+#[test]
+fn logarithmic_mode_takes_relative_steps_inside_positive_bounds() {
+    // min (ln θ − ln 5)² over θ ∈ [0.5, 2]: the optimum is the edge θ = 2, reached by the clip
+    // of ln θ; every iterate stays in the box, and the chain rule ∂/∂ln θ = θ ∂/∂θ is applied.
+    let b = Bounds::new(vec![0.5], vec![2.0]).unwrap();
+    let mut lp = DesignLoop::new(
+        &[1.0],
+        b.clone(),
+        BoundMode::Logarithmic,
+        adam(1, 0.1),
+        StopRule::steps(60),
+    )
+    .unwrap();
+    let target = 5f64.ln();
+    let mut f = |t: &[f64], _s: usize| {
+        let l = t[0].ln() - target;
+        (l * l, vec![2.0 * l / t[0]])
+    };
+    let out = lp.run(&mut f, &mut []).unwrap();
+    assert_eq!(out.params[0].to_bits(), 2f64.ln().exp().to_bits());
+    assert!(lp
+        .history()
+        .records
+        .iter()
+        .all(|r| r.params[0] >= 0.5 && r.params[0] <= 2.0 + 1e-15));
+    // The first Adam step moves ln θ by lr·|g|/(|g| + ε) along −g, with g = ∂f/∂ln θ at θ = 1
+    // (= θ·∂f/∂θ = −2 ln 5): a relative step of about e^0.1.
+    let g = 2.0 * target;
+    let expected = (0.1 * g / (g + 1e-8)).exp();
+    let r1 = &lp.history().records[1];
+    assert!(
+        (r1.params[0] - expected).abs() < 1e-15,
+        "{} vs {expected}",
+        r1.params[0]
+    );
+    // Non-positive lower bounds are an error for the logarithmic mode.
+    let e = DesignLoop::<()>::new(
+        &[1.0],
+        Bounds::new(vec![0.0], vec![2.0]).unwrap(),
+        BoundMode::Logarithmic,
+        adam(1, 0.1),
+        StopRule::steps(3),
+    )
+    .unwrap_err();
+    assert!(matches!(e, OptimError::Bounds { index: 0, .. }));
 }

@@ -19,12 +19,17 @@
 //! runs per step, and evaluates the objective after every step on a fixed set of plain `f64`
 //! runs (common random numbers across steps and estimators), so the curves are comparable.
 
+use diffhep::nn::{Adam, AdamConfig};
+use diffhep::optim::{
+    self, BoundMode, Bounds, DesignLoop, History, Observer, OptimError, Stepper, StopRule,
+};
 use diffhep::stochastic::{
     plain_run, EstimatorKind, Result, Sampler, StochasticError, StochasticProgram,
 };
 use diffhep::RealScalar;
 use rayon::prelude::*;
 
+use crate::design::detector::DesignError;
 use crate::detector::shower::Shower;
 
 /// The calibrated summed signal relative to the beam energy and its square: outputs `[r, r²]`,
@@ -73,51 +78,6 @@ impl Objective {
             .zip(dq)
             .map(|(&a, &b)| (b - 2.0 * a) / (2.0 * rms) + self.cost_per_x0)
             .collect()
-    }
-}
-
-/// A small Adam optimiser (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Adam {
-    /// Learning rate.
-    pub learning_rate: f64,
-    /// Decay of the first moment.
-    pub beta1: f64,
-    /// Decay of the second moment.
-    pub beta2: f64,
-    /// Denominator guard.
-    pub epsilon: f64,
-    m: Vec<f64>,
-    v: Vec<f64>,
-    t: i32,
-}
-
-impl Adam {
-    /// Adam with the usual β₁ = 0.9, β₂ = 0.999, ε = 1e-8 for `n` parameters.
-    pub fn new(n: usize, learning_rate: f64) -> Self {
-        Adam {
-            learning_rate,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
-            m: vec![0.0; n],
-            v: vec![0.0; n],
-            t: 0,
-        }
-    }
-
-    /// One step of `x ← x − lr·m̂/(√v̂ + ε)` with bias-corrected moments.
-    pub fn step(&mut self, x: &mut [f64], grad: &[f64]) {
-        self.t += 1;
-        let c1 = 1.0 - self.beta1.powi(self.t);
-        let c2 = 1.0 - self.beta2.powi(self.t);
-        for i in 0..x.len() {
-            self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * grad[i];
-            self.v[i] = self.beta2 * self.v[i] + (1.0 - self.beta2) * grad[i] * grad[i];
-            let mh = self.m[i] / c1;
-            let vh = self.v[i] / c2;
-            x[i] -= self.learning_rate * mh / (vh.sqrt() + self.epsilon);
-        }
     }
 }
 
@@ -206,69 +166,134 @@ pub fn runs_per_sample(kind: EstimatorKind, l: usize) -> usize {
     }
 }
 
-/// Minimise the objective from `initial` with gradients from `kind`; `observe` sees each record.
+/// The calorimeter study as a [`diffhep::optim::Objective`]: the objective on the fixed
+/// evaluation runs, gradients from `kind` with a fresh seed per step.
+struct CalorimeterObjective<'a> {
+    program: SummedSignal,
+    kind: EstimatorKind,
+    samples: usize,
+    settings: &'a DesignSettings,
+    /// Program runs spent on gradients so far.
+    runs: usize,
+}
+
+/// What the history keeps of each evaluation of the calorimeter study.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Pieces {
+    resolution: f64,
+    cost: f64,
+    runs: usize,
+}
+
+impl optim::Objective for CalorimeterObjective<'_> {
+    type Report = Pieces;
+    type Error = DesignError;
+
+    fn value(
+        &mut self,
+        theta: &[f64],
+        _step: usize,
+    ) -> std::result::Result<(f64, Pieces), DesignError> {
+        let s = self.settings;
+        let (j, resolution, cost) =
+            evaluate(&self.program, theta, s.eval_samples, s.seed, s.objective)?;
+        Ok((
+            j,
+            Pieces {
+                resolution,
+                cost,
+                runs: self.runs,
+            },
+        ))
+    }
+
+    fn gradient(
+        &mut self,
+        theta: &[f64],
+        step: usize,
+    ) -> std::result::Result<Vec<f64>, DesignError> {
+        // The gradient that produces record `step + 1` uses that step's seed.
+        let seed = self.settings.seed.wrapping_add((step as u64 + 1) * 0x9E37);
+        let est = self
+            .kind
+            .estimate(&self.program, theta, self.samples, seed)?;
+        self.runs += est.runs;
+        Ok(self.settings.objective.gradient(
+            est.value[0],
+            est.value[1],
+            &est.gradient[0],
+            &est.gradient[1],
+        ))
+    }
+}
+
+/// Hands each completed record of the loop to the caller's callback in the study's format.
+struct RecordCallback<F> {
+    observe: F,
+}
+
+impl<F: FnMut(&StepRecord)> Observer<Pieces> for RecordCallback<F> {
+    fn on_step(&mut self, state: &DesignLoop<Pieces>) -> std::result::Result<(), OptimError> {
+        let h = state.history();
+        if let Some(k) = h.records.len().checked_sub(1) {
+            (self.observe)(&record(h, k));
+        }
+        Ok(())
+    }
+}
+
+fn record(h: &History<Pieces>, k: usize) -> StepRecord {
+    let r = &h.records[k];
+    StepRecord {
+        step: r.step,
+        objective: r.objective,
+        resolution: r.report.resolution,
+        cost: r.report.cost,
+        theta: r.params.clone(),
+        gradient: h.update_gradient(k).to_vec(),
+        runs: r.report.runs,
+    }
+}
+
+/// Minimise the objective from `initial` with gradients from `kind` on the project's design
+/// loop ([`diffhep::optim::DesignLoop`]: Adam, thicknesses projected on `min_thickness`);
+/// `observe` sees each record.
 pub fn optimize(
     shower: &Shower,
     kind: EstimatorKind,
     initial: &[f64],
     settings: &DesignSettings,
-    mut observe: impl FnMut(&StepRecord),
-) -> Result<Vec<StepRecord>> {
+    observe: impl FnMut(&StepRecord),
+) -> std::result::Result<Vec<StepRecord>, DesignError> {
     shower.check_design(initial)?;
     if settings.steps == 0 {
         return Err(StochasticError::Setting {
             what: "number of steps",
             value: 0.0,
-        });
-    }
-    let program = SummedSignal {
-        shower: shower.clone(),
-    };
-    let l = initial.len();
-    let samples = (settings.runs_per_step / runs_per_sample(kind, l)).max(2);
-    let obj = settings.objective;
-    let mut theta = initial.to_vec();
-    let mut adam = Adam::new(l, settings.learning_rate);
-    let mut history = Vec::with_capacity(settings.steps + 1);
-    let mut runs = 0;
-    let (j0, r0, c0) = evaluate(&program, &theta, settings.eval_samples, settings.seed, obj)?;
-    let first = StepRecord {
-        step: 0,
-        objective: j0,
-        resolution: r0,
-        cost: c0,
-        theta: theta.clone(),
-        gradient: Vec::new(),
-        runs,
-    };
-    observe(&first);
-    history.push(first);
-    for step in 1..=settings.steps {
-        let seed = settings.seed.wrapping_add(step as u64 * 0x9E37);
-        let est = kind.estimate(&program, &theta, samples, seed)?;
-        runs += est.runs;
-        let grad = obj.gradient(
-            est.value[0],
-            est.value[1],
-            &est.gradient[0],
-            &est.gradient[1],
-        );
-        adam.step(&mut theta, &grad);
-        for t in theta.iter_mut() {
-            *t = t.max(settings.min_thickness);
         }
-        let (j, r, c) = evaluate(&program, &theta, settings.eval_samples, settings.seed, obj)?;
-        let rec = StepRecord {
-            step,
-            objective: j,
-            resolution: r,
-            cost: c,
-            theta: theta.clone(),
-            gradient: grad,
-            runs,
-        };
-        observe(&rec);
-        history.push(rec);
+        .into());
     }
-    Ok(history)
+    let l = initial.len();
+    let mut objective = CalorimeterObjective {
+        program: SummedSignal {
+            shower: shower.clone(),
+        },
+        kind,
+        samples: (settings.runs_per_step / runs_per_sample(kind, l)).max(2),
+        settings,
+        runs: 0,
+    };
+    let adam =
+        Adam::new(l, AdamConfig::with_lr(settings.learning_rate)).map_err(OptimError::from)?;
+    let bounds = Bounds::new(vec![settings.min_thickness; l], vec![f64::INFINITY; l])?;
+    let mut design_loop = DesignLoop::new(
+        initial,
+        bounds,
+        BoundMode::Projection,
+        Stepper::Adam(adam),
+        StopRule::steps(settings.steps),
+    )?;
+    design_loop.run(&mut objective, &mut [&mut RecordCallback { observe }])?;
+    let h = design_loop.history();
+    Ok((0..h.records.len()).map(|k| record(h, k)).collect())
 }

@@ -88,6 +88,16 @@ mod mpi_exchange {
                 world: universe.world(),
             })
         }
+
+        /// Initialise MPI with `Threading::Multiple` and take its world communicator; keep the
+        /// returned universe alive for the run (MPI is finalised when it is dropped).
+        pub fn initialize() -> Result<(mpi::environment::Universe, Self), String> {
+            let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Multiple)
+                .ok_or("MPI is already initialised")?;
+            let world = Mpi::world(&universe)
+                .ok_or("the MPI library does not support Threading::Multiple")?;
+            Ok((universe, world))
+        }
     }
 
     impl Exchange for Mpi {

@@ -26,7 +26,8 @@
 //!   [`crate::design::calorimeter::Objective`];
 //! - cost: closed form.
 //!
-//! The optimizer is the small Adam of [`crate::design::calorimeter`] acting on `ln θ`, so the
+//! The optimizer is the project's one design loop ([`diffhep::optim::DesignLoop`]) with Adam
+//! ([`diffhep::nn::Adam`]) acting on `ln θ` ([`diffhep::optim::BoundMode::Logarithmic`]), so the
 //! learning rate is a relative step, with a projection on the configured bounds. After each step
 //! the objective is evaluated on a fixed evaluation sample (common random numbers across steps).
 //!
@@ -41,21 +42,25 @@
 //! gathered on every rank in unit order and reduced in that order, so 1 and 2 ranks give the same
 //! numbers ([`exchange`]). The evaluation's shower runs are repeated on every rank.
 
-use std::fmt;
 use std::sync::Arc;
 
+use diffhep::nn::{Adam, AdamConfig};
+use diffhep::optim::{
+    BoundMode, Bounds, DesignLoop, Objective, Observer, OptimError, Stepper, StopRule,
+};
 use diffhep::stochastic::estimators::SampleTerms;
 use diffhep::stochastic::rng::child_key;
 use diffhep::stochastic::{GradientEstimator, StochasticError, StochasticTriples};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::design::calorimeter::{self, Adam, SummedSignal};
+use crate::design::calorimeter::{self, SummedSignal};
 use crate::detector::shower::{Shower, ShowerConfig};
 use crate::detector::tracks::TrackModel;
 
 pub mod config;
 pub mod exchange;
+pub mod results;
 pub mod surrogate;
 pub mod tracker;
 
@@ -64,9 +69,10 @@ pub use exchange::{Exchange, Serial};
 pub use tracker::Tracker;
 
 /// Why a study cannot run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum DesignError {
     /// A configuration value out of range.
+    #[error("config field {field}: {message}")]
     Config {
         /// The field, as `section.name`.
         field: String,
@@ -74,36 +80,23 @@ pub enum DesignError {
         message: String,
     },
     /// The TOML could not be read into a configuration (the message names the field).
+    #[error("config: {0}")]
     Parse(String),
     /// A checkpoint could not be read or does not fit.
+    #[error("checkpoint: {0}")]
     Checkpoint(String),
     /// The shower simulation or its estimator failed.
-    Stochastic(StochasticError),
+    #[error("calorimeter: {0}")]
+    Stochastic(#[from] StochasticError),
     /// No vertex fit of a sample converged.
+    #[error("no vertex fit converged in {jets} jets")]
     NoVertices {
         /// Jets tried.
         jets: usize,
     },
-}
-
-impl fmt::Display for DesignError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DesignError::Config { field, message } => write!(f, "config field {field}: {message}"),
-            DesignError::Parse(m) => write!(f, "config: {m}"),
-            DesignError::Checkpoint(m) => write!(f, "checkpoint: {m}"),
-            DesignError::Stochastic(e) => write!(f, "calorimeter: {e}"),
-            DesignError::NoVertices { jets } => write!(f, "no vertex fit converged in {jets} jets"),
-        }
-    }
-}
-
-impl std::error::Error for DesignError {}
-
-impl From<StochasticError> for DesignError {
-    fn from(e: StochasticError) -> Self {
-        DesignError::Stochastic(e)
-    }
+    /// The design loop failed (bounds, a non-finite value or gradient, a checkpoint file).
+    #[error("design loop: {0}")]
+    Optim(#[from] OptimError),
 }
 
 /// Jets per parallel block (the reduction runs over blocks in order).
@@ -139,7 +132,7 @@ pub struct DesignGradient {
     pub shower_runs: usize,
 }
 
-/// One optimizer step.
+/// One record of the study's history (a line of `history.jsonl`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// Step (0 = initial design).
@@ -152,17 +145,14 @@ pub struct StepRecord {
     pub gradient: Vec<f64>,
 }
 
-/// Everything needed to continue a run: configuration, optimizer state and history.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Everything needed to continue a run: the configuration and the design loop's state
+/// (optimizer variables `ln θ`, Adam's moments, history).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// The study's configuration.
     pub config: StudyConfig,
-    /// `ln θ` (the optimizer's variables).
-    pub log_design: Vec<f64>,
-    /// Adam's state.
-    pub adam: Adam,
-    /// Records so far; the next step is `history.len()`.
-    pub history: Vec<StepRecord>,
+    /// The design loop ([`diffhep::optim::DesignLoop`] on `ln θ` with Adam).
+    pub design_loop: DesignLoop<Evaluation>,
 }
 
 impl Checkpoint {
@@ -177,21 +167,60 @@ impl Checkpoint {
             serde_json::from_str(text).map_err(|e| DesignError::Checkpoint(e.to_string()))?;
         ck.config.validate()?;
         let n = ck.config.initial_design().len();
-        if ck.log_design.len() != n {
+        let got = ck.design_loop.params().len();
+        if got != n {
             return Err(DesignError::Checkpoint(format!(
-                "log_design has {} entries, the configuration {n}",
-                ck.log_design.len()
+                "the design has {got} parameters, the configuration {n}"
             )));
-        }
-        if ck.history.is_empty() {
-            return Err(DesignError::Checkpoint("history is empty".into()));
         }
         Ok(ck)
     }
 
-    /// The current design `θ = exp(ln θ)`.
+    /// The current design.
     pub fn design(&self) -> Vec<f64> {
-        self.log_design.iter().map(|l| l.exp()).collect()
+        self.design_loop.params()
+    }
+
+    /// The history so far in the study's format: record `k` holds the design after `k` steps,
+    /// its evaluation and the gradient of the step that produced it.
+    pub fn history(&self) -> Vec<StepRecord> {
+        let h = self.design_loop.history();
+        h.records
+            .iter()
+            .enumerate()
+            .map(|(k, r)| StepRecord {
+                step: r.step,
+                design: r.params.clone(),
+                evaluation: r.report.clone(),
+                gradient: h.update_gradient(k).to_vec(),
+            })
+            .collect()
+    }
+
+    /// Set the total number of steps (also of a resumed run).
+    pub fn set_steps(&mut self, steps: usize) {
+        self.config.optimizer.steps = steps;
+        self.design_loop.set_max_steps(steps);
+    }
+}
+
+/// The study as a [`diffhep::optim::Objective`]: evaluation on the fixed sample, gradients from
+/// a fresh sample per step.
+struct StudyObjective<'a>(&'a Study);
+
+impl Objective for StudyObjective<'_> {
+    type Report = Evaluation;
+    type Error = DesignError;
+
+    fn value(&mut self, theta: &[f64], _step: usize) -> Result<(f64, Evaluation), DesignError> {
+        let e = self.0.evaluate(theta)?;
+        Ok((e.objective, e))
+    }
+
+    fn gradient(&mut self, theta: &[f64], step: usize) -> Result<Vec<f64>, DesignError> {
+        // The gradient that produces record `step + 1` draws from the stream of that step.
+        let key = child_key(self.0.config.seed, step as u64 + 1);
+        Ok(self.0.gradient(theta, key)?.gradient)
     }
 }
 
@@ -483,58 +512,53 @@ impl Study {
     /// A fresh run: the initial design evaluated as step 0.
     pub fn start(&self) -> Result<Checkpoint, DesignError> {
         let theta = self.config.initial_design();
-        let evaluation = self.evaluate(&theta)?;
+        let (lo, hi) = self.config.bounds();
+        let adam = Adam::new(
+            theta.len(),
+            AdamConfig::with_lr(self.config.optimizer.learning_rate),
+        )
+        .map_err(OptimError::from)?;
+        let mut design_loop = DesignLoop::new(
+            &theta,
+            Bounds::new(lo, hi)?,
+            BoundMode::Logarithmic,
+            Stepper::Adam(adam),
+            StopRule::steps(self.config.optimizer.steps),
+        )?;
+        design_loop.record_current(&mut StudyObjective(self))?;
         Ok(Checkpoint {
             config: self.config.clone(),
-            log_design: theta.iter().map(|t| t.ln()).collect(),
-            adam: Adam::new(theta.len(), self.config.optimizer.learning_rate),
-            history: vec![StepRecord {
-                step: 0,
-                design: theta,
-                evaluation,
-                gradient: Vec::new(),
-            }],
+            design_loop,
         })
     }
 
-    /// One Adam step on `ln θ` with projection on the bounds, then evaluation.
-    pub fn step(&self, ck: &mut Checkpoint) -> Result<(), DesignError> {
+    fn check_checkpoint(&self, ck: &Checkpoint) -> Result<(), DesignError> {
         if ck.config != self.config {
             return Err(DesignError::Checkpoint(
                 "the checkpoint was written with another configuration".into(),
             ));
         }
-        let step = ck.history.len();
-        let theta = ck.design();
-        let g = self.gradient(&theta, child_key(self.config.seed, step as u64))?;
-        // Chain rule to the logarithms: ∂J/∂ln θ = θ ∂J/∂θ.
-        let glog: Vec<f64> = g.gradient.iter().zip(&theta).map(|(d, t)| d * t).collect();
-        ck.adam.step(&mut ck.log_design, &glog);
-        let (lo, hi) = self.config.bounds();
-        for ((l, a), b) in ck.log_design.iter_mut().zip(&lo).zip(&hi) {
-            *l = l.clamp(a.ln(), b.ln());
-        }
-        let design = ck.design();
-        let evaluation = self.evaluate(&design)?;
-        ck.history.push(StepRecord {
-            step,
-            design,
-            evaluation,
-            gradient: g.gradient,
-        });
         Ok(())
     }
 
-    /// Step until the configured number of steps is done; `observe` sees every new record.
+    /// One Adam step on `ln θ` with projection on the bounds, then evaluation.
+    pub fn step(&self, ck: &mut Checkpoint) -> Result<(), DesignError> {
+        self.check_checkpoint(ck)?;
+        let mut objective = StudyObjective(self);
+        ck.design_loop.step_once(&mut objective)?;
+        ck.design_loop.record_current(&mut objective)?;
+        Ok(())
+    }
+
+    /// Step until the configured number of steps is done. Observers see the loop after every
+    /// step (a consistent checkpoint together with the configuration) and once at the end.
     pub fn run(
         &self,
         ck: &mut Checkpoint,
-        mut observe: impl FnMut(&StepRecord),
+        observers: &mut [&mut dyn Observer<Evaluation>],
     ) -> Result<(), DesignError> {
-        while ck.history.len() <= self.config.optimizer.steps {
-            self.step(ck)?;
-            observe(ck.history.last().expect("a step was recorded"));
-        }
+        self.check_checkpoint(ck)?;
+        ck.design_loop.run(&mut StudyObjective(self), observers)?;
         Ok(())
     }
 }

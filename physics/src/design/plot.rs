@@ -1,4 +1,5 @@
-//! A tiny SVG line-plot writer (no dependencies): axes with ticks, several series, a legend.
+//! A tiny SVG line-plot writer (no dependencies) for the results folders of the design studies:
+//! axes with ticks, several series, a legend.
 
 use std::fmt::Write;
 

@@ -1,0 +1,296 @@
+//! The results folder of a detector design run, written by the library so that every front end
+//! (`diffhep design`, MPI runs, examples) produces the same folder:
+//!
+//! - `config.toml`: the configuration of the run;
+//! - `checkpoint.json`: after every step (resume with `diffhep design --resume`);
+//! - `history.jsonl`: one [`StepRecord`] per step;
+//! - `final_design.json`: final and initial design with their evaluations;
+//! - `objective.svg`, `parameters.svg`, `resolution.svg`, `resolution_vs_step.svg`;
+//! - `report.md`: a summary with links to the rest.
+//!
+//! Every file is written atomically ([`crate::design::output`]).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use diffhep::optim::{DesignLoop, Observer, OptimError, Outcome};
+use serde_json::json;
+
+use super::tracker::sigmas;
+use super::{Checkpoint, Evaluation, StepRecord, Study, StudyConfig};
+use crate::design::output::{create_dir, write_atomic, WriteError};
+use crate::design::plot::{line_plot, Series};
+
+/// An [`Observer`] of a run that keeps its results folder: the configuration at the start, the
+/// checkpoint after every step, and history, final design, plots and report at the end. With
+/// `writer = false` (MPI ranks other than 0) it writes nothing.
+pub struct ResultsFolder<'a> {
+    study: &'a Study,
+    dir: PathBuf,
+    writer: bool,
+    started: Instant,
+    seconds: Option<f64>,
+}
+
+impl<'a> ResultsFolder<'a> {
+    /// The folder `dir` of a run of `study` (created if missing; the configuration is written
+    /// at once when `writer`).
+    pub fn new(study: &'a Study, dir: &Path, writer: bool) -> Result<Self, WriteError> {
+        if writer {
+            create_dir(dir)?;
+            write_atomic(dir, "config.toml", &study.config().to_toml())?;
+        }
+        Ok(ResultsFolder {
+            study,
+            dir: dir.to_path_buf(),
+            writer,
+            started: Instant::now(),
+            seconds: None,
+        })
+    }
+
+    /// Wall time of the run in seconds, once it has finished.
+    pub fn seconds(&self) -> Option<f64> {
+        self.seconds
+    }
+
+    fn checkpoint(&self, state: &DesignLoop<Evaluation>) -> Checkpoint {
+        Checkpoint {
+            config: self.config().clone(),
+            design_loop: state.clone(),
+        }
+    }
+
+    fn config(&self) -> &StudyConfig {
+        self.study.config()
+    }
+}
+
+fn io(e: WriteError) -> OptimError {
+    OptimError::Io(e.to_string())
+}
+
+impl Observer<Evaluation> for ResultsFolder<'_> {
+    fn on_step(&mut self, state: &DesignLoop<Evaluation>) -> Result<(), OptimError> {
+        if self.writer {
+            // The checkpoint after every step: an interrupted run resumes from here.
+            let ck = self.checkpoint(state);
+            write_atomic(&self.dir, "checkpoint.json", &ck.to_json()).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn on_finish(
+        &mut self,
+        state: &DesignLoop<Evaluation>,
+        _outcome: &Outcome,
+    ) -> Result<(), OptimError> {
+        let seconds = self.started.elapsed().as_secs_f64();
+        self.seconds = Some(seconds);
+        if self.writer {
+            let ck = self.checkpoint(state);
+            write_atomic(&self.dir, "checkpoint.json", &ck.to_json()).map_err(io)?;
+            write_results(self.study, &ck, &self.dir, seconds).map_err(io)?;
+        }
+        Ok(())
+    }
+}
+
+/// `σ(d0)` (μm) vs p at θ = 90° for a design.
+fn d0_curve(study: &Study, design: &[f64]) -> Vec<(f64, f64)> {
+    (0..=38)
+        .map(|i| {
+            let p = 1.0 + 0.5 * i as f64;
+            let s = sigmas(
+                study.tracker(),
+                &[design[0], design[1]],
+                p,
+                std::f64::consts::FRAC_PI_2,
+            );
+            (p, s[0] * 1e3)
+        })
+        .collect()
+}
+
+/// Write history, final design, plots and report of a finished run into `out`.
+pub fn write_results(
+    study: &Study,
+    ck: &Checkpoint,
+    out: &Path,
+    seconds: f64,
+) -> Result<(), WriteError> {
+    let h = &ck.history();
+    let mut lines = String::new();
+    for r in h {
+        lines.push_str(&serde_json::to_string(r).expect("a record serialises"));
+        lines.push('\n');
+    }
+    write_atomic(out, "history.jsonl", &lines)?;
+    let names = ck.config.parameter_names();
+    let first = &h[0];
+    let last = h.last().expect("history");
+    let named = |d: &[f64]| -> serde_json::Map<String, serde_json::Value> {
+        names
+            .iter()
+            .zip(d)
+            .map(|(n, v)| (n.clone(), json!(v)))
+            .collect()
+    };
+    let improvement = 1.0 - last.evaluation.objective / first.evaluation.objective;
+    let final_doc = json!({
+        "steps": last.step,
+        "design": named(&last.design),
+        "evaluation": last.evaluation,
+        "initial_design": named(&first.design),
+        "initial_evaluation": first.evaluation,
+        "relative_improvement": improvement,
+        "seconds": seconds,
+        "seed": ck.config.seed,
+    });
+    write_atomic(
+        out,
+        "final_design.json",
+        &serde_json::to_string_pretty(&final_doc).expect("a JSON value serialises"),
+    )?;
+
+    let step_series = |label: &str, f: &dyn Fn(&StepRecord) -> f64| Series {
+        label: label.to_string(),
+        points: h.iter().map(|r| (r.step as f64, f(r))).collect(),
+    };
+    let o = &ck.config.objective;
+    let objective = vec![
+        step_series("objective J", &|r| r.evaluation.objective),
+        step_series("vertex term", &|r| {
+            o.vertex_weight * r.evaluation.vertex_resolution_um / o.vertex_scale_um
+        }),
+        step_series("energy term", &|r| {
+            o.energy_weight * r.evaluation.energy_resolution / o.energy_scale
+        }),
+        step_series("cost", &|r| r.evaluation.cost),
+    ];
+    write_atomic(
+        out,
+        "objective.svg",
+        &line_plot("design study: objective", "Adam step", "J", &objective),
+    )?;
+    let params: Vec<Series> = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| step_series(n, &|r| r.design[k] / first.design[k]))
+        .collect();
+    write_atomic(
+        out,
+        "parameters.svg",
+        &line_plot(
+            "design parameters relative to the initial design",
+            "Adam step",
+            "parameter / initial value",
+            &params,
+        ),
+    )?;
+    let res = vec![
+        Series {
+            label: format!(
+                "initial (r0 = {:.1} mm, x = {:.4} X0)",
+                first.design[0], first.design[1]
+            ),
+            points: d0_curve(study, &first.design),
+        },
+        Series {
+            label: format!(
+                "final (r0 = {:.1} mm, x = {:.4} X0)",
+                last.design[0], last.design[1]
+            ),
+            points: d0_curve(study, &last.design),
+        },
+    ];
+    write_atomic(
+        out,
+        "resolution.svg",
+        &line_plot(
+            "impact-parameter resolution at 90 degrees, before and after",
+            "p [GeV]",
+            "sigma(d0) [um]",
+            &res,
+        ),
+    )?;
+    let vs = vec![
+        step_series("vertex resolution / initial", &|r| {
+            r.evaluation.vertex_resolution_um / first.evaluation.vertex_resolution_um
+        }),
+        step_series("energy resolution / initial", &|r| {
+            r.evaluation.energy_resolution / first.evaluation.energy_resolution
+        }),
+    ];
+    write_atomic(
+        out,
+        "resolution_vs_step.svg",
+        &line_plot(
+            "vertex and energy resolution relative to the initial design",
+            "Adam step",
+            "resolution / initial",
+            &vs,
+        ),
+    )?;
+    write_atomic(out, "report.md", &report(ck, improvement, seconds))
+}
+
+/// The `report.md` of a finished run.
+pub fn report(ck: &Checkpoint, improvement: f64, seconds: f64) -> String {
+    let h = &ck.history();
+    let (a, b) = (&h[0], h.last().expect("history"));
+    let mut s = String::new();
+    let _ = writeln!(s, "# Detector design study\n");
+    let _ = writeln!(
+        s,
+        "{} Adam steps from seed {} took {seconds:.1} s. The objective went from **{:.4}** to \
+         **{:.4}**: **{:.1} % lower** than the initial design's (both evaluated on the same fixed \
+         sample).\n",
+        b.step,
+        ck.config.seed,
+        a.evaluation.objective,
+        b.evaluation.objective,
+        100.0 * improvement
+    );
+    let _ = writeln!(s, "| | initial | final |\n| --- | ---: | ---: |");
+    let row = |s: &mut String, n: &str, x: f64, y: f64| {
+        let _ = writeln!(s, "| {n} | {x:.4} | {y:.4} |");
+    };
+    row(
+        &mut s,
+        "objective J",
+        a.evaluation.objective,
+        b.evaluation.objective,
+    );
+    row(
+        &mut s,
+        "vertex resolution (μm)",
+        a.evaluation.vertex_resolution_um,
+        b.evaluation.vertex_resolution_um,
+    );
+    row(
+        &mut s,
+        "relative energy error",
+        a.evaluation.energy_resolution,
+        b.evaluation.energy_resolution,
+    );
+    row(&mut s, "cost", a.evaluation.cost, b.evaluation.cost);
+    for (k, n) in ck.config.parameter_names().iter().enumerate() {
+        row(&mut s, n, a.design[k], b.design[k]);
+    }
+    let _ = writeln!(
+        s,
+        "\n## Plots\n\n\
+         - [objective and its terms vs step](objective.svg)\n\
+         - [design parameters vs step](parameters.svg)\n\
+         - [impact-parameter resolution before/after](resolution.svg)\n\
+         - [vertex and energy resolution vs step](resolution_vs_step.svg)\n\n\
+         ## Files\n\n\
+         - [history.jsonl](history.jsonl): one record per step (design, evaluation, gradient)\n\
+         - [final_design.json](final_design.json): final design and its evaluation\n\
+         - [config.toml](config.toml): the configuration of this run\n\
+         - [checkpoint.json](checkpoint.json): resume with `diffhep design --resume checkpoint.json`"
+    );
+    s
+}
