@@ -56,6 +56,10 @@ pub trait GradientEstimator: Sync {
     fn name(&self) -> &'static str;
     /// Whether the estimator is unbiased for `∂E[Y]/∂θ`.
     fn unbiased(&self) -> bool;
+    /// Program runs one sample costs for `params` parameters, as in the module table: an upper
+    /// bound where the count depends on the sample (stochastic triples), the exact count
+    /// otherwise. Use it to turn a budget of program runs into a number of samples.
+    fn runs_per_sample(&self, params: usize) -> usize;
     /// The terms of sample `sample` (stream `sample` of `seed`).
     fn sample_terms<P: StochasticProgram>(
         &self,
@@ -152,6 +156,9 @@ pub(super) fn reduce_plain(
         }
         fn unbiased(&self) -> bool {
             true
+        }
+        fn runs_per_sample(&self, _: usize) -> usize {
+            unreachable!("used for reduction only")
         }
         fn sample_terms<P: StochasticProgram>(
             &self,

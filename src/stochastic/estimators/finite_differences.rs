@@ -25,6 +25,10 @@ impl GradientEstimator for FiniteDifferences {
     fn unbiased(&self) -> bool {
         false
     }
+    /// `2L + 1`: the centre and two shifted runs per parameter.
+    fn runs_per_sample(&self, params: usize) -> usize {
+        2 * params + 1
+    }
     fn sample_terms<P: StochasticProgram>(
         &self,
         program: &P,

@@ -25,6 +25,10 @@ impl GradientEstimator for GumbelSoftmax {
     fn unbiased(&self) -> bool {
         false
     }
+    /// One run in vector-dual arithmetic.
+    fn runs_per_sample(&self, _params: usize) -> usize {
+        1
+    }
     fn sample_terms<P: StochasticProgram>(
         &self,
         program: &P,

@@ -44,6 +44,20 @@ impl EstimatorKind {
         }
     }
 
+    /// Program runs one sample of this estimator costs for `params` parameters
+    /// ([`GradientEstimator::runs_per_sample`] of its default settings): `2L` for triples (an
+    /// upper bound: L triple runs + at most L `f64` re-runs), `2L + 1` for finite differences, 1
+    /// for the vector-dual estimators.
+    pub fn runs_per_sample(&self, params: usize) -> usize {
+        match self {
+            EstimatorKind::Triple => StochasticTriples.runs_per_sample(params),
+            EstimatorKind::Score => ScoreFunction::default().runs_per_sample(params),
+            EstimatorKind::StraightThrough => StraightThrough::default().runs_per_sample(params),
+            EstimatorKind::Gumbel => GumbelSoftmax::default().runs_per_sample(params),
+            EstimatorKind::FiniteDifference => FiniteDifferences::default().runs_per_sample(params),
+        }
+    }
+
     /// Estimate with this estimator's default settings (see [`GradientEstimator::estimate`]).
     pub fn estimate<P: StochasticProgram>(
         &self,
@@ -81,5 +95,28 @@ impl FromStr for EstimatorKind {
                 what: "estimator (expected triple, score, straight-through, gumbel or fd)",
                 name: s.to_string(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EstimatorKind;
+
+    #[test]
+    fn runs_per_sample_follow_the_module_table() {
+        for l in [0, 1, 3, 10] {
+            assert_eq!(EstimatorKind::Triple.runs_per_sample(l), 2 * l);
+            assert_eq!(
+                EstimatorKind::FiniteDifference.runs_per_sample(l),
+                2 * l + 1
+            );
+            for kind in [
+                EstimatorKind::Score,
+                EstimatorKind::StraightThrough,
+                EstimatorKind::Gumbel,
+            ] {
+                assert_eq!(kind.runs_per_sample(l), 1);
+            }
+        }
     }
 }

@@ -8,6 +8,9 @@
 //! | [`GumbelSoftmax`] | no | 1 (vector dual) | relaxed values, τ-dependent bias |
 //! | [`FiniteDifferences`] | O(h²) bias | 2L + 1 | common random numbers |
 //!
+//! The run counts are also available in code: [`GradientEstimator::runs_per_sample`] and
+//! [`EstimatorKind::runs_per_sample`] (`2L` for triples, the table's upper bound).
+//!
 //! Every estimator draws sample `i` from stream `i` of the seed ([`super::rng`]), computes the
 //! per-sample terms in parallel (rayon), collects them in sample order and reduces them
 //! sequentially, so the result is bit-identical for a seed at any thread count. The standard

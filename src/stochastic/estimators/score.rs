@@ -120,6 +120,10 @@ impl GradientEstimator for ScoreFunction {
     fn unbiased(&self) -> bool {
         true
     }
+    /// One run in vector-dual arithmetic.
+    fn runs_per_sample(&self, _params: usize) -> usize {
+        1
+    }
     fn sample_terms<P: StochasticProgram>(
         &self,
         program: &P,

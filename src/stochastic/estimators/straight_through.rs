@@ -26,6 +26,10 @@ impl GradientEstimator for StraightThrough {
     fn unbiased(&self) -> bool {
         false
     }
+    /// One run in vector-dual arithmetic.
+    fn runs_per_sample(&self, _params: usize) -> usize {
+        1
+    }
     fn sample_terms<P: StochasticProgram>(
         &self,
         program: &P,

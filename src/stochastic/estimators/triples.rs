@@ -16,6 +16,12 @@ impl GradientEstimator for StochasticTriples {
     fn unbiased(&self) -> bool {
         true
     }
+    /// `2L`, the bound of the module table: one triple run per parameter plus at most one `f64`
+    /// re-run of the alternative path each. (For `L = 0` this is 0, although the estimator then
+    /// runs the program once in `f64`.)
+    fn runs_per_sample(&self, params: usize) -> usize {
+        2 * params
+    }
     fn sample_terms<P: StochasticProgram>(
         &self,
         program: &P,
