@@ -14,6 +14,7 @@ pub mod tape;
 pub use scalar::{RealScalar, Scalar};
 pub mod batch;
 pub mod complex;
+pub mod derivatives;
 pub mod fab;
 pub mod flows;
 pub mod forward;

@@ -3,7 +3,7 @@
 
 use super::arena::{BatchData, Op};
 use super::kernel::{at, deposit, with_lanes1, with_lanes2, Bc, Col, Lane};
-use crate::scalar::signum_f64;
+use crate::derivatives as rules;
 use crate::tape::arena::NONE;
 
 /// The reverse sweep over nodes `top..=0`.
@@ -44,6 +44,12 @@ pub(super) fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u3
                 ))
             }};
         }
+        // The unary rules of `crate::derivatives`, from the operand and the stored value.
+        macro_rules! rule {
+            ($d:ident) => {
+                un!(|a, i| rules::$d(a.at(i), at(yv, i)))
+            };
+        }
         match y.op {
             Op::Input | Op::Const => {}
             Op::AddK => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| at(yb, i)),
@@ -53,46 +59,30 @@ pub(super) fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u3
             }
             Op::KSub | Op::Neg => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| -at(yb, i)),
             Op::KDiv => un!(|a, i| -at(yv, i) / a.at(i)),
-            Op::Recip => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                -at(yb, i) * at(yv, i) * at(yv, i)
-            }),
-            Op::Sqrt => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                at(yb, i) * 0.5 / at(yv, i)
-            }),
-            Op::Exp => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                at(yb, i) * at(yv, i)
-            }),
-            Op::Ln => un!(|a, i| 1.0 / a.at(i)),
-            Op::Ln1p => un!(|a, i| 1.0 / (1.0 + a.at(i))),
-            Op::ExpM1 => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                at(yb, i) * (at(yv, i) + 1.0)
-            }),
+            Op::Recip => rule!(d_recip),
+            Op::Sqrt => rule!(d_sqrt),
+            Op::Exp => rule!(d_exp),
+            Op::Ln => rule!(d_ln),
+            Op::Ln1p => rule!(d_ln_1p),
+            Op::ExpM1 => rule!(d_exp_m1),
             Op::Powi => {
-                let k = y.k;
-                un!(|a, i| k * a.at(i).powi(k as i32 - 1))
+                let n = y.k as i32;
+                un!(|a, i| rules::d_powi(a.at(i), n))
             }
             Op::Powf => {
                 let k = y.k;
-                un!(|a, i| if k == 0.0 {
-                    0.0
-                } else {
-                    k * a.at(i).powf(k - 1.0)
-                })
+                un!(|a, i| rules::d_powf(a.at(i), k))
             }
-            Op::Sin => un!(|a, i| a.at(i).cos()),
-            Op::Cos => un!(|a, i| -a.at(i).sin()),
-            Op::Tan => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                at(yb, i) * (1.0 + at(yv, i) * at(yv, i))
-            }),
-            Op::Asin => un!(|a, i| 1.0 / (1.0 - a.at(i) * a.at(i)).sqrt()),
-            Op::Acos => un!(|a, i| -1.0 / (1.0 - a.at(i) * a.at(i)).sqrt()),
-            Op::Atan => un!(|a, i| 1.0 / (1.0 + a.at(i) * a.at(i))),
-            Op::Sinh => un!(|a, i| a.at(i).cosh()),
-            Op::Cosh => un!(|a, i| a.at(i).sinh()),
-            Op::Tanh => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| {
-                at(yb, i) * (1.0 - at(yv, i) * at(yv, i))
-            }),
-            Op::Abs => un!(|a, i| signum_f64(a.at(i))),
+            Op::Sin => rule!(d_sin),
+            Op::Cos => rule!(d_cos),
+            Op::Tan => rule!(d_tan),
+            Op::Asin => rule!(d_asin),
+            Op::Acos => rule!(d_acos),
+            Op::Atan => rule!(d_atan),
+            Op::Sinh => rule!(d_sinh),
+            Op::Cosh => rule!(d_cosh),
+            Op::Tanh => rule!(d_tanh),
+            Op::Abs => rule!(d_abs),
             Op::Sum => {
                 let s = yb[0];
                 deposit(&mut lo[a_off..], pa.col, init_a, d.lanes, |_| s)
@@ -132,20 +122,12 @@ pub(super) fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u3
                     Op::Mul => bin!(|a, b, i| b.at(i), a.at(i)),
                     Op::Div => bin!(|_a, b, i| 1.0 / b.at(i), -at(yv, i) / b.at(i)),
                     Op::Atan2 => bin!(
-                        |a, b, i| b.at(i) / (a.at(i) * a.at(i) + b.at(i) * b.at(i)),
-                        -a.at(i) / (a.at(i) * a.at(i) + b.at(i) * b.at(i))
+                        |a, b, i| rules::d_atan2(a.at(i), b.at(i)).0,
+                        rules::d_atan2(a.at(i), b.at(i)).1
                     ),
                     Op::Hypot => bin!(
-                        |a, b, i| if at(yv, i) == 0.0 {
-                            0.0
-                        } else {
-                            a.at(i) / at(yv, i)
-                        },
-                        if at(yv, i) == 0.0 {
-                            0.0
-                        } else {
-                            b.at(i) / at(yv, i)
-                        }
+                        |a, b, i| rules::d_hypot(a.at(i), b.at(i), at(yv, i)).0,
+                        rules::d_hypot(a.at(i), b.at(i), at(yv, i)).1
                     ),
                     _ => {
                         let mv = d.slice(y.m);
