@@ -15,6 +15,7 @@ pub use scalar::{RealScalar, Scalar};
 pub mod batch;
 pub mod complex;
 pub mod derivatives;
+pub mod error;
 pub mod fab;
 pub mod flows;
 pub mod forward;

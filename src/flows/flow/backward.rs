@@ -4,7 +4,8 @@
 use dfdx::prelude::*;
 
 use super::coupling::output_damping;
-use super::{add_into, check, non_finite, Flow, Layer, LogProbGrad, Pass, PassRecord, Taped};
+use super::{add_into, non_finite, Flow, Layer, LogProbGrad, Pass, PassRecord, Taped};
+use crate::error::check_len;
 use crate::flows::spec::{Domain, FlowError};
 
 impl Flow {
@@ -17,7 +18,7 @@ impl Flow {
         w: &[f64],
     ) -> Result<LogProbGrad, FlowError> {
         let b = self.batch(x, ctx)?;
-        check("number of weights", b.n, w.len())?;
+        check_len("number of weights", b.n, w.len())?;
         if non_finite(w) {
             return Err(FlowError::NonFinite("weights"));
         }
@@ -61,8 +62,8 @@ impl Flow {
     ) -> Result<(Vec<f64>, Vec<f64>), FlowError> {
         let b = self.batch(z, ctx)?;
         let d = self.dim();
-        check("number of x adjoints", b.n * d, g_x.len())?;
-        check("number of log q adjoints", b.n, g_logq.len())?;
+        check_len("number of x adjoints", b.n * d, g_x.len())?;
+        check_len("number of log q adjoints", b.n, g_logq.len())?;
         if non_finite(g_x) || non_finite(g_logq) {
             return Err(FlowError::NonFinite("upstream adjoints"));
         }

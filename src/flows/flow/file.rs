@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::construction::net_spec;
-use super::{check, Flow, Standardization};
+use super::{Flow, Standardization};
+use crate::error::check_len;
 use crate::flows::spec::{FlowError, FlowSpec};
 use crate::nn::Mlp;
 
@@ -48,7 +49,7 @@ impl Flow {
             )));
         }
         let mut flow = Flow::new(file.spec, 0)?;
-        check(
+        check_len(
             "number of layer partitions",
             flow.layers.len(),
             file.partitions.len(),

@@ -30,6 +30,7 @@ use rayon::prelude::*;
 
 use super::elementwise::Elementwise;
 use super::spec::{Domain, FlowError, FlowSpec};
+use crate::error::{check_len, DimensionMismatch};
 use crate::nn::Mlp;
 use crate::stochastic::rng::counter_uniform;
 
@@ -142,7 +143,7 @@ impl Flow {
 
     /// Replace all parameters (order of [`Flow::params`]).
     pub fn set_params(&mut self, p: &[f64]) -> Result<(), FlowError> {
-        check("number of flow parameters", self.num_params(), p.len())?;
+        check_len("number of flow parameters", self.num_params(), p.len())?;
         if non_finite(p) {
             return Err(FlowError::NonFinite("flow parameters"));
         }
@@ -276,11 +277,11 @@ impl Flow {
     fn batch(&self, x: &[f64], ctx: &[f64]) -> Result<Batch, FlowError> {
         let d = self.dim();
         if !x.len().is_multiple_of(d) {
-            return Err(FlowError::Dimension {
+            return Err(FlowError::Dimension(DimensionMismatch {
                 what: "flat batch length (a multiple of dim)",
                 expected: d * (x.len() / d + 1),
                 got: x.len(),
-            });
+            }));
         }
         if non_finite(x) {
             return Err(FlowError::NonFinite("flow input"));
@@ -288,12 +289,12 @@ impl Flow {
         let n = x.len() / d;
         let c = self.context_dim();
         let broadcast = if c == 0 {
-            check("context length (flow is unconditional)", 0, ctx.len())?;
+            check_len("context length (flow is unconditional)", 0, ctx.len())?;
             false
         } else if ctx.len() == c && n != 1 {
             true
         } else {
-            check(
+            check_len(
                 "context length (n·context_dim or context_dim)",
                 n * c,
                 ctx.len(),
@@ -321,16 +322,4 @@ fn unzip_concat(parts: Vec<(Vec<f64>, Vec<f64>)>) -> (Vec<f64>, Vec<f64>) {
         b.extend(y);
     }
     (a, b)
-}
-
-fn check(what: &'static str, expected: usize, got: usize) -> Result<(), FlowError> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(FlowError::Dimension {
-            what,
-            expected,
-            got,
-        })
-    }
 }

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check, non_finite, Batch, Flow};
+use super::{non_finite, Batch, Flow};
+use crate::error::check_len;
 use crate::flows::spec::{Domain, FlowError};
 
 /// A fixed affine standardisation `x_s = (x − shift) / scale` applied before the flow (and the
@@ -35,14 +36,14 @@ impl Flow {
                     "standardisation is only for flows on the real domain".into(),
                 ));
             }
-            check("standardisation x_shift", self.dim(), s.x_shift.len())?;
-            check("standardisation x_scale", self.dim(), s.x_scale.len())?;
-            check(
+            check_len("standardisation x_shift", self.dim(), s.x_shift.len())?;
+            check_len("standardisation x_scale", self.dim(), s.x_scale.len())?;
+            check_len(
                 "standardisation ctx_shift",
                 self.context_dim(),
                 s.ctx_shift.len(),
             )?;
-            check(
+            check_len(
                 "standardisation ctx_scale",
                 self.context_dim(),
                 s.ctx_scale.len(),
