@@ -62,7 +62,7 @@
 //! assert!(g.gradient[0].abs() < 1e-10);
 //! ```
 
-use std::fmt;
+use thiserror::Error;
 
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -99,9 +99,10 @@ pub trait EventFn: Sync {
 }
 
 /// Errors of the batch API; each names the offending value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Error)]
 pub enum BatchError {
     /// A data column's length differs from the first column's.
+    #[error("column {column} has {got} events but column 0 has {expected}")]
     ColumnLength {
         /// Index of the column.
         column: usize,
@@ -111,6 +112,7 @@ pub enum BatchError {
         got: usize,
     },
     /// The number of data columns differs from [`EventFn::n_columns`].
+    #[error("function reads {expected} columns, {got} given")]
     ColumnCount {
         /// Columns the function reads.
         expected: usize,
@@ -118,6 +120,7 @@ pub enum BatchError {
         got: usize,
     },
     /// The number of parameters differs from [`EventFn::n_params`].
+    #[error("function takes {expected} parameters, {got} given")]
     ParamCount {
         /// Parameters the function takes.
         expected: usize,
@@ -125,6 +128,7 @@ pub enum BatchError {
         got: usize,
     },
     /// A derivative was requested with respect to a parameter or column that does not exist.
+    #[error("derivative with respect to {wrt:?}, but only {len} exist")]
     WrtOutOfRange {
         /// The request.
         wrt: Wrt,
@@ -132,11 +136,13 @@ pub enum BatchError {
         len: usize,
     },
     /// A block size that is zero (or, for lane blocks, not a multiple of 8).
+    #[error("block size {got}: must be positive (and a multiple of 8 for lane blocks)")]
     BlockSize {
         /// The size given.
         got: usize,
     },
     /// More directions than second-order lane duals support.
+    #[error("{got} derivative directions requested, at most {max}")]
     TooManyDirections {
         /// Directions requested.
         got: usize,
@@ -144,6 +150,7 @@ pub enum BatchError {
         max: usize,
     },
     /// A parameter is NaN or infinite.
+    #[error("parameter {index} is {value}")]
     NonFiniteParam {
         /// Its index.
         index: usize,
@@ -151,6 +158,7 @@ pub enum BatchError {
         value: f64,
     },
     /// An event's data value is NaN or infinite.
+    #[error("column {column}, event {event} is {value}")]
     NonFiniteData {
         /// The column.
         column: usize,
@@ -160,6 +168,7 @@ pub enum BatchError {
         value: f64,
     },
     /// The sum over events or one of its derivatives is NaN or infinite.
+    #[error("sum over events: {what} is {value}")]
     NonFiniteResult {
         /// Which part: `value`, `gradient[k]` or `hessian[i][j]`.
         what: String,
@@ -167,61 +176,8 @@ pub enum BatchError {
         value: f64,
     },
     /// An error from the batched tape.
-    Tape(TapeError),
-}
-
-impl fmt::Display for BatchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BatchError::ColumnLength {
-                column,
-                expected,
-                got,
-            } => write!(
-                f,
-                "column {column} has {got} events but column 0 has {expected}"
-            ),
-            BatchError::ColumnCount { expected, got } => {
-                write!(f, "function reads {expected} columns, {got} given")
-            }
-            BatchError::ParamCount { expected, got } => {
-                write!(f, "function takes {expected} parameters, {got} given")
-            }
-            BatchError::WrtOutOfRange { wrt, len } => {
-                write!(
-                    f,
-                    "derivative with respect to {wrt:?}, but only {len} exist"
-                )
-            }
-            BatchError::BlockSize { got } => write!(
-                f,
-                "block size {got}: must be positive (and a multiple of 8 for lane blocks)"
-            ),
-            BatchError::TooManyDirections { got, max } => {
-                write!(f, "{got} derivative directions requested, at most {max}")
-            }
-            BatchError::NonFiniteParam { index, value } => {
-                write!(f, "parameter {index} is {value}")
-            }
-            BatchError::NonFiniteData {
-                column,
-                event,
-                value,
-            } => write!(f, "column {column}, event {event} is {value}"),
-            BatchError::NonFiniteResult { what, value } => {
-                write!(f, "sum over events: {what} is {value}")
-            }
-            BatchError::Tape(e) => write!(f, "batched tape: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for BatchError {}
-
-impl From<TapeError> for BatchError {
-    fn from(e: TapeError) -> Self {
-        BatchError::Tape(e)
-    }
+    #[error("batched tape: {0}")]
+    Tape(#[from] TapeError),
 }
 
 /// Event data as structure of arrays: one slice per column, all of the same length.

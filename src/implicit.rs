@@ -59,7 +59,9 @@
 //! assert!((x[0].eps - 0.5 / y.sqrt()).abs() < 1e-15);
 //! ```
 
-use std::fmt;
+use thiserror::Error;
+
+use crate::error::DimensionMismatch;
 
 use nalgebra::{DMatrix, DVector};
 
@@ -109,9 +111,10 @@ impl Default for ImplicitOptions {
 }
 
 /// Why implicit derivatives could not be formed.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Error)]
 pub enum ImplicitError {
     /// Lengths or shapes do not match.
+    #[error("{what}: expected length {expected}, got {got}")]
     Dimensions {
         /// Which quantity.
         what: &'static str,
@@ -121,6 +124,7 @@ pub enum ImplicitError {
         got: usize,
     },
     /// A NaN or infinity in an input or a Jacobian.
+    #[error("{what}: entry {index} is {value}")]
     NonFinite {
         /// Which quantity.
         what: &'static str,
@@ -130,11 +134,13 @@ pub enum ImplicitError {
         value: f64,
     },
     /// `∂F/∂x` is exactly singular (zero pivot) or its condition estimate is infinite.
+    #[error("∂F/∂x is singular (condition estimate {condition:e}): the solution is not a differentiable function of θ here")]
     Singular {
         /// 1-norm condition estimate (∞ for a zero pivot).
         condition: f64,
     },
     /// `∂F/∂x` is too ill-conditioned for trustworthy derivatives.
+    #[error("∂F/∂x is ill-conditioned: condition estimate {condition:.3e} exceeds the limit {max_condition:.3e}")]
     IllConditioned {
         /// 1-norm condition estimate.
         condition: f64,
@@ -143,11 +149,13 @@ pub enum ImplicitError {
     },
     /// Cholesky failed: the Hessian is not positive definite, so the point is not a strict local
     /// minimum.
+    #[error("Hessian is not positive definite (smallest diagonal {min_diagonal:e}): not a strict local minimum")]
     NotPositiveDefinite {
         /// Smallest diagonal entry of the Hessian (a hint at the bad direction).
         min_diagonal: f64,
     },
     /// The supplied point does not solve `F(x, θ) = 0` to the required tolerance.
+    #[error("point is not a solution: ‖F(x, θ)‖∞ = {residual_norm:e} exceeds {tol:e} (converge the solver further)")]
     NotASolution {
         /// `‖F(x, θ)‖∞`.
         residual_norm: f64,
@@ -155,6 +163,7 @@ pub enum ImplicitError {
         tol: f64,
     },
     /// Tape variables handed to [`Linearization::record`] do not carry the linearisation's θ.
+    #[error("θ[{index}] on the tape is {got} but the linearisation was made at {expected}")]
     ThetaMismatch {
         /// Index of the parameter.
         index: usize,
@@ -165,47 +174,16 @@ pub enum ImplicitError {
     },
 }
 
-impl fmt::Display for ImplicitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImplicitError::Dimensions { what, expected, got } => {
-                write!(f, "{what}: expected length {expected}, got {got}")
-            }
-            ImplicitError::NonFinite { what, index, value } => {
-                write!(f, "{what}: entry {index} is {value}")
-            }
-            ImplicitError::Singular { condition } => write!(
-                f,
-                "∂F/∂x is singular (condition estimate {condition:e}): the solution is not a differentiable function of θ here"
-            ),
-            ImplicitError::IllConditioned {
-                condition,
-                max_condition,
-            } => write!(
-                f,
-                "∂F/∂x is ill-conditioned: condition estimate {condition:.3e} exceeds the limit {max_condition:.3e}"
-            ),
-            ImplicitError::NotPositiveDefinite { min_diagonal } => write!(
-                f,
-                "Hessian is not positive definite (smallest diagonal {min_diagonal:e}): not a strict local minimum"
-            ),
-            ImplicitError::NotASolution { residual_norm, tol } => write!(
-                f,
-                "point is not a solution: ‖F(x, θ)‖∞ = {residual_norm:e} exceeds {tol:e} (converge the solver further)"
-            ),
-            ImplicitError::ThetaMismatch {
-                index,
-                got,
-                expected,
-            } => write!(
-                f,
-                "θ[{index}] on the tape is {got} but the linearisation was made at {expected}"
-            ),
+impl From<DimensionMismatch> for ImplicitError {
+    /// Into [`ImplicitError::Dimensions`] (kept with named fields: tests match on them, and its message says "expected length").
+    fn from(e: DimensionMismatch) -> Self {
+        ImplicitError::Dimensions {
+            what: e.what,
+            expected: e.expected,
+            got: e.got,
         }
     }
 }
-
-impl std::error::Error for ImplicitError {}
 
 fn check_finite(what: &'static str, vals: &[f64]) -> Result<(), ImplicitError> {
     match vals.iter().position(|v| !v.is_finite()) {

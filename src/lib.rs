@@ -20,6 +20,8 @@ pub mod tape;
 pub use scalar::{RealScalar, Scalar};
 pub mod batch;
 pub mod complex;
+pub mod derivatives;
+pub mod error;
 #[cfg(feature = "learn")]
 pub mod fab;
 #[cfg(feature = "learn")]

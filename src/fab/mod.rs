@@ -42,7 +42,7 @@ pub mod metrics;
 pub mod targets;
 pub mod train;
 
-use std::fmt;
+use thiserror::Error;
 
 use rayon::prelude::*;
 
@@ -140,47 +140,26 @@ pub fn check_target_gradient<T: Target + ?Sized>(
 }
 
 /// Errors of FAB sampling and training.
-#[derive(Debug)]
+#[derive(Debug, Error)]
 pub enum FabError {
     /// The flow rejected an input or a configuration.
-    Flow(FlowError),
+    #[error("flow: {0}")]
+    Flow(#[from] FlowError),
     /// The optimizer rejected a setting.
-    Nn(NnError),
+    #[error("optimizer: {0}")]
+    Nn(#[from] NnError),
     /// A setting out of range, named with its value.
+    #[error("invalid setting: {0}")]
     Config(String),
     /// Flow and target disagree (dimension or domain).
+    #[error("flow and target do not match: {0}")]
     Mismatch(String),
     /// No sample had a positive finite weight.
+    #[error("no sample with positive weight: {0}")]
     NoWeight(String),
     /// Reading or writing a checkpoint failed.
+    #[error("checkpoint: {0}")]
     Io(String),
-}
-
-impl fmt::Display for FabError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FabError::Flow(e) => write!(f, "flow: {e}"),
-            FabError::Nn(e) => write!(f, "optimizer: {e}"),
-            FabError::Config(m) => write!(f, "invalid setting: {m}"),
-            FabError::Mismatch(m) => write!(f, "flow and target do not match: {m}"),
-            FabError::NoWeight(m) => write!(f, "no sample with positive weight: {m}"),
-            FabError::Io(m) => write!(f, "checkpoint: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for FabError {}
-
-impl From<FlowError> for FabError {
-    fn from(e: FlowError) -> Self {
-        FabError::Flow(e)
-    }
-}
-
-impl From<NnError> for FabError {
-    fn from(e: NnError) -> Self {
-        FabError::Nn(e)
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use super::flow::Flow;
 use super::spec::FlowError;
+use crate::error::DimensionMismatch;
 use crate::nn::{Adam, AdamConfig};
 use crate::stochastic::rng::counter_uniform;
 
@@ -105,18 +106,18 @@ pub fn fit_max_likelihood(
     let c = flow.context_dim();
     let n = x.len() / d.max(1);
     if n == 0 || x.len() != n * d {
-        return Err(FlowError::Dimension {
+        return Err(FlowError::Dimension(DimensionMismatch {
             what: "training rows (a positive multiple of dim)",
             expected: d * n.max(1),
             got: x.len(),
-        });
+        }));
     }
     if ctx.len() != n * c {
-        return Err(FlowError::Dimension {
+        return Err(FlowError::Dimension(DimensionMismatch {
             what: "training contexts (one per row)",
             expected: n * c,
             got: ctx.len(),
-        });
+        }));
     }
     if cfg.batch_size == 0 || cfg.epochs == 0 {
         return Err(FlowError::Config(

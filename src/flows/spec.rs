@@ -1,9 +1,9 @@
 //! Architecture of a flow ([`FlowSpec`]) and the errors of the flow layer ([`FlowError`]).
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
+use crate::error::DimensionMismatch;
 use crate::nn::{Activation, NnError};
 
 /// The space a flow lives on, which also fixes its base distribution.
@@ -147,47 +147,21 @@ impl FlowSpec {
 }
 
 /// Bad input to a flow.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Error)]
 pub enum FlowError {
     /// A length that does not match what the flow expects.
-    Dimension {
-        /// What was measured.
-        what: &'static str,
-        /// Expected length.
-        expected: usize,
-        /// Length given.
-        got: usize,
-    },
+    #[error("{0}")]
+    Dimension(#[from] DimensionMismatch),
     /// An invalid architecture or training setting.
+    #[error("flow configuration: {0}")]
     Config(String),
     /// An error of a conditioner network or the optimizer.
-    Nn(NnError),
+    #[error("conditioner network: {0}")]
+    Nn(#[from] NnError),
     /// A flow file that cannot be read, written or parsed.
+    #[error("flow file: {0}")]
     File(String),
     /// Input values that are not finite.
+    #[error("{0} contains NaN or infinite values")]
     NonFinite(&'static str),
 }
-
-impl From<NnError> for FlowError {
-    fn from(e: NnError) -> Self {
-        FlowError::Nn(e)
-    }
-}
-
-impl fmt::Display for FlowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FlowError::Dimension {
-                what,
-                expected,
-                got,
-            } => write!(f, "{what}: expected {expected}, got {got}"),
-            FlowError::Config(m) => write!(f, "flow configuration: {m}"),
-            FlowError::Nn(e) => write!(f, "conditioner network: {e}"),
-            FlowError::File(m) => write!(f, "flow file: {m}"),
-            FlowError::NonFinite(what) => write!(f, "{what} contains NaN or infinite values"),
-        }
-    }
-}
-
-impl std::error::Error for FlowError {}

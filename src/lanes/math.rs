@@ -12,6 +12,7 @@
 //! IEEE special values (NaN, ±∞, ±0, out-of-domain arguments) follow `f64`.
 
 use super::Block;
+use crate::derivatives::{self as rules, Elementary};
 
 /// Largest distance, in units in the last place, between a lane function here and the `f64`
 /// function of the standard library, as tested in this module over each function's main domain.
@@ -106,7 +107,7 @@ pub(crate) fn recip(x: Block) -> Unary<impl FnOnce() -> Block> {
     let r = splat(1.0) / x;
     Unary {
         f: r,
-        d1: -(r * r),
+        d1: rules::d_recip(x, r),
         d2: move || splat(2.0) * r * r * r,
     }
 }
@@ -114,7 +115,7 @@ pub(crate) fn recip(x: Block) -> Unary<impl FnOnce() -> Block> {
 #[inline(always)]
 pub(crate) fn sqrt(x: Block) -> Unary<impl FnOnce() -> Block> {
     let s = x.sqrt();
-    let d1 = splat(0.5) / s;
+    let d1 = rules::d_sqrt(x, s);
     Unary {
         f: s,
         d1,
@@ -127,16 +128,17 @@ pub(crate) fn exp(x: Block) -> Unary<impl FnOnce() -> Block> {
     let e = x.exp();
     Unary {
         f: e,
-        d1: e,
+        d1: rules::d_exp(x, e),
         d2: move || e,
     }
 }
 
 #[inline(always)]
 pub(crate) fn ln(x: Block) -> Unary<impl FnOnce() -> Block> {
-    let r = splat(1.0) / x;
+    let y = x.ln();
+    let r = rules::d_ln(x, y);
     Unary {
-        f: x.ln(),
+        f: y,
         d1: r,
         d2: move || -(r * r),
     }
@@ -144,9 +146,10 @@ pub(crate) fn ln(x: Block) -> Unary<impl FnOnce() -> Block> {
 
 #[inline(always)]
 pub(crate) fn ln_1p(x: Block) -> Unary<impl FnOnce() -> Block> {
-    let r = splat(1.0) / (x + splat(1.0));
+    let y = x.ln_1p();
+    let r = rules::d_ln_1p(x, y);
     Unary {
-        f: x.ln_1p(),
+        f: y,
         d1: r,
         d2: move || -(r * r),
     }
@@ -155,7 +158,7 @@ pub(crate) fn ln_1p(x: Block) -> Unary<impl FnOnce() -> Block> {
 #[inline(always)]
 pub(crate) fn exp_m1(x: Block) -> Unary<impl FnOnce() -> Block> {
     let e = x.exp_m1();
-    let d = e + splat(1.0);
+    let d = rules::d_exp_m1(x, e);
     Unary {
         f: e,
         d1: d,
@@ -169,11 +172,7 @@ pub(crate) fn powi(x: Block, n: i32) -> Unary<impl FnOnce() -> Block> {
     // Derivatives from x^(n-1), x^(n-2) by the same kernel (exact zeros for n = 0, 1).
     Unary {
         f: powi_block(x, n),
-        d1: if n == 0 {
-            Block::ZERO
-        } else {
-            nf * powi_block(x, n - 1)
-        },
+        d1: rules::d_powi(x, n),
         d2: move || {
             if n == 0 || n == 1 {
                 Block::ZERO
@@ -188,11 +187,7 @@ pub(crate) fn powi(x: Block, n: i32) -> Unary<impl FnOnce() -> Block> {
 pub(crate) fn powf(x: Block, n: f64) -> Unary<impl FnOnce() -> Block> {
     Unary {
         f: powf_block(x, n),
-        d1: if n == 0.0 {
-            Block::ZERO
-        } else {
-            splat(n) * powf_block(x, n - 1.0)
-        },
+        d1: rules::d_powf(x, n),
         d2: move || {
             if n == 0.0 || n == 1.0 {
                 Block::ZERO
@@ -227,7 +222,7 @@ pub(crate) fn cos(x: Block) -> Unary<impl FnOnce() -> Block> {
 pub(crate) fn tan(x: Block) -> Unary<impl FnOnce() -> Block> {
     let (s, c) = x.sin_cos();
     let t = s / c;
-    let d1 = t * t + splat(1.0);
+    let d1 = rules::d_tan(x, t);
     Unary {
         f: t,
         d1,
@@ -237,9 +232,10 @@ pub(crate) fn tan(x: Block) -> Unary<impl FnOnce() -> Block> {
 
 #[inline(always)]
 pub(crate) fn asin(x: Block) -> Unary<impl FnOnce() -> Block> {
-    let q = splat(1.0) / (splat(1.0) - x * x).sqrt();
+    let y = x.asin();
+    let q = rules::d_asin(x, y);
     Unary {
-        f: x.asin(),
+        f: y,
         d1: q,
         d2: move || x * q * q * q,
     }
@@ -247,19 +243,22 @@ pub(crate) fn asin(x: Block) -> Unary<impl FnOnce() -> Block> {
 
 #[inline(always)]
 pub(crate) fn acos(x: Block) -> Unary<impl FnOnce() -> Block> {
-    let q = splat(1.0) / (splat(1.0) - x * x).sqrt();
+    let y = x.acos();
+    let d1 = rules::d_acos(x, y);
+    let q = -d1;
     Unary {
-        f: x.acos(),
-        d1: -q,
+        f: y,
+        d1,
         d2: move || -(x * q * q * q),
     }
 }
 
 #[inline(always)]
 pub(crate) fn atan(x: Block) -> Unary<impl FnOnce() -> Block> {
-    let q = splat(1.0) / (x * x + splat(1.0));
+    let y = x.atan();
+    let q = rules::d_atan(x, y);
     Unary {
-        f: x.atan(),
+        f: y,
         d1: q,
         d2: move || splat(-2.0) * x * q * q,
     }
@@ -270,7 +269,7 @@ pub(crate) fn sinh(x: Block) -> Unary<impl FnOnce() -> Block> {
     let s = x.sinh();
     Unary {
         f: s,
-        d1: x.cosh(),
+        d1: rules::d_sinh(x, s),
         d2: move || s,
     }
 }
@@ -280,7 +279,7 @@ pub(crate) fn cosh(x: Block) -> Unary<impl FnOnce() -> Block> {
     let c = x.cosh();
     Unary {
         f: c,
-        d1: x.sinh(),
+        d1: rules::d_cosh(x, c),
         d2: move || c,
     }
 }
@@ -288,7 +287,7 @@ pub(crate) fn cosh(x: Block) -> Unary<impl FnOnce() -> Block> {
 #[inline(always)]
 pub(crate) fn tanh(x: Block) -> Unary<impl FnOnce() -> Block> {
     let t = x.tanh();
-    let d1 = splat(1.0) - t * t;
+    let d1 = rules::d_tanh(x, t);
     Unary {
         f: t,
         d1,
@@ -299,12 +298,10 @@ pub(crate) fn tanh(x: Block) -> Unary<impl FnOnce() -> Block> {
 /// `|x|` with derivative `signum(x)` (0 at 0).
 #[inline(always)]
 pub(crate) fn abs(x: Block) -> Unary<impl FnOnce() -> Block> {
-    let d1 = x.simd_gt(Block::ZERO).select(
-        splat(1.0),
-        x.simd_lt(Block::ZERO).select(splat(-1.0), Block::ZERO),
-    );
+    let y = x.abs();
+    let d1 = rules::d_abs(x, y);
     Unary {
-        f: x.abs(),
+        f: y,
         d1,
         d2: || Block::ZERO,
     }
@@ -338,10 +335,11 @@ pub(crate) fn div(a: Block, b: Block) -> Binary<impl FnOnce() -> [Block; 3]> {
 #[inline(always)]
 pub(crate) fn atan2(a: Block, b: Block) -> Binary<impl FnOnce() -> [Block; 3]> {
     let r2 = splat(1.0) / (a * a + b * b);
+    let (da, db) = rules::d_atan2(a, b);
     Binary {
         f: a.atan2(b),
-        da: b * r2,
-        db: -(a * r2),
+        da,
+        db,
         d2: move || {
             let r4 = r2 * r2;
             let two_ab = splat(2.0) * a * b * r4;
@@ -354,12 +352,12 @@ pub(crate) fn atan2(a: Block, b: Block) -> Binary<impl FnOnce() -> [Block; 3]> {
 #[inline(always)]
 pub(crate) fn hypot(a: Block, b: Block) -> Binary<impl FnOnce() -> [Block; 3]> {
     let h = hypot_block(a, b);
-    let zero = h.simd_eq(Block::ZERO);
-    let r = zero.select(Block::ZERO, splat(1.0) / h);
+    let r = h.reciprocal_or_zero();
+    let (da, db) = rules::d_hypot(a, b, h);
     Binary {
         f: h,
-        da: a * r,
-        db: b * r,
+        da,
+        db,
         d2: move || {
             let r3 = r * r * r;
             [b * b * r3, -(a * b * r3), a * a * r3]

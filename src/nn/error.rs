@@ -1,16 +1,24 @@
 //! Errors of the network layer.
 
-use std::fmt;
+use thiserror::Error;
+
+pub(crate) use crate::error::check_len;
+use crate::error::DimensionMismatch;
 
 /// Bad input to a network, an optimizer or a weight file.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Error)]
 pub enum NnError {
     /// A layer of width zero (`layer` counts from 0 = inputs).
+    #[error("layer {layer} has width 0")]
     EmptyLayer {
         /// Index of the layer in the spec (0 = inputs, last = outputs).
         layer: usize,
     },
     /// A length or shape that does not match what the network expects.
+    ///
+    /// Kept with named fields (not wrapping [`DimensionMismatch`]) because code outside the
+    /// engine constructs it; a [`DimensionMismatch`] converts into it.
+    #[error("{what}: expected {expected}, got {got}")]
     Dimension {
         /// What was measured.
         what: &'static str,
@@ -20,6 +28,7 @@ pub enum NnError {
         got: usize,
     },
     /// A hyper-parameter outside its range (name, value).
+    #[error("bad hyper-parameter {name} = {value}")]
     BadHyperParameter {
         /// Name of the hyper-parameter.
         name: &'static str,
@@ -27,46 +36,19 @@ pub enum NnError {
         value: f64,
     },
     /// A weight file that cannot be read or written, or whose content is malformed.
+    #[error("weight file: {0}")]
     File(String),
     /// A tape query failed (foreign variable, seed count).
-    Tape(crate::tape::TapeError),
+    #[error("tape: {0}")]
+    Tape(#[from] crate::tape::TapeError),
 }
 
-impl From<crate::tape::TapeError> for NnError {
-    fn from(e: crate::tape::TapeError) -> Self {
-        NnError::Tape(e)
-    }
-}
-
-impl fmt::Display for NnError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NnError::EmptyLayer { layer } => write!(f, "layer {layer} has width 0"),
-            NnError::Dimension {
-                what,
-                expected,
-                got,
-            } => write!(f, "{what}: expected {expected}, got {got}"),
-            NnError::BadHyperParameter { name, value } => {
-                write!(f, "bad hyper-parameter {name} = {value}")
-            }
-            NnError::File(msg) => write!(f, "weight file: {msg}"),
-            NnError::Tape(e) => write!(f, "tape: {e}"),
+impl From<DimensionMismatch> for NnError {
+    fn from(e: DimensionMismatch) -> Self {
+        NnError::Dimension {
+            what: e.what,
+            expected: e.expected,
+            got: e.got,
         }
-    }
-}
-
-impl std::error::Error for NnError {}
-
-/// `Ok(())` if `got == expected`, else a [`NnError::Dimension`].
-pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), NnError> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(NnError::Dimension {
-            what,
-            expected,
-            got,
-        })
     }
 }

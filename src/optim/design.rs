@@ -338,7 +338,7 @@ impl<R: Clone + Debug + PartialEq + Serialize + DeserializeOwned> DesignLoop<R> 
         }
         let at = self.bounds.external(self.mode, &self.internal);
         let g = objective.gradient(&at, self.step)?;
-        check_len("gradient length", at.len(), g.len())?;
+        check_len("gradient length", at.len(), g.len()).map_err(OptimError::from)?;
         if g.iter().any(|v| !v.is_finite()) {
             return Err(OptimError::NonFinite {
                 step: self.step,

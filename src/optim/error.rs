@@ -1,13 +1,16 @@
 //! Errors of the optimisation layer.
 
-use std::fmt;
+use thiserror::Error;
 
+pub(crate) use crate::error::check_len;
+use crate::error::DimensionMismatch;
 use crate::nn::NnError;
 
 /// Bad input to, or failure of, an optimisation run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Error)]
 pub enum OptimError {
     /// Lower bound above upper bound (or NaN) for parameter `index`.
+    #[error("bounds of parameter {index}: lo = {lo} is not <= hi = {hi}")]
     Bounds {
         /// Parameter index.
         index: usize,
@@ -17,6 +20,7 @@ pub enum OptimError {
         hi: f64,
     },
     /// A starting value outside its bounds.
+    #[error("parameter {index} = {value} lies outside its bounds")]
     OutOfBounds {
         /// Parameter index.
         index: usize,
@@ -24,6 +28,9 @@ pub enum OptimError {
         value: f64,
     },
     /// A length that does not match the number of parameters.
+    ///
+    /// Kept with named fields (tests match on them); a [`DimensionMismatch`] converts into it.
+    #[error("{what}: expected {expected}, got {got}")]
     Dimension {
         /// What was measured.
         what: &'static str,
@@ -33,6 +40,7 @@ pub enum OptimError {
         got: usize,
     },
     /// The objective or its gradient was NaN or infinite.
+    #[error("non-finite {what} at step {step}")]
     NonFinite {
         /// Step at which it happened.
         step: usize,
@@ -40,57 +48,22 @@ pub enum OptimError {
         what: &'static str,
     },
     /// An optimizer hyper-parameter was rejected.
-    Optimizer(NnError),
+    #[error("optimizer: {0}")]
+    Optimizer(#[from] NnError),
     /// A checkpoint or log could not be written or read.
+    #[error("i/o: {0}")]
     Io(String),
     /// argmin reported an error.
+    #[error("argmin: {0}")]
     Argmin(String),
 }
 
-impl fmt::Display for OptimError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OptimError::Bounds { index, lo, hi } => {
-                write!(
-                    f,
-                    "bounds of parameter {index}: lo = {lo} is not <= hi = {hi}"
-                )
-            }
-            OptimError::OutOfBounds { index, value } => {
-                write!(f, "parameter {index} = {value} lies outside its bounds")
-            }
-            OptimError::Dimension {
-                what,
-                expected,
-                got,
-            } => write!(f, "{what}: expected {expected}, got {got}"),
-            OptimError::NonFinite { step, what } => {
-                write!(f, "non-finite {what} at step {step}")
-            }
-            OptimError::Optimizer(e) => write!(f, "optimizer: {e}"),
-            OptimError::Io(m) => write!(f, "i/o: {m}"),
-            OptimError::Argmin(m) => write!(f, "argmin: {m}"),
+impl From<DimensionMismatch> for OptimError {
+    fn from(e: DimensionMismatch) -> Self {
+        OptimError::Dimension {
+            what: e.what,
+            expected: e.expected,
+            got: e.got,
         }
-    }
-}
-
-impl std::error::Error for OptimError {}
-
-impl From<NnError> for OptimError {
-    fn from(e: NnError) -> Self {
-        OptimError::Optimizer(e)
-    }
-}
-
-/// `Ok(())` if `got == expected`, else [`OptimError::Dimension`].
-pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), OptimError> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(OptimError::Dimension {
-            what,
-            expected,
-            got,
-        })
     }
 }

@@ -6,6 +6,7 @@
 //! deviation, scored by the mean held-out accuracy of 5-fold cross-validation. 0.5 means the
 //! classifier cannot tell the samples apart; 1.0 means they are disjoint.
 
+use crate::error::DimensionMismatch;
 use rayon::prelude::*;
 
 use super::error::{Result, SbiError};
@@ -56,11 +57,12 @@ pub fn c2st(
 ) -> Result<C2stResult> {
     let z = Standardizer::fit(reference, dim)?;
     if estimate.is_empty() || !estimate.len().is_multiple_of(dim) {
-        return Err(SbiError::Dimension {
+        return Err(DimensionMismatch {
             what: "estimated samples (a positive multiple of the dimension)",
             expected: dim,
             got: estimate.len(),
-        });
+        }
+        .into());
     }
     if cfg.folds < 2 {
         return Err(SbiError::Config(format!(

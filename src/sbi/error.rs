@@ -1,70 +1,34 @@
 //! Errors of the SBI module.
 
-use std::fmt;
+use thiserror::Error;
 
+pub(crate) use crate::error::check_len;
+use crate::error::DimensionMismatch;
+use crate::flows::FlowError;
 use crate::nn::NnError;
 
 /// What can go wrong in simulation-based inference.
-#[derive(Debug)]
+#[derive(Debug, Error)]
 pub enum SbiError {
     /// A vector had the wrong length.
-    Dimension {
-        /// What was measured.
-        what: &'static str,
-        /// Expected length.
-        expected: usize,
-        /// Actual length.
-        got: usize,
-    },
+    #[error("{0}")]
+    Dimension(#[from] DimensionMismatch),
     /// A configuration value is out of range.
+    #[error("bad configuration: {0}")]
     Config(String),
     /// A task, method or observation name/number that does not exist.
+    #[error("unknown {0}")]
     Unknown(String),
     /// A non-finite value where a finite one is needed.
+    #[error("non-finite value: {0}")]
     NonFinite(&'static str),
     /// An error of the neural-network layer.
-    Nn(NnError),
+    #[error("network: {0}")]
+    Nn(#[from] NnError),
     /// An error of the normalizing-flow layer.
-    Flow(String),
-}
-
-impl fmt::Display for SbiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SbiError::Dimension {
-                what,
-                expected,
-                got,
-            } => write!(f, "{what}: expected {expected}, got {got}"),
-            SbiError::Config(s) => write!(f, "bad configuration: {s}"),
-            SbiError::Unknown(s) => write!(f, "unknown {s}"),
-            SbiError::NonFinite(s) => write!(f, "non-finite value: {s}"),
-            SbiError::Nn(e) => write!(f, "network: {e}"),
-            SbiError::Flow(e) => write!(f, "flow: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for SbiError {}
-
-impl From<NnError> for SbiError {
-    fn from(e: NnError) -> Self {
-        SbiError::Nn(e)
-    }
+    #[error("flow: {0}")]
+    Flow(#[from] FlowError),
 }
 
 /// Result with [`SbiError`].
 pub type Result<T> = std::result::Result<T, SbiError>;
-
-/// Check a length.
-pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(SbiError::Dimension {
-            what,
-            expected,
-            got,
-        })
-    }
-}

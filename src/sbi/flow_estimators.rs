@@ -22,15 +22,7 @@ use super::posterior::Posterior;
 use super::prior::Prior;
 use super::sampler::{smc_posterior, unnormalised_log_posterior, SmcConfig};
 use super::task::SimulationSet;
-use crate::flows::{
-    fit_max_likelihood, Domain, FitConfig, FitReport, Flow, FlowError, FlowSpec, Transform,
-};
-
-impl From<FlowError> for SbiError {
-    fn from(e: FlowError) -> Self {
-        SbiError::Flow(e.to_string())
-    }
-}
+use crate::flows::{fit_max_likelihood, Domain, FitConfig, FitReport, Flow, FlowSpec, Transform};
 
 /// Architecture and training of a conditional flow estimator.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,7 @@
 //! Small helpers around [`crate::nn::Mlp`] used by the estimators and diagnostics: z-scoring,
 //! binary cross-entropy on logits, and gradients of a scalar network output w.r.t. its inputs.
 
+use crate::error::DimensionMismatch;
 use dfdx::prelude::*;
 
 use super::error::{check_len, Result, SbiError};
@@ -21,11 +22,12 @@ impl Standardizer {
     /// Mean and standard deviation of the columns of a flat `(n, dim)` array.
     pub fn fit(data: &[f64], dim: usize) -> Result<Self> {
         if dim == 0 || data.is_empty() || !data.len().is_multiple_of(dim) {
-            return Err(SbiError::Dimension {
+            return Err(DimensionMismatch {
                 what: "rows to standardise (a positive multiple of the dimension)",
                 expected: dim,
                 got: data.len(),
-            });
+            }
+            .into());
         }
         let n = data.len() / dim;
         let mut mean = vec![0.0; dim];

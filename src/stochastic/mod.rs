@@ -30,7 +30,7 @@
 //!
 //! See `docs/stochastic.md` for the guide.
 
-use std::fmt;
+use thiserror::Error;
 
 pub mod continuous;
 pub mod discrete;
@@ -52,9 +52,10 @@ pub use sampler::{PlainSampler, Relaxation, RelaxedSampler, Sampler};
 pub use triple::Triple;
 
 /// Errors of the stochastic module; each names the offending value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Error)]
 pub enum StochasticError {
     /// A probability outside [0, 1] (or NaN).
+    #[error("{what}: probability {value} is outside [0, 1]")]
     Probability {
         /// Which distribution or argument.
         what: &'static str,
@@ -62,6 +63,7 @@ pub enum StochasticError {
         value: f64,
     },
     /// A parameter outside its domain (negative rate, non-positive scale, non-integer count, …).
+    #[error("{what}: value {value} is outside the allowed domain")]
     Parameter {
         /// Which parameter.
         what: &'static str,
@@ -69,6 +71,7 @@ pub enum StochasticError {
         value: f64,
     },
     /// An estimator asked for zero samples (or another bad setting).
+    #[error("{what}: bad setting {value}")]
     Setting {
         /// Which setting.
         what: &'static str,
@@ -76,6 +79,7 @@ pub enum StochasticError {
         value: f64,
     },
     /// A name that matches nothing known (e.g. an estimator name).
+    #[error("unknown {what} '{name}'")]
     Unknown {
         /// What was being looked up.
         what: &'static str,
@@ -83,26 +87,9 @@ pub enum StochasticError {
         name: String,
     },
     /// A program reported an error of its own.
+    #[error("program error: {0}")]
     Program(String),
 }
-
-impl fmt::Display for StochasticError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StochasticError::Probability { what, value } => {
-                write!(f, "{what}: probability {value} is outside [0, 1]")
-            }
-            StochasticError::Parameter { what, value } => {
-                write!(f, "{what}: value {value} is outside the allowed domain")
-            }
-            StochasticError::Setting { what, value } => write!(f, "{what}: bad setting {value}"),
-            StochasticError::Unknown { what, name } => write!(f, "unknown {what} '{name}'"),
-            StochasticError::Program(msg) => write!(f, "program error: {msg}"),
-        }
-    }
-}
-
-impl std::error::Error for StochasticError {}
 
 /// Result type of the stochastic module.
 pub type Result<T> = std::result::Result<T, StochasticError>;

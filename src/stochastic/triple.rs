@@ -23,6 +23,7 @@
 use std::cmp::Ordering;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+use crate::derivatives as rules;
 use crate::scalar::{signum_f64, RealScalar, Scalar};
 
 /// A stochastic triple `(value, dual, Δ)` with the tag of the perturbation `Δ` belongs to.
@@ -94,14 +95,14 @@ impl Triple {
         }
     }
 
-    /// Apply a unary function `f` with derivative `df`.
+    /// Apply a unary function `f` with derivative `df(x, f(x))` (a rule of [`rules`]).
     #[inline]
-    fn unary(self, f: impl Fn(f64) -> f64, df: impl Fn(f64) -> f64) -> Self {
+    fn unary(self, f: impl Fn(f64) -> f64, df: impl Fn(f64, f64) -> f64) -> Self {
         let value = f(self.value);
         let dual = if self.dual == 0.0 {
             0.0
         } else {
-            df(self.value) * self.dual
+            df(self.value, value) * self.dual
         };
         let delta = if self.tag == 0 {
             0.0
@@ -287,75 +288,75 @@ impl Scalar for Triple {
         self.recip() * lhs
     }
     fn recip(&self) -> Self {
-        self.unary(|x| 1.0 / x, |x| -1.0 / (x * x))
+        self.unary(|x| 1.0 / x, rules::d_recip)
     }
     fn sqrt(&self) -> Self {
-        self.unary(f64::sqrt, |x| 0.5 / x.sqrt())
+        self.unary(f64::sqrt, rules::d_sqrt)
     }
     fn exp(&self) -> Self {
-        self.unary(f64::exp, f64::exp)
+        self.unary(f64::exp, rules::d_exp)
     }
     fn ln(&self) -> Self {
-        self.unary(f64::ln, |x| 1.0 / x)
+        self.unary(f64::ln, rules::d_ln)
     }
     fn ln_1p(&self) -> Self {
-        self.unary(f64::ln_1p, |x| 1.0 / (1.0 + x))
+        self.unary(f64::ln_1p, rules::d_ln_1p)
     }
     fn exp_m1(&self) -> Self {
-        self.unary(f64::exp_m1, f64::exp)
+        self.unary(f64::exp_m1, rules::d_exp_m1)
     }
     fn powi(&self, n: i32) -> Self {
-        self.unary(|x| x.powi(n), |x| n as f64 * x.powi(n - 1))
+        self.unary(|x| x.powi(n), |x, _| rules::d_powi(x, n))
     }
     fn powf(&self, n: f64) -> Self {
-        self.unary(|x| x.powf(n), |x| n * x.powf(n - 1.0))
+        self.unary(|x| x.powf(n), |x, _| rules::d_powf(x, n))
     }
     fn sin(&self) -> Self {
-        self.unary(f64::sin, f64::cos)
+        self.unary(f64::sin, rules::d_sin)
     }
     fn cos(&self) -> Self {
-        self.unary(f64::cos, |x| -x.sin())
+        self.unary(f64::cos, rules::d_cos)
     }
     fn tan(&self) -> Self {
-        self.unary(f64::tan, |x| 1.0 / (x.cos() * x.cos()))
+        self.unary(f64::tan, rules::d_tan)
     }
     fn asin(&self) -> Self {
-        self.unary(f64::asin, |x| 1.0 / (1.0 - x * x).sqrt())
+        self.unary(f64::asin, rules::d_asin)
     }
     fn acos(&self) -> Self {
-        self.unary(f64::acos, |x| -1.0 / (1.0 - x * x).sqrt())
+        self.unary(f64::acos, rules::d_acos)
     }
     fn atan(&self) -> Self {
-        self.unary(f64::atan, |x| 1.0 / (1.0 + x * x))
+        self.unary(f64::atan, rules::d_atan)
     }
     fn atan2(&self, x: &Self) -> Self {
         let (a, b) = (self.value, x.value);
-        let r2 = a * a + b * b;
-        self.binary(*x, a.atan2(b), b / r2, -a / r2, f64::atan2)
+        let (da, db) = rules::d_atan2(a, b);
+        self.binary(*x, a.atan2(b), da, db, f64::atan2)
     }
     fn sinh(&self) -> Self {
-        self.unary(f64::sinh, f64::cosh)
+        self.unary(f64::sinh, rules::d_sinh)
     }
     fn cosh(&self) -> Self {
-        self.unary(f64::cosh, f64::sinh)
+        self.unary(f64::cosh, rules::d_cosh)
     }
     fn tanh(&self) -> Self {
-        self.unary(f64::tanh, |x| 1.0 - x.tanh() * x.tanh())
+        self.unary(f64::tanh, rules::d_tanh)
     }
     fn abs(&self) -> Self {
-        self.unary(f64::abs, signum_f64)
+        self.unary(f64::abs, rules::d_abs)
     }
     fn hypot(&self, other: &Self) -> Self {
         let h = self.value.hypot(other.value);
-        let (da, db) = if h == 0.0 || !h.is_finite() {
-            (0.0, 0.0)
+        let (da, db) = if h.is_finite() {
+            rules::d_hypot(self.value, other.value, h)
         } else {
-            (self.value / h, other.value / h)
+            (0.0, 0.0)
         };
         self.binary(*other, h, da, db, f64::hypot)
     }
     fn signum(&self) -> Self {
-        self.unary(signum_f64, |_| 0.0)
+        self.unary(signum_f64, |_, _| 0.0)
     }
     #[inline]
     fn lt_mask(&self, other: &Self) -> bool {

@@ -38,7 +38,9 @@ mod var;
 pub use batch::{BMask, BVar, BatchAdjoints, BatchTape, BatchValue, BatchedActive};
 pub use var::{TapeValue, Var};
 
-use std::fmt;
+use thiserror::Error;
+
+use crate::error::DimensionMismatch;
 use std::marker::PhantomData;
 
 use nalgebra::DMatrix;
@@ -47,9 +49,10 @@ use num_dual::Dual64;
 use arena::{TapeData, NONE};
 
 /// Misuse of a tape that is reported as an error rather than a panic.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Error)]
 pub enum TapeError {
     /// A variable from another tape, or from before a `clear`, was passed to a tape query.
+    #[error("variable belongs to another tape or to a cleared generation (variable tag {var_tag}, tape tag {tape_tag})")]
     ForeignVariable {
         /// Tag of the variable.
         var_tag: u32,
@@ -57,6 +60,7 @@ pub enum TapeError {
         tape_tag: u32,
     },
     /// A column's length differs from the batched tape's number of lanes.
+    #[error("column has {got} events but the batched tape has {expected} lanes")]
     BatchLength {
         /// Lanes of the batched tape.
         expected: usize,
@@ -64,6 +68,7 @@ pub enum TapeError {
         got: usize,
     },
     /// Numbers of outputs and seeds (or of inputs and directions) differ.
+    #[error("{what}: expected length {expected}, got {got}")]
     LengthMismatch {
         /// What was being matched.
         what: &'static str,
@@ -73,31 +78,20 @@ pub enum TapeError {
         got: usize,
     },
     /// A batched tape needs at least one lane.
+    #[error("a batched tape needs at least one lane")]
     ZeroLanes,
 }
 
-impl fmt::Display for TapeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TapeError::ForeignVariable { var_tag, tape_tag } => write!(
-                f,
-                "variable belongs to another tape or to a cleared generation (variable tag {var_tag}, tape tag {tape_tag})"
-            ),
-            TapeError::BatchLength { expected, got } => write!(
-                f,
-                "column has {got} events but the batched tape has {expected} lanes"
-            ),
-            TapeError::LengthMismatch {
-                what,
-                expected,
-                got,
-            } => write!(f, "{what}: expected length {expected}, got {got}"),
-            TapeError::ZeroLanes => write!(f, "a batched tape needs at least one lane"),
+impl From<DimensionMismatch> for TapeError {
+    /// Into [`TapeError::LengthMismatch`] (kept with named fields: tests match on them, and its message says "expected length").
+    fn from(e: DimensionMismatch) -> Self {
+        TapeError::LengthMismatch {
+            what: e.what,
+            expected: e.expected,
+            got: e.got,
         }
     }
 }
-
-impl std::error::Error for TapeError {}
 
 /// A reverse-mode tape. Record on it through [`Tape::activate`], or use the one-call helpers
 /// [`gradient`], [`jacobian`], [`vjp`], [`hvp`].

@@ -10,11 +10,12 @@ use std::thread::LocalKey;
 use num_dual::Dual64;
 
 use super::arena::{TapeData, NONE};
-use crate::scalar::{signum_f64, RealScalar, Scalar};
+use crate::derivatives::{self as rules, Elementary};
+use crate::scalar::{RealScalar, Scalar};
 
 /// Value types a tape can record: `f64` for gradients, [`Dual64`] for forward-over-reverse
 /// Hessian–vector products. Each has its own thread-local active-tape slot.
-pub trait TapeValue: RealScalar + Copy + 'static {
+pub trait TapeValue: RealScalar + Elementary + Copy + 'static {
     /// The thread-local slot holding the active tape for this value type.
     #[doc(hidden)]
     fn active_slot() -> &'static LocalKey<Cell<*mut TapeData<Self>>>;
@@ -336,111 +337,102 @@ impl<T: TapeValue> Scalar for Var<T> {
     #[inline(always)]
     fn recip(&self) -> Self {
         let y = self.value.recip();
-        self.unary(y, -(y * y))
+        self.unary(y, rules::d_recip(self.value, y))
     }
     #[inline(always)]
     fn sqrt(&self) -> Self {
         let y = self.value.sqrt();
-        self.unary(y, y.recip() * 0.5)
+        self.unary(y, rules::d_sqrt(self.value, y))
     }
     #[inline(always)]
     fn exp(&self) -> Self {
         let y = self.value.exp();
-        self.unary(y, y)
+        self.unary(y, rules::d_exp(self.value, y))
     }
     #[inline(always)]
     fn ln(&self) -> Self {
-        self.unary(self.value.ln(), self.value.recip())
+        let y = self.value.ln();
+        self.unary(y, rules::d_ln(self.value, y))
     }
     #[inline(always)]
     fn ln_1p(&self) -> Self {
-        self.unary(self.value.ln_1p(), (self.value + 1.0).recip())
+        let y = self.value.ln_1p();
+        self.unary(y, rules::d_ln_1p(self.value, y))
     }
     #[inline(always)]
     fn exp_m1(&self) -> Self {
         let y = self.value.exp_m1();
-        self.unary(y, y + 1.0)
+        self.unary(y, rules::d_exp_m1(self.value, y))
     }
     #[inline(always)]
     fn powi(&self, n: i32) -> Self {
-        let d = if n == 0 {
-            T::zero_value()
-        } else {
-            self.value.powi(n - 1) * n as f64
-        };
-        self.unary(self.value.powi(n), d)
+        self.unary(self.value.powi(n), rules::d_powi(self.value, n))
     }
     #[inline(always)]
     fn powf(&self, n: f64) -> Self {
-        let d = if n == 0.0 {
-            T::zero_value()
-        } else {
-            self.value.powf(n - 1.0) * n
-        };
-        self.unary(self.value.powf(n), d)
+        self.unary(self.value.powf(n), rules::d_powf(self.value, n))
     }
     #[inline(always)]
     fn sin(&self) -> Self {
-        self.unary(self.value.sin(), self.value.cos())
+        let y = self.value.sin();
+        self.unary(y, rules::d_sin(self.value, y))
     }
     #[inline(always)]
     fn cos(&self) -> Self {
-        self.unary(self.value.cos(), -self.value.sin())
+        let y = self.value.cos();
+        self.unary(y, rules::d_cos(self.value, y))
     }
     #[inline(always)]
     fn tan(&self) -> Self {
         let y = self.value.tan();
-        self.unary(y, y * y + 1.0)
+        self.unary(y, rules::d_tan(self.value, y))
     }
     #[inline(always)]
     fn asin(&self) -> Self {
-        let x = self.value;
-        self.unary(x.asin(), (x * x).rsub(1.0).sqrt().recip())
+        let y = self.value.asin();
+        self.unary(y, rules::d_asin(self.value, y))
     }
     #[inline(always)]
     fn acos(&self) -> Self {
-        let x = self.value;
-        self.unary(x.acos(), -(x * x).rsub(1.0).sqrt().recip())
+        let y = self.value.acos();
+        self.unary(y, rules::d_acos(self.value, y))
     }
     #[inline(always)]
     fn atan(&self) -> Self {
-        let x = self.value;
-        self.unary(x.atan(), (x * x + 1.0).recip())
+        let y = self.value.atan();
+        self.unary(y, rules::d_atan(self.value, y))
     }
     #[inline(always)]
     fn atan2(&self, x: &Self) -> Self {
         let (yv, xv) = (self.value, x.value);
-        let r2 = (xv * xv + yv * yv).recip();
-        self.binary(*x, yv.atan2(&xv), xv * r2, -(yv * r2))
+        let (da, db) = rules::d_atan2(yv, xv);
+        self.binary(*x, yv.atan2(&xv), da, db)
     }
     #[inline(always)]
     fn sinh(&self) -> Self {
-        self.unary(self.value.sinh(), self.value.cosh())
+        let y = self.value.sinh();
+        self.unary(y, rules::d_sinh(self.value, y))
     }
     #[inline(always)]
     fn cosh(&self) -> Self {
-        self.unary(self.value.cosh(), self.value.sinh())
+        let y = self.value.cosh();
+        self.unary(y, rules::d_cosh(self.value, y))
     }
     #[inline(always)]
     fn tanh(&self) -> Self {
         let y = self.value.tanh();
-        self.unary(y, (y * y).rsub(1.0))
+        self.unary(y, rules::d_tanh(self.value, y))
     }
     #[inline(always)]
     fn abs(&self) -> Self {
-        self.unary(
-            self.value.abs(),
-            T::from_f64(signum_f64(self.value.value())),
-        )
+        let y = self.value.abs();
+        self.unary(y, rules::d_abs(self.value, y))
     }
     #[inline(always)]
     fn hypot(&self, other: &Self) -> Self {
         let h = self.value.hypot(&other.value);
-        if h.value() == 0.0 {
-            return self.binary(*other, h, T::zero_value(), T::zero_value());
-        }
-        let inv = h.recip();
-        self.binary(*other, h, self.value * inv, other.value * inv)
+        let (da, db) = rules::d_hypot(self.value, other.value, h);
+        self.binary(*other, h, da, db)
     }
     #[inline(always)]
     fn signum(&self) -> Self {

@@ -157,15 +157,6 @@ pub fn evaluate(
     Ok(obj.value(m, q, theta))
 }
 
-/// Program runs one sample of `kind` costs for `l` parameters (an upper bound for triples).
-pub fn runs_per_sample(kind: EstimatorKind, l: usize) -> usize {
-    match kind {
-        EstimatorKind::Triple => 2 * l,
-        EstimatorKind::FiniteDifference => 2 * l + 1,
-        _ => 1,
-    }
-}
-
 /// The calorimeter study as a [`diffhep::optim::Objective`]: the objective on the fixed
 /// evaluation runs, gradients from `kind` with a fresh seed per step.
 struct CalorimeterObjective<'a> {
@@ -279,7 +270,7 @@ pub fn optimize(
             shower: shower.clone(),
         },
         kind,
-        samples: (settings.runs_per_step / runs_per_sample(kind, l)).max(2),
+        samples: (settings.runs_per_step / kind.runs_per_sample(l).max(1)).max(2),
         settings,
         runs: 0,
     };

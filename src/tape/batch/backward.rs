@@ -1,0 +1,141 @@
+//! The batched tape's reverse sweep: per node, the partials recomputed from stored values and
+//! deposited into the parents' adjoints, one vectorisable loop per operation.
+
+use super::arena::{BatchData, Op};
+use super::kernel::{at, deposit, with_lanes1, with_lanes2, Bc, Col, Lane};
+use crate::derivatives as rules;
+use crate::tape::arena::NONE;
+
+/// The reverse sweep over nodes `top..=0`.
+#[allow(clippy::neg_multiply)]
+pub(super) fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
+    for yi in (0..=top as usize).rev() {
+        if !init[yi] {
+            continue;
+        }
+        let y = d.nodes[yi];
+        if y.a == NONE {
+            continue;
+        }
+        let n = d.width(y.col);
+        let yoff = y.off as usize;
+        let (lo, hi) = adj.split_at_mut(yoff);
+        let yb = &hi[..n];
+        let yv = &d.vals[yoff..yoff + n];
+        let pa = d.nodes[y.a as usize];
+        let two = y.b != NONE;
+        let b_active = two && d.nodes[y.b as usize].active;
+        if !pa.active && !b_active {
+            continue;
+        }
+        let a_off = pa.off as usize;
+        let init_a = !init[y.a as usize];
+        if pa.active {
+            init[y.a as usize] = true;
+        }
+        macro_rules! un {
+            (|$a:ident, $i:ident| $dy:expr) => {{
+                with_lanes1!(d, n, y.a, |$a| deposit(
+                    &mut lo[a_off..],
+                    pa.col,
+                    init_a,
+                    n,
+                    |$i| at(yb, $i) * $dy
+                ))
+            }};
+        }
+        // The unary rules of `crate::derivatives`, from the operand and the stored value.
+        macro_rules! rule {
+            ($d:ident) => {
+                un!(|a, i| rules::$d(a.at(i), at(yv, i)))
+            };
+        }
+        match y.op {
+            Op::Input | Op::Const => {}
+            Op::AddK => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| at(yb, i)),
+            Op::MulK => {
+                let k = y.k;
+                deposit(&mut lo[a_off..], pa.col, init_a, n, |i| at(yb, i) * k)
+            }
+            Op::KSub | Op::Neg => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| -at(yb, i)),
+            Op::KDiv => un!(|a, i| -at(yv, i) / a.at(i)),
+            Op::Recip => rule!(d_recip),
+            Op::Sqrt => rule!(d_sqrt),
+            Op::Exp => rule!(d_exp),
+            Op::Ln => rule!(d_ln),
+            Op::Ln1p => rule!(d_ln_1p),
+            Op::ExpM1 => rule!(d_exp_m1),
+            Op::Powi => {
+                let n = y.k as i32;
+                un!(|a, i| rules::d_powi(a.at(i), n))
+            }
+            Op::Powf => {
+                let k = y.k;
+                un!(|a, i| rules::d_powf(a.at(i), k))
+            }
+            Op::Sin => rule!(d_sin),
+            Op::Cos => rule!(d_cos),
+            Op::Tan => rule!(d_tan),
+            Op::Asin => rule!(d_asin),
+            Op::Acos => rule!(d_acos),
+            Op::Atan => rule!(d_atan),
+            Op::Sinh => rule!(d_sinh),
+            Op::Cosh => rule!(d_cosh),
+            Op::Tanh => rule!(d_tanh),
+            Op::Abs => rule!(d_abs),
+            Op::Sum => {
+                let s = yb[0];
+                deposit(&mut lo[a_off..], pa.col, init_a, d.lanes, |_| s)
+            }
+            Op::Dot => {
+                let s = yb[0];
+                let w = &d.slice(y.m)[..d.lanes];
+                // A scalar operand receives Σᵢ s·wᵢ (deposit sums over lanes for it).
+                deposit(&mut lo[a_off..], pa.col, init_a, d.lanes, |i| s * at(w, i))
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Atan2 | Op::Hypot | Op::Select => {
+                let pb = d.nodes[y.b as usize];
+                let b_off = pb.off as usize;
+                let init_b = !init[y.b as usize];
+                if pb.active {
+                    init[y.b as usize] = true;
+                }
+                // Contributions to `a` first, then to `b` (they may be the same node).
+                macro_rules! bin {
+                    (|$a:ident, $b:ident, $i:ident| $da:expr, $db:expr) => {{
+                        with_lanes2!(d, n, y.a, y.b, |$a, $b| {
+                            if pa.active {
+                                deposit(&mut lo[a_off..], pa.col, init_a, n, |$i| at(yb, $i) * $da);
+                            }
+                            if pb.active {
+                                let init_b2 = init_b && !(y.a == y.b);
+                                deposit(&mut lo[b_off..], pb.col, init_b2, n, |$i| {
+                                    at(yb, $i) * $db
+                                });
+                            }
+                        })
+                    }};
+                }
+                match y.op {
+                    Op::Add => bin!(|_a, _b, i| 1.0, 1.0),
+                    Op::Sub => bin!(|_a, _b, i| 1.0, -1.0),
+                    Op::Mul => bin!(|a, b, i| b.at(i), a.at(i)),
+                    Op::Div => bin!(|_a, b, i| 1.0 / b.at(i), -at(yv, i) / b.at(i)),
+                    Op::Atan2 => bin!(
+                        |a, b, i| rules::d_atan2(a.at(i), b.at(i)).0,
+                        rules::d_atan2(a.at(i), b.at(i)).1
+                    ),
+                    Op::Hypot => bin!(
+                        |a, b, i| rules::d_hypot(a.at(i), b.at(i), at(yv, i)).0,
+                        rules::d_hypot(a.at(i), b.at(i), at(yv, i)).1
+                    ),
+                    _ => {
+                        let mv = d.slice(y.m);
+                        let mask = |i: usize| if mv.len() == 1 { mv[0] } else { mv[i] };
+                        bin!(|_a, _b, i| mask(i), 1.0 - mask(i))
+                    }
+                }
+            }
+        }
+    }
+}
