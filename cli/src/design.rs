@@ -3,6 +3,7 @@
 //! results folder (history, final design, checkpoint, SVG plots, `report.md`) and resume.
 //! `diffhep design calorimeter` keeps the calorimeter-only estimator comparison.
 
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args as ClapArgs, Subcommand};
@@ -46,12 +47,12 @@ enum Sub {
     Calorimeter(design_calorimeter::Args),
 }
 
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| path.display().to_string())
 }
 
 /// Run the command.
-pub fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(Sub::Calorimeter(a)) = &args.study {
         return design_calorimeter::run(a);
     }
@@ -62,40 +63,37 @@ pub fn run(args: &Args) -> Result<(), String> {
     let ranks = Ranks::start()?;
     let mut ck = match &args.resume {
         Some(path) => {
-            Checkpoint::from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?
+            Checkpoint::from_json(&read(path)?).with_context(|| path.display().to_string())?
         }
         None => {
             let text = match &args.config {
                 Some(path) => read(path)?,
                 None => DEFAULT_TOML.to_string(),
             };
-            let mut config = StudyConfig::from_toml(&text).map_err(|e| match &args.config {
-                Some(p) => format!("{}: {e}", p.display()),
-                None => e.to_string(),
-            })?;
+            let mut config = match &args.config {
+                Some(p) => {
+                    StudyConfig::from_toml(&text).with_context(|| p.display().to_string())?
+                }
+                None => StudyConfig::from_toml(&text)?,
+            };
             if let Some(s) = args.steps {
                 config.optimizer.steps = s;
             }
-            ranks
-                .study(config)
-                .and_then(|s| s.start())
-                .map_err(|e| e.to_string())?
+            ranks.study(config).and_then(|s| s.start())?
         }
     };
     if let Some(s) = args.steps {
         ck.set_steps(s);
     }
-    let study = ranks.study(ck.config.clone()).map_err(|e| e.to_string())?;
+    let study = ranks.study(ck.config.clone())?;
     let writer = ranks.writes();
-    let mut folder = ResultsFolder::new(&study, &args.out, writer).map_err(|e| e.to_string())?;
+    let mut folder = ResultsFolder::new(&study, &args.out, writer)?;
     let mut bar = if writer {
         ProgressObserver::new()
     } else {
         ProgressObserver::hidden()
     };
-    study
-        .run(&mut ck, &mut [&mut folder, &mut bar])
-        .map_err(|e| e.to_string())?;
+    study.run(&mut ck, &mut [&mut folder, &mut bar])?;
     if writer {
         let h = ck.history();
         let first = &h[0].evaluation;
@@ -122,13 +120,13 @@ struct Ranks {
 
 impl Ranks {
     #[cfg(not(feature = "mpi"))]
-    fn start() -> Result<Self, String> {
+    fn start() -> anyhow::Result<Self> {
         Ok(Ranks {})
     }
 
     #[cfg(feature = "mpi")]
-    fn start() -> Result<Self, String> {
-        let (universe, ex) = exchange::Mpi::initialize()?;
+    fn start() -> anyhow::Result<Self> {
+        let (universe, ex) = exchange::Mpi::initialize().map_err(anyhow::Error::msg)?;
         Ok(Ranks {
             mpi: Some((universe, std::sync::Arc::new(ex))),
         })

@@ -4,6 +4,7 @@
 //! estimator, each with the same budget of program runs per step, and writes `history.json`
 //! and two SVG plots (objective vs step, objective vs program runs) to `--out`.
 
+use anyhow::Context as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ use diffhep_physics::detector::shower::{Shower, ShowerConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use diffhep_physics::design::output::write_atomic;
 use diffhep_physics::design::plot::{line_plot, Series};
 
 /// Arguments of `diffhep design calorimeter`.
@@ -70,22 +72,21 @@ fn record_json(r: &StepRecord) -> serde_json::Value {
 }
 
 /// Run the command.
-pub fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     let kinds: Vec<EstimatorKind> = args
         .estimator
         .split(',')
-        .map(|s| s.trim().parse::<EstimatorKind>().map_err(|e| e.to_string()))
+        .map(|s| s.trim().parse::<EstimatorKind>())
         .collect::<Result<_, _>>()?;
     if !(args.cost >= 0.0 && args.cost.is_finite()) {
-        return Err(format!("--cost: bad value {}", args.cost));
+        anyhow::bail!("--cost: bad value {}", args.cost);
     }
     if !(args.learning_rate > 0.0 && args.learning_rate.is_finite()) {
-        return Err(format!("--learning-rate: bad value {}", args.learning_rate));
+        anyhow::bail!("--learning-rate: bad value {}", args.learning_rate);
     }
-    let shower =
-        Shower::new(ShowerConfig::new(args.layers, args.energy)).map_err(|e| e.to_string())?;
+    let shower = Shower::new(ShowerConfig::new(args.layers, args.energy))?;
     let initial = vec![args.initial; args.layers];
-    shower.check_design(&initial).map_err(|e| e.to_string())?;
+    shower.check_design(&initial)?;
     let settings = DesignSettings {
         steps: args.steps,
         runs_per_step: args.runs_per_step,
@@ -102,8 +103,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     } else {
         let b = ProgressBar::new((kinds.len() * (args.steps + 1)) as u64);
         b.set_style(
-            ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} {msg}")
-                .map_err(|e| e.to_string())?
+            ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} {msg}")?
                 .progress_chars("=> "),
         );
         b
@@ -114,8 +114,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         let hist = optimize(&shower, kind, &initial, &settings, |r| {
             bar.set_message(format!("J = {:.4}", r.objective));
             bar.inc(1);
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         histories.push((kind, hist));
     }
     bar.finish_and_clear();
@@ -134,15 +133,9 @@ pub fn run(args: &Args) -> Result<(), String> {
             "history": h.iter().map(record_json).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    let write = |name: &str, text: String| {
-        let p = args.out.join(name);
-        std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))
-    };
-    write(
-        "history.json",
-        serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?,
-    )?;
+    std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
+    let write = |name: &str, text: String| write_atomic(&args.out, name, &text);
+    write("history.json", serde_json::to_string_pretty(&doc)?)?;
     let series = |x: fn(&StepRecord) -> f64| -> Vec<Series> {
         histories
             .iter()

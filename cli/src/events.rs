@@ -1,6 +1,7 @@
 //! `diffhep events`: generate weighted or unweighted events of a process into a Les Houches
 //! Event file (`diffhep_physics::events::generate`).
 
+use anyhow::Context as _;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ pub struct Args {
 }
 
 /// Run the subcommand.
-pub fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     let (process, card) = args.target.resolve()?;
     let sample = generate(
         process,
@@ -39,13 +40,12 @@ pub fn run(args: &Args) -> Result<(), String> {
         args.events as usize,
         args.seed,
         args.unweighted,
-    )
-    .map_err(|e| e.to_string())?;
-    let file = File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    )?;
+    let file = File::create(&args.out).with_context(|| args.out.display().to_string())?;
     let n = sample.events.len();
     let p = &sample.init.processes[0];
     let (xsec, err) = (p.xsec, p.xsec_err);
-    write_lhe(BufWriter::new(file), &sample).map_err(|e| e.to_string())?;
+    write_lhe(BufWriter::new(file), &sample)?;
     println!(
         "wrote {n} {} events of {} at √s = {} GeV to {} (σ = {xsec:.6e} ± {err:.2e} pb)",
         if args.unweighted {

@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 /// Run the command.
-pub fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut architectures = Vec::new();
     for h in &args.hidden {
         let widths = h
@@ -39,7 +39,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             .map(|w| {
                 w.trim()
                     .parse::<usize>()
-                    .map_err(|_| format!("--hidden {h}: {w:?} is not a width"))
+                    .map_err(|_| anyhow::anyhow!("--hidden {h}: {w:?} is not a width"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         architectures.push(widths);
@@ -52,7 +52,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         lr: args.lr,
         seed: args.seed,
     };
-    let runs = invariants_demo(&cfg).map_err(|e| e.to_string())?;
+    let runs = invariants_demo(&cfg)?;
     if args.json {
         let out = serde_json::json!({ "config": cfg, "runs": runs });
         println!("{out}");

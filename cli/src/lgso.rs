@@ -43,12 +43,11 @@ pub struct Args {
     json: bool,
 }
 
-fn run_calorimeter(args: &Args, cfg: LgsoConfig) -> Result<(), String> {
-    let bx = CalorimeterBox::new(args.dim, 20.0, 0.01).map_err(|e| e.to_string())?;
-    let r = calorimeter_lgso(bx, &vec![1.0; args.dim], args.steps, cfg, 2000, 4000)
-        .map_err(|e| e.to_string())?;
+fn run_calorimeter(args: &Args, cfg: LgsoConfig) -> anyhow::Result<()> {
+    let bx = CalorimeterBox::new(args.dim, 20.0, 0.01)?;
+    let r = calorimeter_lgso(bx, &vec![1.0; args.dim], args.steps, cfg, 2000, 4000)?;
     if args.json {
-        println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+        println!("{}", serde_json::to_string(&r)?);
         return Ok(());
     }
     println!("step  calls   E[y]      cos(sur, triple)  rel.bias  max z");
@@ -66,9 +65,9 @@ fn run_calorimeter(args: &Args, cfg: LgsoConfig) -> Result<(), String> {
 }
 
 /// Run the command.
-pub fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.dim < 2 {
-        return Err(format!("--dim {} is too small (at least 2)", args.dim));
+        anyhow::bail!("--dim {} is too small (at least 2)", args.dim);
     }
     let cfg = LgsoConfig {
         radius: args.radius,
@@ -81,9 +80,9 @@ pub fn run(args: &Args) -> Result<(), String> {
     if args.calorimeter {
         return run_calorimeter(args, cfg);
     }
-    let r = rosenbrock_demo(args.dim, args.steps, args.target, cfg).map_err(|e| e.to_string())?;
+    let r = rosenbrock_demo(args.dim, args.steps, args.target, cfg)?;
     if args.json {
-        println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+        println!("{}", serde_json::to_string(&r)?);
         return Ok(());
     }
     println!(

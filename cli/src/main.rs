@@ -88,14 +88,28 @@ fn main() -> ExitCode {
         Command::Lgso(args) => lgso::run(&args),
         Command::Invariants(args) => invariants::run(&args),
         Command::Weightnet(args) => weightnet::run(&args),
-        Command::Sbi(args) => sbi::run(&args),
-        Command::Fab(args) => fab::run(&args),
+        Command::Sbi(args) => sbi::run(&args).map_err(anyhow::Error::msg),
+        Command::Fab(args) => fab::run(&args).map_err(anyhow::Error::msg),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, `context: error: cause`, leaving out a cause whose text
+/// its parent's message already ends with (our error enums print their inner error).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.last().is_some_and(|prev| prev.ends_with(&text)) {
+            continue;
+        }
+        out.push(text);
+    }
+    out.join(": ")
 }

@@ -21,10 +21,10 @@ pub struct ProcessArgs {
 
 impl ProcessArgs {
     /// The process and the validated parameters, or a one-line error.
-    pub fn resolve(&self) -> Result<(Process, ParamCard), String> {
-        let process = Process::from_name(&self.process).map_err(|e| e.to_string())?;
+    pub fn resolve(&self) -> anyhow::Result<(Process, ParamCard)> {
+        let process = Process::from_name(&self.process)?;
         let card = match &self.param_card {
-            Some(p) => ParamCard::from_path(p).map_err(|e| e.to_string())?,
+            Some(p) => ParamCard::from_path(p)?,
             None => ParamCard::default(),
         };
         Ok((process, card))

@@ -34,16 +34,13 @@ pub struct Args {
 }
 
 /// Run the command.
-pub fn run(args: &Args) -> Result<(), String> {
-    let kind: EstimatorKind = args.estimator.parse().map_err(|e| format!("{e}"))?;
-    let shower =
-        Shower::new(ShowerConfig::new(args.layers, args.energy)).map_err(|e| e.to_string())?;
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let kind: EstimatorKind = args.estimator.parse()?;
+    let shower = Shower::new(ShowerConfig::new(args.layers, args.energy))?;
     let theta = vec![args.thickness; args.layers];
-    shower.check_design(&theta).map_err(|e| e.to_string())?;
+    shower.check_design(&theta)?;
     let start = Instant::now();
-    let est = kind
-        .estimate(&shower, &theta, args.samples, args.seed)
-        .map_err(|e| e.to_string())?;
+    let est = kind.estimate(&shower, &theta, args.samples, args.seed)?;
     let seconds = start.elapsed().as_secs_f64();
     if args.json {
         let out = json!({

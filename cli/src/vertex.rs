@@ -39,7 +39,7 @@ pub struct Args {
 }
 
 /// Run the subcommand.
-pub fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     let model = match args.model {
         Model::Helix => TrackModel::Helix { bz: 2.0 },
         Model::Straight => TrackModel::StraightLine,

@@ -38,7 +38,7 @@ fn row(name: &str, r: &Resolution) {
 }
 
 /// Run the command.
-pub fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     let cfg = WeightNetConfig {
         train_jets: args.train,
         test_jets: args.test,
@@ -47,9 +47,9 @@ pub fn run(args: &Args) -> Result<(), String> {
         lr: args.lr,
         seed: args.seed,
     };
-    let r = train_weight_net(&cfg).map_err(|e| e.to_string())?;
+    let r = train_weight_net(&cfg)?;
     if args.json {
-        println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+        println!("{}", serde_json::to_string(&r)?);
         return Ok(());
     }
     println!(

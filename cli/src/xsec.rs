@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 /// Run the subcommand.
-pub fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     let (process, card) = args.target.resolve()?;
     let cfg = XsecConfig {
         events: args.events as usize,
@@ -41,8 +41,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             pb.set_position(done as u64);
         }
     };
-    let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick))
-        .map_err(|e| e.to_string())?;
+    let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
