@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run --release --example invariants` (or `diffhep invariants --json`).
 
-use diffhep::nn::invariants::{invariants_demo, InvariantsConfig};
+use diffhep::nn::invariants::{invariants_demo, InvariantsConfig, InvariantsTable};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cfg = InvariantsConfig::default();
@@ -12,18 +12,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{} training / {} test muon pairs, {} full-batch Adam steps",
         cfg.train, cfg.test, cfg.epochs
     );
-    println!(
-        "{:<12} {:>7} {:>10} {:>10}",
-        "hidden", "params", "r(pT)", "r(mass)"
-    );
-    for r in invariants_demo(&cfg)? {
-        println!(
-            "{:<12} {:>7} {:>10.4} {:>10.4}",
-            format!("{:?}", r.hidden),
-            r.params,
-            r.pearson_pt,
-            r.pearson_mass
-        );
-    }
+    println!("{}", InvariantsTable(&invariants_demo(&cfg)?));
     Ok(())
 }

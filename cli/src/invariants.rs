@@ -2,7 +2,7 @@
 //! small MLPs and report test-set Pearson correlations.
 
 use clap::Args as ClapArgs;
-use diffhep::nn::invariants::{invariants_demo, InvariantsConfig};
+use diffhep::nn::invariants::{invariants_demo, InvariantsConfig, InvariantsTable};
 
 /// Arguments of `diffhep invariants`.
 #[derive(ClapArgs, Debug)]
@@ -58,18 +58,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!("{out}");
         return Ok(());
     }
-    println!(
-        "{:<12} {:>7} {:>10} {:>10}",
-        "hidden", "params", "r(pT)", "r(mass)"
-    );
-    for r in runs {
-        println!(
-            "{:<12} {:>7} {:>10.4} {:>10.4}",
-            format!("{:?}", r.hidden),
-            r.params,
-            r.pearson_pt,
-            r.pearson_mass
-        );
-    }
+    println!("{}", InvariantsTable(&runs));
     Ok(())
 }

@@ -50,17 +50,7 @@ fn run_calorimeter(args: &Args, cfg: LgsoConfig) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&r)?);
         return Ok(());
     }
-    println!("step  calls   E[y]      cos(sur, triple)  rel.bias  max z");
-    for (k, s) in r.steps.iter().enumerate() {
-        println!(
-            "{k:>4} {:>6} {:>9.5} {:>12.3} {:>12.3} {:>8.1}",
-            s.sim_calls, s.objective, s.bias.cosine, s.bias.relative_norm, s.max_z
-        );
-    }
-    println!(
-        "final E[y] = {:.5} after {} calls",
-        r.objective, r.sim_calls
-    );
+    println!("{r}");
     Ok(())
 }
 

@@ -18,17 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..LgsoConfig::default()
     };
     let r = calorimeter_lgso(bx, &[1.0; 8], 30, cfg, 2000, 4000)?;
-    println!("step  calls   E[y]      cos(sur, triple)  rel.bias  max z");
-    for (k, s) in r.steps.iter().enumerate() {
-        println!(
-            "{k:>4} {:>6} {:>9.5} {:>12.3} {:>12.3} {:>8.1}",
-            s.sim_calls, s.objective, s.bias.cosine, s.bias.relative_norm, s.max_z
-        );
-    }
-    println!(
-        "final E[y] = {:.5} after {} calls",
-        r.objective, r.sim_calls
-    );
+    println!("{r}");
     println!(
         "final thicknesses: {:?}",
         r.psi

@@ -137,6 +137,31 @@ fn correlations(net: &Mlp<f64>, x: &[f64], y: &[f64]) -> Result<[f64; 2], NnErro
     ])
 }
 
+/// The table of [`invariants_demo`] runs (architecture, parameters, Pearson correlations) that
+/// `diffhep invariants` and the example print.
+pub struct InvariantsTable<'a>(pub &'a [InvariantsRun]);
+
+impl std::fmt::Display for InvariantsTable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:<12} {:>7} {:>10} {:>10}",
+            "hidden", "params", "r(pT)", "r(mass)"
+        )?;
+        for r in self.0 {
+            write!(
+                f,
+                "\n{:<12} {:>7} {:>10.4} {:>10.4}",
+                format!("{:?}", r.hidden),
+                r.params,
+                r.pearson_pt,
+                r.pearson_mass
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Train one network per architecture and report test-set correlations.
 pub fn invariants_demo(cfg: &InvariantsConfig) -> Result<Vec<InvariantsRun>, NnError> {
     if cfg.train < 2 || cfg.test < 2 {

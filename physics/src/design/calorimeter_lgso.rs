@@ -132,6 +132,29 @@ pub struct CalorimeterLgso {
 }
 
 /// Run L-GSO on the calorimeter from thicknesses `psi0`, comparing each step's surrogate
+/// The per-step table and the final line that `diffhep lgso --problem calorimeter` and the
+/// example print.
+impl std::fmt::Display for CalorimeterLgso {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "step  calls   E[y]      cos(sur, triple)  rel.bias  max z"
+        )?;
+        for (k, s) in self.steps.iter().enumerate() {
+            writeln!(
+                f,
+                "{k:>4} {:>6} {:>9.5} {:>12.3} {:>12.3} {:>8.1}",
+                s.sim_calls, s.objective, s.bias.cosine, s.bias.relative_norm, s.max_z
+            )?;
+        }
+        write!(
+            f,
+            "final E[y] = {:.5} after {} calls",
+            self.objective, self.sim_calls
+        )
+    }
+}
+
 /// gradient with a triple estimate from `triple_samples` runs.
 pub fn calorimeter_lgso(
     bx: CalorimeterBox,
