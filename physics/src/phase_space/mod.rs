@@ -1,5 +1,9 @@
 //! Invertible phase-space maps from the unit hypercube to final-state momenta.
 //!
+//! This folder holds the point and error types with their shared checks, the shared kinematics
+//! helpers, the flat RAMBO map and the resonant tt̄ map. It may import [`crate::lorentz`] and the
+//! engine only: processes, integration and events build on it.
+//!
 //! # Convention
 //! The n-body phase-space measure is
 //! dΦₙ(P; p₁…pₙ) = (2π)⁴ δ⁴(P − Σpᵢ) ∏ᵢ d³pᵢ / ((2π)³ 2Eᵢ),
