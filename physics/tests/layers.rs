@@ -54,7 +54,7 @@ fn references(text: &str) -> Vec<String> {
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             found.push(name);
-            rest = &tail[..];
+            rest = tail;
         }
     }
     found
