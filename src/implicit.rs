@@ -114,15 +114,8 @@ impl Default for ImplicitOptions {
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum ImplicitError {
     /// Lengths or shapes do not match.
-    #[error("{what}: expected length {expected}, got {got}")]
-    Dimensions {
-        /// Which quantity.
-        what: &'static str,
-        /// Expected length.
-        expected: usize,
-        /// Length supplied.
-        got: usize,
-    },
+    #[error("{}: expected length {}, got {}", .0.what, .0.expected, .0.got)]
+    Dimensions(DimensionMismatch),
     /// A NaN or infinity in an input or a Jacobian.
     #[error("{what}: entry {index} is {value}")]
     NonFinite {
@@ -175,13 +168,8 @@ pub enum ImplicitError {
 }
 
 impl From<DimensionMismatch> for ImplicitError {
-    /// Into [`ImplicitError::Dimensions`] (kept with named fields: tests match on them, and its message says "expected length").
     fn from(e: DimensionMismatch) -> Self {
-        ImplicitError::Dimensions {
-            what: e.what,
-            expected: e.expected,
-            got: e.got,
-        }
+        ImplicitError::Dimensions(e)
     }
 }
 
@@ -222,11 +210,11 @@ impl Factorized {
         max_condition: f64,
     ) -> Result<Self, ImplicitError> {
         if a.nrows() != a.ncols() {
-            return Err(ImplicitError::Dimensions {
+            return Err(ImplicitError::Dimensions(DimensionMismatch {
                 what: "∂F/∂x must be square: columns",
                 expected: a.nrows(),
                 got: a.ncols(),
-            });
+            }));
         }
         check_finite("∂F/∂x", a.transpose().as_slice())?;
         let norm = one_norm(&a);
@@ -334,11 +322,11 @@ impl Linearization {
         let z: Vec<f64> = x.iter().chain(theta).copied().collect();
         let (f, jac) = forward::jacobian(&Joined { sys, n }, &z);
         if f.len() != n {
-            return Err(ImplicitError::Dimensions {
+            return Err(ImplicitError::Dimensions(DimensionMismatch {
                 what: "residual F(x, θ) (one equation per unknown)",
                 expected: n,
                 got: f.len(),
-            });
+            }));
         }
         check_residual(&f, opts)?;
         let a = jac.columns(0, n).into_owned();
@@ -378,18 +366,18 @@ impl Linearization {
     ) -> Result<Self, ImplicitError> {
         let n = x.len();
         if dfdx.nrows() != n {
-            return Err(ImplicitError::Dimensions {
+            return Err(ImplicitError::Dimensions(DimensionMismatch {
                 what: "rows of ∂F/∂x",
                 expected: n,
                 got: dfdx.nrows(),
-            });
+            }));
         }
         if dfdtheta.nrows() != n || dfdtheta.ncols() != theta.len() {
-            return Err(ImplicitError::Dimensions {
+            return Err(ImplicitError::Dimensions(DimensionMismatch {
                 what: "shape of ∂F/∂θ (rows × columns flattened)",
                 expected: n * theta.len(),
                 got: dfdtheta.nrows() * dfdtheta.ncols(),
-            });
+            }));
         }
         check_finite("∂F/∂θ", dfdtheta.transpose().as_slice())?;
         let factor = Factorized::new(dfdx, kind, opts.max_condition)?;
@@ -429,11 +417,11 @@ impl Linearization {
     /// Jacobian–vector product `dx* = −A⁻¹ (B dθ)`.
     pub fn jvp(&self, dtheta: &[f64]) -> Result<Vec<f64>, ImplicitError> {
         if dtheta.len() != self.theta.len() {
-            return Err(ImplicitError::Dimensions {
+            return Err(ImplicitError::Dimensions(DimensionMismatch {
                 what: "tangent dθ",
                 expected: self.theta.len(),
                 got: dtheta.len(),
-            });
+            }));
         }
         let bd = &self.dfdtheta * DVector::from_column_slice(dtheta);
         Ok((-self.factor.solve(&bd)).iter().copied().collect())
@@ -443,11 +431,11 @@ impl Linearization {
     /// parameters.
     pub fn vjp(&self, xbar: &[f64]) -> Result<Vec<f64>, ImplicitError> {
         if xbar.len() != self.x.len() {
-            return Err(ImplicitError::Dimensions {
+            return Err(ImplicitError::Dimensions(DimensionMismatch {
                 what: "cotangent x̄",
                 expected: self.x.len(),
                 got: xbar.len(),
-            });
+            }));
         }
         let lambda = self
             .factor
@@ -488,11 +476,11 @@ fn check_theta(
     n: usize,
 ) -> Result<(), ImplicitError> {
     if n != expected.len() {
-        return Err(ImplicitError::Dimensions {
+        return Err(ImplicitError::Dimensions(DimensionMismatch {
             what,
             expected: expected.len(),
             got: n,
-        });
+        }));
     }
     for (index, (got, &expected)) in got.zip(expected).enumerate() {
         if got != expected {
@@ -541,11 +529,11 @@ pub fn lift<F: ImplicitSystem, D: RealScalar>(
     chord_lift(&lin.x, &lin.factor, order, |x: &[D]| {
         let f = sys.residual(x, theta);
         if f.len() != n {
-            return Err(ImplicitError::Dimensions {
+            return Err(ImplicitError::Dimensions(DimensionMismatch {
                 what: "residual F(x, θ)",
                 expected: n,
                 got: f.len(),
-            });
+            }));
         }
         Ok(f)
     })

@@ -1,6 +1,7 @@
 //! Tests against closed forms: weighted linear least squares and the square root.
 
 use super::*;
+use crate::error::DimensionMismatch;
 use crate::gradcheck::ridders;
 use crate::tape::Tape;
 use num_dual::{Dual2_64, Dual64, HyperDual64};
@@ -295,19 +296,19 @@ fn bad_inputs_are_errors() {
     let lin = Linearization::of_root(&Sqrt, &[2f64.sqrt()], &[2.0], &opts).unwrap();
     assert!(matches!(
         lin.jvp(&[1.0, 2.0]),
-        Err(ImplicitError::Dimensions {
+        Err(ImplicitError::Dimensions(DimensionMismatch {
             expected: 1,
             got: 2,
             ..
-        })
+        }))
     ));
     assert!(matches!(
         lin.vjp(&[]),
-        Err(ImplicitError::Dimensions {
+        Err(ImplicitError::Dimensions(DimensionMismatch {
             expected: 1,
             got: 0,
             ..
-        })
+        }))
     ));
     let e = lift(&Sqrt, &lin, &[Dual64::from(3.0)], 1).unwrap_err();
     assert!(matches!(e, ImplicitError::ThetaMismatch { index: 0, .. }));
@@ -315,10 +316,10 @@ fn bad_inputs_are_errors() {
     let e = Linearization::of_root(&Sqrt, &[1.0, 1.0], &[1.0], &opts).unwrap_err();
     assert!(matches!(
         e,
-        ImplicitError::Dimensions {
+        ImplicitError::Dimensions(DimensionMismatch {
             expected: 2,
             got: 1,
             ..
-        }
+        })
     ));
 }

@@ -15,18 +15,8 @@ pub enum NnError {
         layer: usize,
     },
     /// A length or shape that does not match what the network expects.
-    ///
-    /// Kept with named fields (not wrapping [`DimensionMismatch`]) because code outside the
-    /// engine constructs it; a [`DimensionMismatch`] converts into it.
-    #[error("{what}: expected {expected}, got {got}")]
-    Dimension {
-        /// What was measured.
-        what: &'static str,
-        /// Expected length.
-        expected: usize,
-        /// Length given.
-        got: usize,
-    },
+    #[error(transparent)]
+    Dimension(DimensionMismatch),
     /// A hyper-parameter outside its range (name, value).
     #[error("bad hyper-parameter {name} = {value}")]
     BadHyperParameter {
@@ -45,10 +35,6 @@ pub enum NnError {
 
 impl From<DimensionMismatch> for NnError {
     fn from(e: DimensionMismatch) -> Self {
-        NnError::Dimension {
-            what: e.what,
-            expected: e.expected,
-            got: e.got,
-        }
+        NnError::Dimension(e)
     }
 }

@@ -2,6 +2,7 @@
 //! invariant mass of two-muon systems from the muons' raw four-vectors `(E, px, py, pz)`; the
 //! figure of merit is the Pearson correlation of prediction and truth on a held-out test set.
 
+use crate::error::DimensionMismatch;
 use serde::{Deserialize, Serialize};
 
 use super::error::NnError;
@@ -165,11 +166,11 @@ impl std::fmt::Display for InvariantsTable<'_> {
 /// Train one network per architecture and report test-set correlations.
 pub fn invariants_demo(cfg: &InvariantsConfig) -> Result<Vec<InvariantsRun>, NnError> {
     if cfg.train < 2 || cfg.test < 2 {
-        return Err(NnError::Dimension {
+        return Err(NnError::Dimension(DimensionMismatch {
             what: "training and test events (at least 2 each)",
             expected: 2,
             got: cfg.train.min(cfg.test),
-        });
+        }));
     }
     let (xtr, ytr) = sample(cfg.seed, 0, cfg.train);
     let (xte, yte) = sample(cfg.seed, cfg.train as u64, cfg.test);

@@ -1,5 +1,6 @@
 //! Runtime-sized multilayer perceptrons on raw dfdx tensors.
 
+use crate::error::DimensionMismatch;
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -191,11 +192,11 @@ impl MlpSpec {
     /// Check widths and activation parameters.
     pub fn validate(&self) -> Result<(), NnError> {
         if self.widths.len() < 2 {
-            return Err(NnError::Dimension {
+            return Err(NnError::Dimension(DimensionMismatch {
                 what: "number of layer widths (inputs and outputs at least)",
                 expected: 2,
                 got: self.widths.len(),
-            });
+            }));
         }
         if let Some(layer) = self.widths.iter().position(|&w| w == 0) {
             return Err(NnError::EmptyLayer { layer });
@@ -444,11 +445,11 @@ where
     pub(crate) fn batch_of(&self, x: &[f64]) -> Result<usize, NnError> {
         let d = self.spec.inputs();
         if x.is_empty() || !x.len().is_multiple_of(d) {
-            return Err(NnError::Dimension {
+            return Err(NnError::Dimension(DimensionMismatch {
                 what: "flat batch length (a positive multiple of the input width)",
                 expected: d * (x.len() / d).max(1),
                 got: x.len(),
-            });
+            }));
         }
         Ok(x.len() / d)
     }

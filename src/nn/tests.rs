@@ -2,6 +2,7 @@ use dfdx::prelude::*;
 
 use super::bridge::{dfdx_loss_of_vars, map_on_tape, tape_loss_of_tensor, DfdxMap, StaticModule};
 use super::{Activation, Adam, AdamConfig, LrSchedule, Mlp, MlpSpec, NnError, Sgd};
+use crate::error::DimensionMismatch;
 use crate::gradcheck::ridders;
 use crate::tape::{Tape as DTape, Var};
 use crate::Scalar;
@@ -138,29 +139,35 @@ fn bad_specs_and_inputs_are_errors() {
     let e = Mlp::<f64>::new(MlpSpec::new(&[3, 0, 1], Activation::Relu), 0).unwrap_err();
     assert_eq!(e, NnError::EmptyLayer { layer: 1 });
     let e = Mlp::<f64>::new(MlpSpec::new(&[3], Activation::Relu), 0).unwrap_err();
-    assert!(matches!(e, NnError::Dimension { got: 1, .. }));
+    assert!(matches!(
+        e,
+        NnError::Dimension(DimensionMismatch { got: 1, .. })
+    ));
     let net = Mlp::<f64>::new(MlpSpec::new(&[3, 2], Activation::Relu), 0).unwrap();
     let e = net.forward(&[1.0, 2.0]).unwrap_err();
-    assert!(matches!(e, NnError::Dimension { got: 2, .. }), "{e}");
+    assert!(
+        matches!(e, NnError::Dimension(DimensionMismatch { got: 2, .. })),
+        "{e}"
+    );
     let e = net.mse_and_grad(&[1.0, 2.0, 3.0], &[1.0]).unwrap_err();
     assert!(matches!(
         e,
-        NnError::Dimension {
+        NnError::Dimension(DimensionMismatch {
             expected: 2,
             got: 1,
             ..
-        }
+        })
     ));
     let mut net2 = net.clone();
     assert!(net2.set_params_f64(&[0.0; 3]).is_err());
     let e = net.eval(&[1.0]).unwrap_err();
     assert!(matches!(
         e,
-        NnError::Dimension {
+        NnError::Dimension(DimensionMismatch {
             expected: 3,
             got: 1,
             ..
-        }
+        })
     ));
 }
 

@@ -28,17 +28,8 @@ pub enum OptimError {
         value: f64,
     },
     /// A length that does not match the number of parameters.
-    ///
-    /// Kept with named fields (tests match on them); a [`DimensionMismatch`] converts into it.
-    #[error("{what}: expected {expected}, got {got}")]
-    Dimension {
-        /// What was measured.
-        what: &'static str,
-        /// Expected length.
-        expected: usize,
-        /// Length given.
-        got: usize,
-    },
+    #[error(transparent)]
+    Dimension(DimensionMismatch),
     /// The objective or its gradient was NaN or infinite.
     #[error("non-finite {what} at step {step}")]
     NonFinite {
@@ -60,10 +51,6 @@ pub enum OptimError {
 
 impl From<DimensionMismatch> for OptimError {
     fn from(e: DimensionMismatch) -> Self {
-        OptimError::Dimension {
-            what: e.what,
-            expected: e.expected,
-            got: e.got,
-        }
+        OptimError::Dimension(e)
     }
 }

@@ -1,5 +1,6 @@
 //! argmin's L-BFGS on deterministic objectives.
 
+use crate::error::DimensionMismatch;
 use argmin::core::{CostFunction, Error as ArgminError, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
@@ -61,18 +62,18 @@ where
     F: Fn(&[f64]) -> (f64, Vec<f64>),
 {
     if x0.is_empty() {
-        return Err(OptimError::Dimension {
+        return Err(OptimError::Dimension(DimensionMismatch {
             what: "number of L-BFGS parameters (at least one)",
             expected: 1,
             got: 0,
-        });
+        }));
     }
     if m == 0 {
-        return Err(OptimError::Dimension {
+        return Err(OptimError::Dimension(DimensionMismatch {
             what: "L-BFGS memory (at least one)",
             expected: 1,
             got: 0,
-        });
+        }));
     }
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), m)
         .with_tolerance_grad(grad_tol)

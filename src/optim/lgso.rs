@@ -8,6 +8,7 @@
 //! on `ψ` with the model's gradient of the objective `E[y]`, `∇ψ E_x μ(ψ, x)`, averaged over the
 //! observed conditioning inputs `x`.
 
+use crate::error::DimensionMismatch;
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -171,11 +172,11 @@ impl<B: BlackBox> Lgso<B> {
             ));
         }
         if cfg.designs_per_step == 0 || cfg.sims_per_design == 0 {
-            return Err(OptimError::Dimension {
+            return Err(OptimError::Dimension(DimensionMismatch {
                 what: "designs per step and simulator calls per design (at least one)",
                 expected: 1,
                 got: 0,
-            });
+            }));
         }
         let mut widths = vec![sim.design_dim() + sim.input_dim()];
         widths.extend(&cfg.hidden);
@@ -405,11 +406,11 @@ pub fn rosenbrock_demo(
     cfg: LgsoConfig,
 ) -> Result<RosenbrockDemo, OptimError> {
     if dim < 2 {
-        return Err(OptimError::Dimension {
+        return Err(OptimError::Dimension(DimensionMismatch {
             what: "Rosenbrock dimension (at least 2)",
             expected: 2,
             got: dim,
-        });
+        }));
     }
     let sim = RosenbrockSim { dim };
     let psi0 = vec![2.0; dim];

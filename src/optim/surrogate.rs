@@ -5,6 +5,7 @@
 //! [`super::DesignLoop`]. Because our simulators can also be differentiated exactly,
 //! [`GradientBias`] compares the surrogate's gradient with the true one at the same point.
 
+use crate::error::DimensionMismatch;
 use serde::{Deserialize, Serialize};
 
 use super::error::{check_len, OptimError};
@@ -116,11 +117,11 @@ impl GlobalSurrogate {
     pub fn fit(theta: &[Vec<f64>], y: &[f64], cfg: &SurrogateConfig) -> Result<Self, OptimError> {
         check_len("surrogate outputs (one per design)", theta.len(), y.len())?;
         if theta.is_empty() {
-            return Err(OptimError::Dimension {
+            return Err(OptimError::Dimension(DimensionMismatch {
                 what: "number of surrogate training designs (at least one)",
                 expected: 1,
                 got: 0,
-            });
+            }));
         }
         let d = theta[0].len();
         let mut flat = Vec::with_capacity(theta.len() * d);

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::DimensionMismatch;
 use crate::gradcheck::{assert_gradient, ridders};
 use crate::nn::{Adam, AdamConfig, LrSchedule, Sgd};
 use crate::stochastic::rng::counter_uniform;
@@ -36,7 +37,7 @@ fn bad_bounds_and_starts_are_errors() {
     ));
     assert!(matches!(
         Bounds::new(vec![0.0], vec![1.0, 2.0]).unwrap_err(),
-        OptimError::Dimension { .. }
+        OptimError::Dimension(DimensionMismatch { .. })
     ));
     let b = Bounds::new(vec![0.0], vec![1.0]).unwrap();
     let e = DesignLoop::<()>::new(
@@ -79,11 +80,11 @@ fn bad_bounds_and_starts_are_errors() {
     );
     assert!(matches!(
         e.unwrap_err(),
-        OptimError::Dimension {
+        OptimError::Dimension(DimensionMismatch {
             expected: 2,
             got: 1,
             ..
-        }
+        })
     ));
 }
 
@@ -489,7 +490,7 @@ fn rosenbrock_demo_counts_calls_and_rejects_tiny_dimensions() {
     assert_eq!(r.objective0, lgso::rosenbrock(&[2.0, 2.0, 2.0]));
     assert!(matches!(
         lgso::rosenbrock_demo(1, 2, 1.0, cfg).unwrap_err(),
-        OptimError::Dimension { got: 1, .. }
+        OptimError::Dimension(DimensionMismatch { got: 1, .. })
     ));
 }
 

@@ -68,28 +68,16 @@ pub enum TapeError {
         got: usize,
     },
     /// Numbers of outputs and seeds (or of inputs and directions) differ.
-    #[error("{what}: expected length {expected}, got {got}")]
-    LengthMismatch {
-        /// What was being matched.
-        what: &'static str,
-        /// Expected length.
-        expected: usize,
-        /// Length supplied.
-        got: usize,
-    },
+    #[error("{}: expected length {}, got {}", .0.what, .0.expected, .0.got)]
+    LengthMismatch(DimensionMismatch),
     /// A batched tape needs at least one lane.
     #[error("a batched tape needs at least one lane")]
     ZeroLanes,
 }
 
 impl From<DimensionMismatch> for TapeError {
-    /// Into [`TapeError::LengthMismatch`] (kept with named fields: tests match on them, and its message says "expected length").
     fn from(e: DimensionMismatch) -> Self {
-        TapeError::LengthMismatch {
-            what: e.what,
-            expected: e.expected,
-            got: e.got,
-        }
+        TapeError::LengthMismatch(e)
     }
 }
 
@@ -277,11 +265,11 @@ impl<T: TapeValue> ActiveTape<'_, T> {
     /// Vector–Jacobian product: adjoints for outputs `ys` seeded with `seeds`.
     pub fn vjp(&self, ys: &[Var<T>], seeds: &[T]) -> Result<Adjoints<T>, TapeError> {
         if ys.len() != seeds.len() {
-            return Err(TapeError::LengthMismatch {
+            return Err(TapeError::LengthMismatch(DimensionMismatch {
                 what: "vjp seeds per output",
                 expected: ys.len(),
                 got: seeds.len(),
-            });
+            }));
         }
         let data = self.data();
         let mut adj = vec![T::zero_value(); data.nodes.len()];
@@ -384,11 +372,11 @@ where
     F: FnOnce(&[Var<Dual64>]) -> Var<Dual64>,
 {
     if x.len() != v.len() {
-        return Err(TapeError::LengthMismatch {
+        return Err(TapeError::LengthMismatch(DimensionMismatch {
             what: "hvp direction",
             expected: x.len(),
             got: v.len(),
-        });
+        }));
     }
     let mut tape = Tape::<Dual64>::with_capacity(64);
     let t = tape.activate();

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::DimensionMismatch;
 use crate::{RealScalar, Scalar};
 
 fn f<S: Scalar>(x: S, y: S) -> S {
@@ -54,11 +55,11 @@ fn jacobian_and_vjp_agree() {
     let err = vjp(fun, &x, &[1.0]).unwrap_err();
     assert!(matches!(
         err,
-        TapeError::LengthMismatch {
+        TapeError::LengthMismatch(DimensionMismatch {
             expected: 3,
             got: 1,
             ..
-        }
+        })
     ));
 }
 

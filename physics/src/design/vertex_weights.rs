@@ -7,6 +7,7 @@
 //! the network's parameters with Adam. Gradients cross from the tape into dfdx through
 //! [`diffhep::nn::bridge::mlp_into_tape`].
 
+use diffhep::error::DimensionMismatch;
 use diffhep::implicit::ImplicitOptions;
 use diffhep::nn::bridge::mlp_into_tape;
 use diffhep::nn::{Activation, Adam, AdamConfig, Mlp, MlpSpec, NnError};
@@ -204,11 +205,11 @@ fn resolution(
 /// Train the weight network on toy jets and report held-out resolutions before and after.
 pub fn train_weight_net(cfg: &WeightNetConfig) -> Result<WeightNetReport, WeightNetError> {
     if cfg.train_jets == 0 || cfg.test_jets == 0 {
-        return Err(WeightNetError::Nn(NnError::Dimension {
+        return Err(WeightNetError::Nn(NnError::Dimension(DimensionMismatch {
             what: "training and held-out jets (at least one each)",
             expected: 1,
             got: 0,
-        }));
+        })));
     }
     let fcfg = FitConfig::default();
     let mut gen = ToyGenerator::new(ToyConfig::default(), cfg.seed);

@@ -34,6 +34,7 @@ mod var;
 
 pub use var::{BMask, BVar};
 
+use crate::error::DimensionMismatch;
 use std::marker::PhantomData;
 
 use super::arena::{fresh_tag, NONE};
@@ -247,11 +248,11 @@ impl BatchedActive<'_> {
         }
         let width = self.width_of(y);
         if seed.len() != width {
-            return Err(TapeError::LengthMismatch {
+            return Err(TapeError::LengthMismatch(DimensionMismatch {
                 what: "seed of the batched vjp (lanes of the output)",
                 expected: width,
                 got: seed.len(),
-            });
+            }));
         }
         self.init.clear();
         self.init.resize(d.nodes.len(), false);
