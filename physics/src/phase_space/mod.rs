@@ -61,7 +61,7 @@ pub mod rambo;
 pub mod resonant;
 
 pub(crate) use kinematics::{boost_from_rest, direction_inverse, to_rest_frame, two_body_rest};
-pub(crate) use point::{check_cm_frame, check_mass, check_on_shell, check_point, check_unit};
+pub(crate) use point::{check_cm_frame, check_mass, check_on_shell, check_unit};
 pub use point::{PhaseSpaceError, Point};
 pub use rambo::{massless_volume, PhaseSpace};
 

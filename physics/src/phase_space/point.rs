@@ -136,6 +136,23 @@ pub struct Point<S> {
     pub log_weight: S,
 }
 
+impl<S: RealScalar> Point<S> {
+    /// The point with `momenta` and log-weight `log_weight` (weight = its exponential), checked
+    /// by [`check_point`]: finite momenta with non-negative energies and a valid weight.
+    pub(crate) fn checked(
+        momenta: Vec<FourVector<S>>,
+        log_weight: S,
+    ) -> Result<Self, PhaseSpaceError> {
+        let point = Point {
+            momenta,
+            weight: log_weight.exp(),
+            log_weight,
+        };
+        check_point(&point)?;
+        Ok(point)
+    }
+}
+
 /// Check the hypercube coordinates: the right count, inside [0, 1], not on the boundary.
 pub(crate) fn check_unit<S: RealScalar>(x: &[S], dim: usize) -> Result<(), PhaseSpaceError> {
     if x.len() != dim {

@@ -9,7 +9,7 @@ use super::kinematics::{
     boost_from_rest, direction, direction_inverse, newton_polish, to_rest_frame,
 };
 use super::point::{
-    check_cm_frame, check_mass, check_on_shell, check_point, check_unit, PhaseSpaceError, Point,
+    check_cm_frame, check_mass, check_on_shell, check_unit, PhaseSpaceError, Point,
 };
 use crate::lorentz::FourVector;
 
@@ -90,13 +90,7 @@ impl PhaseSpace {
             let (momenta, log_w) = rescale_to_masses(&sqrt_s, masses, &massless);
             (momenta, log_w0 + log_w)
         };
-        let point = Point {
-            momenta,
-            weight: log_weight.exp(),
-            log_weight,
-        };
-        check_point(&point)?;
-        Ok(point)
+        Point::checked(momenta, log_weight)
     }
 
     /// The hypercube point that [`generate`](Self::generate) maps to `momenta` (closed form).

@@ -28,8 +28,8 @@ use std::f64::consts::PI;
 use diffhep::{RealScalar, Scalar};
 
 use super::{
-    boost_from_rest, check_cm_frame, check_mass, check_on_shell, check_point, check_unit,
-    direction_inverse, to_rest_frame, two_body_rest, PhaseSpaceError, Point,
+    boost_from_rest, check_cm_frame, check_mass, check_on_shell, check_unit, direction_inverse,
+    to_rest_frame, two_body_rest, PhaseSpaceError, Point,
 };
 use crate::lorentz::FourVector;
 
@@ -151,13 +151,7 @@ impl TopPairMap {
         ];
         let log_weight =
             w_prod.ln() + w_t.ln() + w_tb.ln() + jac1.ln() + jac2.ln() - (2.0 * PI).ln() * 2.0;
-        let point = Point {
-            momenta,
-            weight: log_weight.exp(),
-            log_weight,
-        };
-        check_point(&point)?;
-        Ok(point)
+        Point::checked(momenta, log_weight)
     }
 
     /// The hypercube point that [`generate`](Self::generate) maps to `momenta` = (b, W⁺, b̄, W⁻).
