@@ -7,9 +7,12 @@
 //! with transform `affine` or `splineK`.
 
 use diffhep::flows::Transform;
-use diffhep::sbi::flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
+use diffhep::sbi::flow_estimators::{
+    FlowEstimator, FlowEstimatorConfig, NleEstimator, NpeEstimator,
+};
 use diffhep::sbi::simulate_set;
 use diffhep::sbi::tasks::task_by_name;
+use diffhep::sbi::Estimator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Vec<String> = std::env::args().skip(1).collect();

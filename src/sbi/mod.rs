@@ -1,6 +1,9 @@
 //! Simulation-based inference (SBI): neural posterior, likelihood and ratio estimation, and the
 //! gradient-augmented estimators that only a differentiable simulator makes possible.
 //!
+//! - [`Estimator`]: the trait of the trained estimators (NPE and NLE in [`flow_estimators`],
+//!   MDN-NPE/SCANDAL in [`mdn`], NRE/RASCAL in [`ratio`]): one `fit(set, prior, x_dim, cfg)`
+//!   and the posterior queries of [`Posterior`].
 //! - [`Task`]: prior, simulator, reference observations and reference posteriors;
 //!   [`tasks`] has sbibm's two_moons, gaussian_linear and SLCP and the Galton board of
 //!   "Mining gold" (the physics task e+e-→μ+μ- lives in `diffhep-physics`).
@@ -15,6 +18,7 @@
 pub mod c2st;
 pub mod calibration;
 mod error;
+pub mod estimator;
 pub mod flow_estimators;
 pub mod mdn;
 pub mod network;
@@ -32,7 +36,10 @@ mod tests;
 
 pub use c2st::{c2st, C2stConfig, C2stResult};
 pub use error::{Result, SbiError};
-pub use flow_estimators::{FlowEstimatorConfig, FlowSelection, NleEstimator, NpeEstimator};
+pub use estimator::Estimator;
+pub use flow_estimators::{
+    FlowEstimator, FlowEstimatorConfig, FlowSelection, FlowTarget, NleEstimator, NpeEstimator,
+};
 pub use mdn::{MdnConfig, MdnEstimator};
 pub use posterior::Posterior;
 pub use prior::Prior;

@@ -9,9 +9,11 @@ use serde::Serialize;
 use super::c2st::{c2st, C2stConfig};
 use super::calibration::calibrate;
 use super::error::{Result, SbiError};
-use super::flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
+use super::estimator::Estimator;
+use super::flow_estimators::{FlowEstimator, FlowEstimatorConfig, NleEstimator, NpeEstimator};
 use super::mdn::{MdnConfig, MdnEstimator};
 use super::posterior::Posterior;
+use super::prior::Prior;
 use super::ratio::{RatioConfig, RatioEstimator};
 use super::task::{simulate_set, SimulationSet, Task};
 
@@ -173,6 +175,38 @@ pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<TrainedEstima
     train_on(task, &set, cfg)
 }
 
+impl TrainedEstimator {
+    /// Train estimator `E` with one configuration.
+    fn fit<E: Estimator + 'static>(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &E::Config,
+    ) -> Result<Self> {
+        let (e, report) = E::fit(set, prior, x_dim, cfg)?;
+        Ok(TrainedEstimator {
+            epochs: E::epochs(&report),
+            posterior: Box::new(e),
+            selected_flow: None,
+        })
+    }
+
+    /// Train flow estimator `E` on every candidate and keep the best.
+    fn fit_selected<E: FlowEstimator + 'static>(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        candidates: &[FlowEstimatorConfig],
+    ) -> Result<Self> {
+        let (e, sel) = E::fit_selected(set, prior, x_dim, candidates)?;
+        Ok(TrainedEstimator {
+            epochs: E::epochs(&sel.report),
+            posterior: Box::new(e),
+            selected_flow: Some(candidates[sel.chosen].describe()),
+        })
+    }
+}
+
 /// Train the chosen estimator on a given simulation set of `task`.
 pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result<TrainedEstimator> {
     let prior = task.prior();
@@ -185,58 +219,46 @@ pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result
             0.0
         }
     };
-    let (posterior, epochs, selected_flow): (Box<dyn Posterior>, usize, Option<String>) =
-        match cfg.method {
-            Method::Npe | Method::Nle => {
-                let candidates: Vec<FlowEstimatorConfig> = cfg
-                    .flow_candidates
-                    .iter()
-                    .map(|c| {
-                        let mut c = c.clone();
-                        c.seed = cfg.seed;
-                        c.fit.seed = cfg.seed;
-                        c.fit.epochs = cfg.max_epochs;
-                        c
-                    })
-                    .collect();
-                let (post, sel): (Box<dyn Posterior>, _) = if cfg.method == Method::Npe {
-                    let (e, sel) = NpeEstimator::fit_selected(set, prior, xd, &candidates)?;
-                    (Box::new(e), sel)
-                } else {
-                    let (e, sel) = NleEstimator::fit_selected(set, prior, xd, &candidates)?;
-                    (Box::new(e), sel)
-                };
-                let kept = candidates[sel.chosen].describe();
-                (post, sel.report.epochs_run, Some(kept))
+    match cfg.method {
+        Method::Npe | Method::Nle => {
+            let candidates: Vec<FlowEstimatorConfig> = cfg
+                .flow_candidates
+                .iter()
+                .map(|c| {
+                    let mut c = c.clone();
+                    c.seed = cfg.seed;
+                    c.fit.seed = cfg.seed;
+                    c.fit.epochs = cfg.max_epochs;
+                    c
+                })
+                .collect();
+            if cfg.method == Method::Npe {
+                TrainedEstimator::fit_selected::<NpeEstimator>(set, prior, xd, &candidates)
+            } else {
+                TrainedEstimator::fit_selected::<NleEstimator>(set, prior, xd, &candidates)
             }
-            Method::Nre | Method::Rascal => {
-                let mut rc = RatioConfig {
-                    seed: cfg.seed,
-                    score_weight: score_weight(Method::Rascal),
-                    ..RatioConfig::default()
-                };
-                rc.train.epochs = cfg.max_epochs;
-                rc.train.seed = cfg.seed;
-                let (e, r) = RatioEstimator::fit(set, prior, xd, &rc)?;
-                (Box::new(e), r.epochs, None)
-            }
-            Method::Mdn | Method::Scandal => {
-                let mut mc = MdnConfig {
-                    seed: cfg.seed,
-                    score_weight: score_weight(Method::Scandal),
-                    ..MdnConfig::default()
-                };
-                mc.train.epochs = cfg.max_epochs;
-                mc.train.seed = cfg.seed;
-                let (e, r) = MdnEstimator::fit(set, prior, xd, &mc)?;
-                (Box::new(e), r.epochs, None)
-            }
-        };
-    Ok(TrainedEstimator {
-        posterior,
-        epochs,
-        selected_flow,
-    })
+        }
+        Method::Nre | Method::Rascal => {
+            let mut rc = RatioConfig {
+                seed: cfg.seed,
+                score_weight: score_weight(Method::Rascal),
+                ..RatioConfig::default()
+            };
+            rc.train.epochs = cfg.max_epochs;
+            rc.train.seed = cfg.seed;
+            TrainedEstimator::fit::<RatioEstimator>(set, prior, xd, &rc)
+        }
+        Method::Mdn | Method::Scandal => {
+            let mut mc = MdnConfig {
+                seed: cfg.seed,
+                score_weight: score_weight(Method::Scandal),
+                ..MdnConfig::default()
+            };
+            mc.train.epochs = cfg.max_epochs;
+            mc.train.seed = cfg.seed;
+            TrainedEstimator::fit::<MdnEstimator>(set, prior, xd, &mc)
+        }
+    }
 }
 
 /// Simulate, train, sample and score.

@@ -2,7 +2,8 @@
 //! `examples/sbi_table.rs`).
 
 use super::c2st::{c2st, C2stConfig};
-use super::flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
+use super::estimator::Estimator;
+use super::flow_estimators::{FlowEstimator, FlowEstimatorConfig, NleEstimator, NpeEstimator};
 use super::mdn::{MdnConfig, MdnEstimator};
 use super::posterior::Posterior;
 use super::ratio::{RatioConfig, RatioEstimator};
