@@ -4,7 +4,7 @@
 //! runs one cell (observations as `1` or `1-10`); without arguments it runs the two_moons NPE
 //! and NRE cells at 10³ simulations on observation 1. Prints one JSON line per cell.
 
-use diffhep::sbi::run::{run, Method, RunConfig};
+use diffhep::sbi::run::{run, RunConfig};
 use diffhep::sbi::tasks::task_by_name;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (task, method, sims, observations, seed) in cells {
         let t = task_by_name(&task)?;
         let cfg = RunConfig {
-            method: Method::parse(&method)?,
+            method: method.parse()?,
             sims,
             seed,
             observations,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use diffhep::fab::train::importance_sample;
-use diffhep::fab::{BufferConfig, Method, Target, Trainer};
+use diffhep::fab::{FabError, Method, Target, Trainer};
 use diffhep::flows::Flow;
 use diffhep_physics::collider::sm::ParamCard;
 use diffhep_physics::events::lhe::write_lhe;
@@ -62,21 +62,10 @@ pub struct Args {
     json: bool,
 }
 
-fn method(name: &str) -> Result<Method, String> {
-    match name {
-        "fab" => Ok(Method::Fab),
-        "fab_buffer" => Ok(Method::FabBuffer(BufferConfig::default())),
-        "reverse_kl" => Ok(Method::ReverseKl),
-        _ => Err(format!(
-            "unknown method '{name}' (known: fab_buffer, fab, reverse_kl)"
-        )),
-    }
-}
-
 /// Run the subcommand.
 pub fn run(args: &Args) -> Result<(), String> {
-    let problem = FabProblem::from_name(&args.target).map_err(|e| e.to_string())?;
-    let method = method(&args.method)?;
+    let problem: FabProblem = args.target.parse().map_err(|e: FabError| e.to_string())?;
+    let method: Method = args.method.parse().map_err(|e: FabError| e.to_string())?;
     let card = match &args.param_card {
         Some(p) => ParamCard::from_path(p).map_err(|e| e.to_string())?,
         None => ParamCard::default(),

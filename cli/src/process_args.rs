@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use diffhep_physics::collider::process::Process;
+use diffhep_physics::collider::process::{Process, ProcessError};
 use diffhep_physics::collider::sm::ParamCard;
 
 /// Process, energy and model parameters.
@@ -22,7 +22,10 @@ pub struct ProcessArgs {
 impl ProcessArgs {
     /// The process and the validated parameters, or a one-line error.
     pub fn resolve(&self) -> Result<(Process, ParamCard), String> {
-        let process = Process::from_name(&self.process).map_err(|e| e.to_string())?;
+        let process: Process = self
+            .process
+            .parse()
+            .map_err(|e: ProcessError| e.to_string())?;
         let card = match &self.param_card {
             Some(p) => ParamCard::from_path(p).map_err(|e| e.to_string())?,
             None => ParamCard::default(),

@@ -5,7 +5,7 @@
 use clap::Args as ClapArgs;
 use diffhep::sbi::run::{run as run_sbi, Method, RunConfig};
 use diffhep::sbi::tasks::task_by_name;
-use diffhep::sbi::Task;
+use diffhep::sbi::{SbiError, Task};
 use diffhep_physics::targets::sbi_ee_mumu::EeMuMuTask;
 
 /// Arguments of `diffhep sbi`.
@@ -65,7 +65,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     } else {
         task_by_name(&args.task).map_err(|e| format!("{e} or ee_mumu"))?
     };
-    let method = Method::parse(&args.method).map_err(|e| e.to_string())?;
+    let method: Method = args.method.parse().map_err(|e: SbiError| e.to_string())?;
     let cfg = RunConfig {
         method,
         sims: args.sims,

@@ -40,7 +40,10 @@ fn row(name: &str, evals: u64, wall: f64, m: &WeightMetrics, me: bool) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let problem = FabProblem::from_name(args.first().map_or("ee_ttbar_wbwb", |s| s.as_str()))?;
+    let problem: FabProblem = args
+        .first()
+        .map_or("ee_ttbar_wbwb", |s| s.as_str())
+        .parse()?;
     let budget: u64 = args.get(1).map_or(Ok(200_000), |s| s.parse())?;
     let n_eval: usize = args.get(2).map_or(Ok(50_000), |s| s.parse())?;
     let seed: u64 = args.get(3).map_or(Ok(1), |s| s.parse())?;

@@ -2,6 +2,8 @@
 //! observations, and score it (C2ST against the reference posterior, calibration, timings).
 //! Used by the `diffhep sbi` command, the `sbi_table` example and the bench.
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -34,29 +36,42 @@ pub enum Method {
     Rascal,
 }
 
-/// Names accepted by [`Method::parse`].
+/// The method names, in the order of [`Method::ALL`] (as accepted by [`FromStr`]).
 pub const METHOD_NAMES: [&str; 6] = ["npe", "nle", "nre", "mdn", "scandal", "rascal"];
 
-impl Method {
-    /// Parse a method name.
-    pub fn parse(s: &str) -> Result<Method> {
-        Ok(match s {
-            "npe" => Method::Npe,
-            "nle" => Method::Nle,
-            "nre" => Method::Nre,
-            "mdn" => Method::Mdn,
-            "scandal" => Method::Scandal,
-            "rascal" => Method::Rascal,
-            other => {
-                return Err(SbiError::Unknown(format!(
-                    "method {other:?} (known: {})",
-                    METHOD_NAMES.join(", ")
-                )))
-            }
-        })
-    }
+impl FromStr for Method {
+    type Err = SbiError;
 
-    /// The name.
+    /// Parse a method name; an unknown name is an error listing [`METHOD_NAMES`].
+    fn from_str(s: &str) -> Result<Method> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                SbiError::Unknown(format!("method {s:?} (known: {})", METHOD_NAMES.join(", ")))
+            })
+    }
+}
+
+impl fmt::Display for Method {
+    /// The name ([`Method::name`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Method {
+    /// Every method, in the order of [`METHOD_NAMES`].
+    pub const ALL: [Method; 6] = [
+        Method::Npe,
+        Method::Nle,
+        Method::Nre,
+        Method::Mdn,
+        Method::Scandal,
+        Method::Rascal,
+    ];
+
+    /// The name (as accepted by [`FromStr`]).
     pub fn name(self) -> &'static str {
         METHOD_NAMES[self as usize]
     }

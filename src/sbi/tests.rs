@@ -216,7 +216,10 @@ fn runner_rejects_bad_requests() {
         posterior_samples: 20,
         ..RunConfig::default()
     }));
-    assert!(Method::parse("abc").is_err());
+    assert!("abc".parse::<Method>().is_err());
+    for m in Method::ALL {
+        assert_eq!(m.name().parse::<Method>().unwrap(), m);
+    }
     assert!(task_by_name("abc").is_err());
 }
 
