@@ -4,9 +4,8 @@
 
 use clap::Args as ClapArgs;
 use diffhep::sbi::run::{run as run_sbi, Method, RunConfig};
-use diffhep::sbi::tasks::task_by_name;
-use diffhep::sbi::{SbiError, Task};
-use diffhep_physics::targets::sbi_ee_mumu::EeMuMuTask;
+use diffhep::sbi::SbiError;
+use diffhep_physics::targets::sbi_tasks;
 
 /// Arguments of `diffhep sbi`.
 #[derive(ClapArgs, Debug)]
@@ -60,11 +59,7 @@ fn parse_observations(s: &str) -> Result<Vec<usize>, String> {
 
 /// Run the command.
 pub fn run(args: &Args) -> Result<(), String> {
-    let task: Box<dyn Task> = if args.task == "ee_mumu" {
-        Box::new(EeMuMuTask::new())
-    } else {
-        task_by_name(&args.task).map_err(|e| format!("{e} or ee_mumu"))?
-    };
+    let task = sbi_tasks().create(&args.task).map_err(|e| e.to_string())?;
     let method: Method = args.method.parse().map_err(|e: SbiError| e.to_string())?;
     let cfg = RunConfig {
         method,

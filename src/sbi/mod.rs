@@ -6,7 +6,8 @@
 //!   and the posterior queries of [`Posterior`].
 //! - [`Task`]: prior, simulator, reference observations and reference posteriors;
 //!   [`tasks`] has sbibm's two_moons, gaussian_linear and SLCP and the Galton board of
-//!   "Mining gold" (the physics task e+e-→μ+μ- lives in `diffhep-physics`).
+//!   "Mining gold" (the physics task e+e-→μ+μ- lives in `diffhep-physics`); [`TaskRegistry`]
+//!   finds tasks by name and takes other crates' tasks.
 //! - [`sampler`]: SMC with MALA moves on a batched log-likelihood with gradients (reference
 //!   posteriors on exact likelihoods; NLE and NRE posteriors on network likelihoods).
 //! - [`mod@c2st`], [`calibration`]: the diagnostics (classifier two-sample test as in sbibm, SBC
@@ -25,6 +26,7 @@ pub mod network;
 pub mod posterior;
 pub mod prior;
 pub mod ratio;
+pub mod registry;
 pub mod run;
 pub mod sampler;
 pub mod task;
@@ -44,5 +46,6 @@ pub use mdn::{MdnConfig, MdnEstimator};
 pub use posterior::Posterior;
 pub use prior::Prior;
 pub use ratio::{RatioConfig, RatioEstimator};
+pub use registry::{TaskFactory, TaskRegistry};
 pub use run::{run, Method, RunConfig, RunReport};
 pub use task::{simulate_set, Observation, SimulationSet, Task};

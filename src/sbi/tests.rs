@@ -7,10 +7,11 @@ use super::flow_estimators::{FlowEstimator, FlowEstimatorConfig, NleEstimator, N
 use super::mdn::{MdnConfig, MdnEstimator};
 use super::posterior::Posterior;
 use super::ratio::{RatioConfig, RatioEstimator};
+use super::registry::TaskRegistry;
 use super::run::{run, Method, RunConfig};
 use super::sampler::{smc_sample, SmcConfig};
 use super::task::{exact_log_lik_batch, simulate_set, Task};
-use super::tasks::{galton_expected_kl, task_by_name, Galton, GaussianLinear, TwoMoons};
+use super::tasks::{galton_expected_kl, Galton, GaussianLinear, TwoMoons};
 use super::train::TrainConfig;
 use crate::gradcheck::ridders;
 
@@ -180,7 +181,7 @@ fn smc_reference_agrees_with_the_exact_two_moons_sampler() {
 fn slcp_reference_is_sign_symmetric() {
     // The SLCP likelihood depends on θ₃², θ₄²: the reference gives each sign mode weight 1/4
     // (binomial standard error √(3/16/n)).
-    let task = task_by_name("slcp").unwrap();
+    let task = TaskRegistry::new().create("slcp").unwrap();
     let x = task.observation(1).unwrap().x;
     let n = 2000;
     let s = task.reference_posterior(&x, n, 2).unwrap();
@@ -220,7 +221,7 @@ fn runner_rejects_bad_requests() {
     for m in Method::ALL {
         assert_eq!(m.name().parse::<Method>().unwrap(), m);
     }
-    assert!(task_by_name("abc").is_err());
+    assert!(TaskRegistry::new().create("abc").is_err());
 }
 
 #[test]
