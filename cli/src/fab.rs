@@ -17,7 +17,7 @@ use diffhep_physics::collider::sm::ParamCard;
 use diffhep_physics::events::lhe::write_lhe;
 use diffhep_physics::events::unweight::unweighted_file;
 use diffhep_physics::targets::fab::{FabProblem, ProcessTarget};
-use serde_json::json;
+use diffhep_physics::targets::fab_report::FabRunReport;
 
 use crate::progress;
 
@@ -119,24 +119,29 @@ pub fn run(args: &Args) -> Result<(), String> {
     let eval_seed = diffhep::stochastic::rng::child_key(trainer.config().seed, u64::MAX);
     let (x, log_w, m) = importance_sample(flow, target.as_ref(), args.eval as usize, eval_seed)
         .map_err(|e| e.to_string())?;
-    let mut out = json!({
-        "target": problem.name(),
-        "method": trainer.config().method.name(),
-        "seed": trainer.config().seed,
-        "iterations": trainer.iteration(),
-        "training_target_evals": trainer.target_evals(),
-        "skipped_steps": trainer.skipped_steps(),
-        "train_wall_s": train_s,
-        "final_loss": last.as_ref().map(|l| l.loss),
-        "eval_points": m.n,
-        "log_z": m.log_z,
-        "log_z_err": m.log_z_err,
-        "exact_log_z": target.log_z(),
-        "sampling_efficiency": m.sampling_efficiency,
-        "unweighting_efficiency": m.unweighting_efficiency,
-        "flow": flow_path.display().to_string(),
-        "checkpoint": ckpt_path.display().to_string(),
-    });
+    let mut report = FabRunReport {
+        checkpoint: ckpt_path.display().to_string(),
+        eval_points: m.n,
+        exact_log_z: target.log_z(),
+        final_loss: last.as_ref().map(|l| l.loss),
+        flow: flow_path.display().to_string(),
+        iterations: trainer.iteration(),
+        lhe: None,
+        log_z: m.log_z,
+        log_z_err: m.log_z_err,
+        method: trainer.config().method.name().to_string(),
+        sampling_efficiency: m.sampling_efficiency,
+        seed: trainer.config().seed,
+        sigma_err_pb: None,
+        sigma_pb: None,
+        skipped_steps: trainer.skipped_steps(),
+        sqrt_s_gev: None,
+        target: problem.name().to_string(),
+        train_wall_s: train_s,
+        training_target_evals: trainer.target_evals(),
+        unweighted_events: None,
+        unweighting_efficiency: m.unweighting_efficiency,
+    };
     if let Some(process) = problem.process() {
         let pt = ProcessTarget::new(process, &card, sqrt_s).map_err(|e| e.to_string())?;
         let (sigma, sigma_err) = ProcessTarget::sigma(&m);
@@ -151,45 +156,23 @@ pub fn run(args: &Args) -> Result<(), String> {
             File::create(&lhe_path).map_err(|e| format!("{}: {e}", lhe_path.display()))?;
         let n_events = file.events.len();
         write_lhe(BufWriter::new(out_file), &file).map_err(|e| e.to_string())?;
-        out["sqrt_s_gev"] = json!(sqrt_s);
-        out["sigma_pb"] = json!(sigma);
-        out["sigma_err_pb"] = json!(sigma_err);
-        out["lhe"] = json!(lhe_path.display().to_string());
-        out["unweighted_events"] = json!(n_events);
+        report.sqrt_s_gev = Some(sqrt_s);
+        report.sigma_pb = Some(sigma);
+        report.sigma_err_pb = Some(sigma_err);
+        report.lhe = Some(lhe_path.display().to_string());
+        report.unweighted_events = Some(n_events);
     }
     let metrics_path = out_dir.join("metrics.json");
-    std::fs::write(&metrics_path, format!("{out:#}"))
+    let pretty = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write(&metrics_path, pretty)
         .map_err(|e| format!("{}: {e}", metrics_path.display()))?;
     if args.json {
-        println!("{out}");
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| e.to_string())?
+        );
     } else {
-        println!("target                 {}", problem.name());
-        println!(
-            "method                 {} ({} iterations, seed {})",
-            trainer.config().method.name(),
-            trainer.iteration(),
-            trainer.config().seed
-        );
-        println!(
-            "training               {:.1} s, {} target evaluations",
-            train_s,
-            trainer.target_evals()
-        );
-        match target.log_z() {
-            Some(z) => println!(
-                "log Z                  {:.5} ± {:.5}  (exact {z:.5})",
-                m.log_z, m.log_z_err
-            ),
-            None => println!("log Z                  {:.5} ± {:.5}", m.log_z, m.log_z_err),
-        }
-        if let (Some(s), Some(e)) = (out["sigma_pb"].as_f64(), out["sigma_err_pb"].as_f64()) {
-            println!("σ                      {s:.6e} ± {e:.2e} pb");
-        }
-        println!(
-            "sampling efficiency    {:.4}  ({} flow draws)",
-            m.sampling_efficiency, m.n
-        );
-        println!("unweighting efficiency {:.4}", m.unweighting_efficiency);
+        println!("{report}");
         println!("wrote                  {}", out_dir.display());
     }
     Ok(())

@@ -75,28 +75,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     let r = run_sbi(task.as_ref(), &cfg).map_err(|e| e.to_string())?;
     if args.json {
         println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
-        return Ok(());
+    } else {
+        println!("{r}");
     }
-    println!(
-        "task {}  method {}  sims {}  seed {}",
-        r.task, r.method, r.sims, r.seed
-    );
-    for (k, c) in r.observations.iter().zip(&r.c2st_per_observation) {
-        println!("  observation {k:>2}: C2ST {c:.3}");
-    }
-    println!(
-        "C2ST (mean over observations) {:.3}   (0.5 = indistinguishable from the reference)",
-        r.c2st
-    );
-    if let Some(f) = &r.selected_flow {
-        println!("flow kept by validation loss: {f}");
-    }
-    if let (Some(e), Some(ks)) = (r.coverage_error, r.sbc_ks) {
-        println!("expected coverage: max |coverage − level| {e:.3}; SBC rank KS statistic {ks:.3}");
-    }
-    println!(
-        "timings: simulate {:.2} s, train {:.2} s ({} epochs), sample {:.2} s ({:.0} samples/s), reference {:.2} s",
-        r.simulate_seconds, r.train_seconds, r.epochs, r.sample_seconds, r.samples_per_second, r.reference_seconds
-    );
     Ok(())
 }

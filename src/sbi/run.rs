@@ -135,7 +135,8 @@ impl Default for RunConfig {
     }
 }
 
-/// What [`run`] measured.
+/// What [`run`] measured: printed as text by its [`Display`](fmt::Display) and as JSON by its
+/// [`Serialize`] (the two outputs of `diffhep sbi`).
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
     /// Task name.
@@ -172,6 +173,45 @@ pub struct RunReport {
     pub coverage: Option<Vec<f64>>,
     /// SBC rank Kolmogorov–Smirnov statistic (if calibrated).
     pub sbc_ks: Option<f64>,
+}
+
+impl fmt::Display for RunReport {
+    /// The text report of `diffhep sbi` (several lines, no final newline): C2ST per observation
+    /// and their mean, the kept flow, calibration when measured, and timings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "task {}  method {}  sims {}  seed {}",
+            self.task, self.method, self.sims, self.seed
+        )?;
+        for (k, c) in self.observations.iter().zip(&self.c2st_per_observation) {
+            writeln!(f, "  observation {k:>2}: C2ST {c:.3}")?;
+        }
+        writeln!(
+            f,
+            "C2ST (mean over observations) {:.3}   (0.5 = indistinguishable from the reference)",
+            self.c2st
+        )?;
+        if let Some(flow) = &self.selected_flow {
+            writeln!(f, "flow kept by validation loss: {flow}")?;
+        }
+        if let (Some(e), Some(ks)) = (self.coverage_error, self.sbc_ks) {
+            writeln!(
+                f,
+                "expected coverage: max |coverage − level| {e:.3}; SBC rank KS statistic {ks:.3}"
+            )?;
+        }
+        write!(
+            f,
+            "timings: simulate {:.2} s, train {:.2} s ({} epochs), sample {:.2} s ({:.0} samples/s), reference {:.2} s",
+            self.simulate_seconds,
+            self.train_seconds,
+            self.epochs,
+            self.sample_seconds,
+            self.samples_per_second,
+            self.reference_seconds
+        )
+    }
 }
 
 /// A trained estimator.

@@ -1,11 +1,13 @@
 //! What the learning side consumes: physics problems packaged as targets and tasks.
 //!
-//! This folder holds the matrix-element targets of FAB on the unit hypercube ([`fab`]) and the
+//! This folder holds the matrix-element targets of FAB on the unit hypercube ([`fab`], with the
+//! reports of FAB runs in [`fab_report`]) and the
 //! e+e- → μ+μ- simulation-based-inference task ([`sbi_ee_mumu`]), which
 //! [`register_sbi_tasks`] adds to an engine [`TaskRegistry`]. It is the top layer of the
 //! physics crate: it may import every other folder and the engine; no other folder imports it.
 
 pub mod fab;
+pub mod fab_report;
 pub mod sbi_ee_mumu;
 
 use diffhep::sbi::TaskRegistry;
