@@ -4,7 +4,7 @@
 //! [`SimulationSet`] drawn from `prior` (θ of dimension `prior.dim()`, x of dimension `x_dim`),
 //! and once trained answers the queries of [`Posterior`] (samples and log density of the
 //! estimated posterior for an observation). Code that trains "some estimator" — the benchmark
-//! run of [`super::run`] — is written once, generic over this trait.
+//! run of [`super::run()`] — is written once, generic over this trait.
 
 use super::error::Result;
 use super::posterior::Posterior;
