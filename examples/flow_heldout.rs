@@ -7,13 +7,16 @@
 //! with transform `affine` or `splineK`.
 
 use diffhep::flows::Transform;
-use diffhep::sbi::flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
+use diffhep::sbi::flow_estimators::{
+    FlowEstimator, FlowEstimatorConfig, NleEstimator, NpeEstimator,
+};
 use diffhep::sbi::simulate_set;
-use diffhep::sbi::tasks::task_by_name;
+use diffhep::sbi::Estimator;
+use diffhep::sbi::TaskRegistry;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Vec<String> = std::env::args().skip(1).collect();
-    let task = task_by_name(a.first().map(String::as_str).unwrap_or("slcp"))?;
+    let task = TaskRegistry::new().create(a.first().map(String::as_str).unwrap_or("slcp"))?;
     let method = a.get(1).cloned().unwrap_or_else(|| "nle".into());
     let num = |i: usize, d: f64| a.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let sims = num(2, 10000.0) as usize;

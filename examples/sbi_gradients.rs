@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get(3)
         .map(|s| {
             s.split(',')
-                .map(Method::parse)
+                .map(str::parse::<Method>)
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?

@@ -4,8 +4,8 @@
 //! runs one cell (observations as `1` or `1-10`); without arguments it runs the two_moons NPE
 //! and NRE cells at 10³ simulations on observation 1. Prints one JSON line per cell.
 
-use diffhep::sbi::run::{run, Method, RunConfig};
-use diffhep::sbi::tasks::task_by_name;
+use diffhep::sbi::run::{run, RunConfig};
+use diffhep::sbi::TaskRegistry;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,9 +32,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ]
     };
     for (task, method, sims, observations, seed) in cells {
-        let t = task_by_name(&task)?;
+        let t = TaskRegistry::new().create(&task)?;
         let cfg = RunConfig {
-            method: Method::parse(&method)?,
+            method: method.parse()?,
             sims,
             seed,
             observations,

@@ -5,6 +5,7 @@
 use diffhep::flows::Transform;
 use diffhep::sbi::flow_estimators::{FlowEstimatorConfig, NpeEstimator};
 use diffhep::sbi::tasks::GaussianLinear;
+use diffhep::sbi::Estimator;
 use diffhep::sbi::{simulate_set, Posterior, Task};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

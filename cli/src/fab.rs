@@ -5,19 +5,20 @@
 //! `checkpoint.json` (resumable with `--resume`), `metrics.json`, and for the matrix-element
 //! targets `events.lhe` with hit-or-miss unweighted events (IDWTUP = 3, weight = σ̂).
 
+use anyhow::Context as _;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use diffhep::fab::train::importance_sample;
-use diffhep::fab::{BufferConfig, Method, Target, Trainer};
+use diffhep::fab::{Method, Target, Trainer};
 use diffhep::flows::Flow;
 use diffhep_physics::collider::sm::ParamCard;
 use diffhep_physics::events::lhe::write_lhe;
 use diffhep_physics::events::unweight::unweighted_file;
 use diffhep_physics::targets::fab::{FabProblem, ProcessTarget};
-use serde_json::json;
+use diffhep_physics::targets::fab_report::FabRunReport;
 
 use crate::progress;
 
@@ -62,36 +63,25 @@ pub struct Args {
     json: bool,
 }
 
-fn method(name: &str) -> Result<Method, String> {
-    match name {
-        "fab" => Ok(Method::Fab),
-        "fab_buffer" => Ok(Method::FabBuffer(BufferConfig::default())),
-        "reverse_kl" => Ok(Method::ReverseKl),
-        _ => Err(format!(
-            "unknown method '{name}' (known: fab_buffer, fab, reverse_kl)"
-        )),
-    }
-}
-
 /// Run the subcommand.
-pub fn run(args: &Args) -> Result<(), String> {
-    let problem = FabProblem::from_name(&args.target).map_err(|e| e.to_string())?;
-    let method = method(&args.method)?;
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let problem: FabProblem = args.target.parse()?;
+    let method: Method = args.method.parse()?;
     let card = match &args.param_card {
-        Some(p) => ParamCard::from_path(p).map_err(|e| e.to_string())?,
+        Some(p) => ParamCard::from_path(p)?,
         None => ParamCard::default(),
     };
     let sqrt_s = args.sqrt_s.unwrap_or(problem.default_sqrt_s());
-    let target = problem.target(&card, sqrt_s).map_err(|e| e.to_string())?;
+    let target = problem.target(&card, sqrt_s)?;
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("fab_{}", problem.name())));
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    std::fs::create_dir_all(&out_dir).with_context(|| out_dir.display().to_string())?;
     let mut trainer = match &args.resume {
-        Some(path) => Trainer::load(path).map_err(|e| e.to_string())?,
+        Some(path) => Trainer::load(path)?,
         None => {
-            let flow = Flow::new(problem.flow_spec(), args.seed).map_err(|e| e.to_string())?;
+            let flow = Flow::new(problem.flow_spec(), args.seed)?;
             let mut cfg = problem.train_config(method, args.seed);
             if let Some(b) = args.batch {
                 cfg.batch = b as usize;
@@ -99,7 +89,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             if let Some(lr) = args.lr {
                 cfg.lr = lr;
             }
-            Trainer::new(flow, cfg).map_err(|e| e.to_string())?
+            Trainer::new(flow, cfg)?
         }
     };
     let iters = args
@@ -111,7 +101,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut last = None;
     let first = trainer.iteration();
     for _ in 0..iters {
-        let log = trainer.step(target.as_ref()).map_err(|e| e.to_string())?;
+        let log = trainer.step(target.as_ref())?;
         if let Some(pb) = &pb {
             pb.set_position((log.iteration + 1 - first) as u64);
             pb.set_message(format!("training ESS {:.3}", log.sampling_efficiency));
@@ -124,83 +114,59 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
     let flow = trainer.flow();
     let flow_path = out_dir.join("flow.json");
-    flow.save(&flow_path).map_err(|e| e.to_string())?;
+    flow.save(&flow_path)?;
     let ckpt_path = out_dir.join("checkpoint.json");
-    trainer.save(&ckpt_path).map_err(|e| e.to_string())?;
+    trainer.save(&ckpt_path)?;
     let eval_seed = diffhep::stochastic::rng::child_key(trainer.config().seed, u64::MAX);
-    let (x, log_w, m) = importance_sample(flow, target.as_ref(), args.eval as usize, eval_seed)
-        .map_err(|e| e.to_string())?;
-    let mut out = json!({
-        "target": problem.name(),
-        "method": trainer.config().method.name(),
-        "seed": trainer.config().seed,
-        "iterations": trainer.iteration(),
-        "training_target_evals": trainer.target_evals(),
-        "skipped_steps": trainer.skipped_steps(),
-        "train_wall_s": train_s,
-        "final_loss": last.as_ref().map(|l| l.loss),
-        "eval_points": m.n,
-        "log_z": m.log_z,
-        "log_z_err": m.log_z_err,
-        "exact_log_z": target.log_z(),
-        "sampling_efficiency": m.sampling_efficiency,
-        "unweighting_efficiency": m.unweighting_efficiency,
-        "flow": flow_path.display().to_string(),
-        "checkpoint": ckpt_path.display().to_string(),
-    });
+    let (x, log_w, m) = importance_sample(flow, target.as_ref(), args.eval as usize, eval_seed)?;
+    let mut report = FabRunReport {
+        checkpoint: ckpt_path.display().to_string(),
+        eval_points: m.n,
+        exact_log_z: target.log_z(),
+        final_loss: last.as_ref().map(|l| l.loss),
+        flow: flow_path.display().to_string(),
+        iterations: trainer.iteration(),
+        lhe: None,
+        log_z: m.log_z,
+        log_z_err: m.log_z_err,
+        method: trainer.config().method.name().to_string(),
+        sampling_efficiency: m.sampling_efficiency,
+        seed: trainer.config().seed,
+        sigma_err_pb: None,
+        sigma_pb: None,
+        skipped_steps: trainer.skipped_steps(),
+        sqrt_s_gev: None,
+        target: problem.name().to_string(),
+        train_wall_s: train_s,
+        training_target_evals: trainer.target_evals(),
+        unweighted_events: None,
+        unweighting_efficiency: m.unweighting_efficiency,
+    };
     if let Some(process) = problem.process() {
-        let pt = ProcessTarget::new(process, &card, sqrt_s).map_err(|e| e.to_string())?;
+        let pt = ProcessTarget::new(process, &card, sqrt_s)?;
         let (sigma, sigma_err) = ProcessTarget::sigma(&m);
         let weights: Vec<f64> = log_w.iter().map(|l| l.exp()).collect();
         let d = pt.dim();
         let file = unweighted_file(&weights, eval_seed, sqrt_s, (sigma, sigma_err), |i| {
             pt.lhe_event(&x[i * d..(i + 1) * d], sigma)
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         let lhe_path = out_dir.join("events.lhe");
-        let out_file =
-            File::create(&lhe_path).map_err(|e| format!("{}: {e}", lhe_path.display()))?;
+        let out_file = File::create(&lhe_path).with_context(|| lhe_path.display().to_string())?;
         let n_events = file.events.len();
-        write_lhe(BufWriter::new(out_file), &file).map_err(|e| e.to_string())?;
-        out["sqrt_s_gev"] = json!(sqrt_s);
-        out["sigma_pb"] = json!(sigma);
-        out["sigma_err_pb"] = json!(sigma_err);
-        out["lhe"] = json!(lhe_path.display().to_string());
-        out["unweighted_events"] = json!(n_events);
+        write_lhe(BufWriter::new(out_file), &file)?;
+        report.sqrt_s_gev = Some(sqrt_s);
+        report.sigma_pb = Some(sigma);
+        report.sigma_err_pb = Some(sigma_err);
+        report.lhe = Some(lhe_path.display().to_string());
+        report.unweighted_events = Some(n_events);
     }
     let metrics_path = out_dir.join("metrics.json");
-    std::fs::write(&metrics_path, format!("{out:#}"))
-        .map_err(|e| format!("{}: {e}", metrics_path.display()))?;
+    let pretty = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&metrics_path, pretty).with_context(|| metrics_path.display().to_string())?;
     if args.json {
-        println!("{out}");
+        println!("{}", serde_json::to_string(&report)?);
     } else {
-        println!("target                 {}", problem.name());
-        println!(
-            "method                 {} ({} iterations, seed {})",
-            trainer.config().method.name(),
-            trainer.iteration(),
-            trainer.config().seed
-        );
-        println!(
-            "training               {:.1} s, {} target evaluations",
-            train_s,
-            trainer.target_evals()
-        );
-        match target.log_z() {
-            Some(z) => println!(
-                "log Z                  {:.5} ± {:.5}  (exact {z:.5})",
-                m.log_z, m.log_z_err
-            ),
-            None => println!("log Z                  {:.5} ± {:.5}", m.log_z, m.log_z_err),
-        }
-        if let (Some(s), Some(e)) = (out["sigma_pb"].as_f64(), out["sigma_err_pb"].as_f64()) {
-            println!("σ                      {s:.6e} ± {e:.2e} pb");
-        }
-        println!(
-            "sampling efficiency    {:.4}  ({} flow draws)",
-            m.sampling_efficiency, m.n
-        );
-        println!("unweighting efficiency {:.4}", m.unweighting_efficiency);
+        println!("{report}");
         println!("wrote                  {}", out_dir.display());
     }
     Ok(())

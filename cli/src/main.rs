@@ -88,8 +88,8 @@ fn main() -> ExitCode {
         Command::Lgso(args) => lgso::run(&args),
         Command::Invariants(args) => invariants::run(&args),
         Command::Weightnet(args) => weightnet::run(&args),
-        Command::Sbi(args) => sbi::run(&args).map_err(anyhow::Error::msg),
-        Command::Fab(args) => fab::run(&args).map_err(anyhow::Error::msg),
+        Command::Sbi(args) => sbi::run(&args),
+        Command::Fab(args) => fab::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,7 +22,7 @@ pub struct ProcessArgs {
 impl ProcessArgs {
     /// The process and the validated parameters, or a one-line error.
     pub fn resolve(&self) -> anyhow::Result<(Process, ParamCard)> {
-        let process = Process::from_name(&self.process)?;
+        let process: Process = self.process.parse()?;
         let card = match &self.param_card {
             Some(p) => ParamCard::from_path(p)?,
             None => ParamCard::default(),

@@ -4,9 +4,7 @@
 
 use clap::Args as ClapArgs;
 use diffhep::sbi::run::{run as run_sbi, Method, RunConfig};
-use diffhep::sbi::tasks::task_by_name;
-use diffhep::sbi::Task;
-use diffhep_physics::targets::sbi_ee_mumu::EeMuMuTask;
+use diffhep_physics::targets::sbi_tasks;
 
 /// Arguments of `diffhep sbi`.
 #[derive(ClapArgs, Debug)]
@@ -43,8 +41,8 @@ pub struct Args {
     json: bool,
 }
 
-fn parse_observations(s: &str) -> Result<Vec<usize>, String> {
-    let bad = || format!("--observations {s:?}: expected N or A-B");
+fn parse_observations(s: &str) -> anyhow::Result<Vec<usize>> {
+    let bad = || anyhow::anyhow!("--observations {s:?}: expected N or A-B");
     match s.split_once('-') {
         Some((a, b)) => {
             let (a, b): (usize, usize) =
@@ -59,13 +57,9 @@ fn parse_observations(s: &str) -> Result<Vec<usize>, String> {
 }
 
 /// Run the command.
-pub fn run(args: &Args) -> Result<(), String> {
-    let task: Box<dyn Task> = if args.task == "ee_mumu" {
-        Box::new(EeMuMuTask::new())
-    } else {
-        task_by_name(&args.task).map_err(|e| format!("{e} or ee_mumu"))?
-    };
-    let method = Method::parse(&args.method).map_err(|e| e.to_string())?;
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let task = sbi_tasks().create(&args.task)?;
+    let method: Method = args.method.parse()?;
     let cfg = RunConfig {
         method,
         sims: args.sims,
@@ -77,31 +71,11 @@ pub fn run(args: &Args) -> Result<(), String> {
         max_epochs: args.epochs,
         ..RunConfig::default()
     };
-    let r = run_sbi(task.as_ref(), &cfg).map_err(|e| e.to_string())?;
+    let r = run_sbi(task.as_ref(), &cfg)?;
     if args.json {
-        println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
-        return Ok(());
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!("{r}");
     }
-    println!(
-        "task {}  method {}  sims {}  seed {}",
-        r.task, r.method, r.sims, r.seed
-    );
-    for (k, c) in r.observations.iter().zip(&r.c2st_per_observation) {
-        println!("  observation {k:>2}: C2ST {c:.3}");
-    }
-    println!(
-        "C2ST (mean over observations) {:.3}   (0.5 = indistinguishable from the reference)",
-        r.c2st
-    );
-    if let Some(f) = &r.selected_flow {
-        println!("flow kept by validation loss: {f}");
-    }
-    if let (Some(e), Some(ks)) = (r.coverage_error, r.sbc_ks) {
-        println!("expected coverage: max |coverage − level| {e:.3}; SBC rank KS statistic {ks:.3}");
-    }
-    println!(
-        "timings: simulate {:.2} s, train {:.2} s ({} epochs), sample {:.2} s ({:.0} samples/s), reference {:.2} s",
-        r.simulate_seconds, r.train_seconds, r.epochs, r.sample_seconds, r.samples_per_second, r.reference_seconds
-    );
     Ok(())
 }

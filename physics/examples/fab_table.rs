@@ -24,23 +24,25 @@ use diffhep::fab::{BufferConfig, Method, Trainer, WeightMetrics};
 use diffhep::flows::{FitConfig, Flow};
 use diffhep_physics::collider::sm::ParamCard;
 use diffhep_physics::targets::fab::{FabProblem, ProcessTarget};
+use diffhep_physics::targets::fab_report::FabComparisonRow;
 
 fn row(name: &str, evals: u64, wall: f64, m: &WeightMetrics, me: bool) {
-    let z = if me {
-        let (s, e) = ProcessTarget::sigma(m);
-        format!("σ = {s:.5} ± {e:.5} pb")
-    } else {
-        format!("log Z = {:.4} ± {:.4}", m.log_z, m.log_z_err)
+    let row = FabComparisonRow {
+        method: name.to_string(),
+        target_evals: evals,
+        wall_s: wall,
+        metrics: m.clone(),
+        matrix_element: me,
     };
-    println!(
-        "| {name:<22} | {evals:>9} | {wall:>8.1} | {:>6.4} | {:>6.4} | {z} |",
-        m.sampling_efficiency, m.unweighting_efficiency
-    );
+    println!("{row}");
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let problem = FabProblem::from_name(args.first().map_or("ee_ttbar_wbwb", |s| s.as_str()))?;
+    let problem: FabProblem = args
+        .first()
+        .map_or("ee_ttbar_wbwb", |s| s.as_str())
+        .parse()?;
     let budget: u64 = args.get(1).map_or(Ok(200_000), |s| s.parse())?;
     let n_eval: usize = args.get(2).map_or(Ok(50_000), |s| s.parse())?;
     let seed: u64 = args.get(3).map_or(Ok(1), |s| s.parse())?;
@@ -52,8 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{}: training budget {budget} target evaluations, {n_eval} evaluation points, seed {seed}\n",
         problem.name()
     );
-    println!("| method                 | trn evals | wall (s) | samp.  | unw.   | estimate |");
-    println!("| ---------------------- | --------- | -------- | ------ | ------ | -------- |");
+    println!("{}", FabComparisonRow::HEADER);
     let flow0 = Flow::new(problem.flow_spec(), seed)?;
     let (_, _, m0) = importance_sample(&flow0, target.as_ref(), n_eval, seed + 1000)?;
     row("untrained flow", 0, 0.0, &m0, me);

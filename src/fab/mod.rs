@@ -160,6 +160,9 @@ pub enum FabError {
     /// Reading or writing a checkpoint failed.
     #[error("checkpoint: {0}")]
     Io(String),
+    /// A name that does not exist, with the known names (e.g. `method 'x' (known: …)`).
+    #[error("unknown {0}")]
+    Unknown(String),
 }
 
 #[cfg(test)]

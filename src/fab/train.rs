@@ -15,6 +15,7 @@
 //! **Forward KL** ([`train_forward_kl`]) is maximum likelihood on exact target samples.
 
 use std::path::Path;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,12 +39,33 @@ pub enum Method {
 }
 
 impl Method {
-    /// Short name for reports.
+    /// The names accepted by [`FromStr`], in the order listed by its error.
+    pub const NAMES: [&'static str; 3] = ["fab_buffer", "fab", "reverse_kl"];
+
+    /// Short name for reports (as accepted by [`FromStr`]).
     pub fn name(&self) -> &'static str {
         match self {
             Method::Fab => "fab",
             Method::FabBuffer(_) => "fab_buffer",
             Method::ReverseKl => "reverse_kl",
+        }
+    }
+}
+
+impl FromStr for Method {
+    type Err = FabError;
+
+    /// Parse a method name; `fab_buffer` gets the default [`BufferConfig`]. An unknown name is
+    /// a [`FabError::Unknown`] listing [`Method::NAMES`].
+    fn from_str(s: &str) -> Result<Self, FabError> {
+        match s {
+            "fab" => Ok(Method::Fab),
+            "fab_buffer" => Ok(Method::FabBuffer(BufferConfig::default())),
+            "reverse_kl" => Ok(Method::ReverseKl),
+            _ => Err(FabError::Unknown(format!(
+                "method '{s}' (known: {})",
+                Method::NAMES.join(", ")
+            ))),
         }
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! Both use the coupling flows of [`crate::flows`] on z-scored data: rational-quadratic splines
 //! (Durkan et al., "Neural Spline Flows", NeurIPS 2019) or affine couplings (Dinh, Sohl-Dickstein
-//! & Bengio, "Density estimation using Real NVP", ICLR 2017). `fit_selected` trains several
+//! & Bengio, "Density estimation using Real NVP", ICLR 2017). Both implement [`Estimator`] (one
+//! architecture) and [`FlowEstimator`], whose `fit_selected` trains several
 //! candidate architectures and keeps the one with the lowest loss on held-out simulations —
 //! ordinary model selection, which never looks at a reference posterior. By default the
 //! candidates are the spline flow and a regularised affine flow
@@ -18,6 +19,7 @@
 //! posterior, the affine flow on gaussian_linear's posterior and SLCP's likelihood.
 
 use super::error::{check_len, Result, SbiError};
+use super::estimator::Estimator;
 use super::posterior::Posterior;
 use super::prior::Prior;
 use super::sampler::{smc_posterior, unnormalised_log_posterior, SmcConfig};
@@ -83,7 +85,7 @@ impl FlowEstimatorConfig {
         c
     }
 
-    /// The candidates [`NpeEstimator::fit_selected`] and [`NleEstimator::fit_selected`] choose
+    /// The candidates [`FlowEstimator::fit_selected`] chooses
     /// from by default: [`spline`](Self::spline), then
     /// [`regularised_affine`](Self::regularised_affine).
     pub fn default_candidates() -> Vec<Self> {
@@ -192,6 +194,57 @@ fn fit_selected_flow(
     ))
 }
 
+/// What a flow estimator's flow models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowTarget {
+    /// `q(θ|x)`: the posterior (NPE).
+    Posterior,
+    /// `q(x|θ)`: the likelihood (NLE).
+    Likelihood,
+}
+
+/// A conditional-flow estimator ([`NpeEstimator`], [`NleEstimator`]): an [`Estimator`] whose
+/// configuration is one flow architecture, with model selection among several.
+pub trait FlowEstimator: Estimator<Config = FlowEstimatorConfig, Report = FitReport> {
+    /// What the flow models.
+    const TARGET: FlowTarget;
+
+    /// The estimator around a trained flow for `prior` (its dimension must be the flow's
+    /// variable dimension for [`FlowTarget::Posterior`], its context dimension for
+    /// [`FlowTarget::Likelihood`]).
+    fn from_flow(flow: Flow, prior: &Prior) -> Result<Self>;
+
+    /// The trained flow.
+    fn flow(&self) -> &Flow;
+
+    /// Train every candidate architecture and keep the one with the lowest validation loss
+    /// (see [`FlowEstimatorConfig::default_candidates`]).
+    fn fit_selected(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        candidates: &[FlowEstimatorConfig],
+    ) -> Result<(Self, FlowSelection)> {
+        let d = prior.dim();
+        let (flow, sel) = match Self::TARGET {
+            FlowTarget::Posterior => fit_selected_flow(&set.theta, &set.x, d, x_dim, candidates)?,
+            FlowTarget::Likelihood => fit_selected_flow(&set.x, &set.theta, x_dim, d, candidates)?,
+        };
+        Ok((Self::from_flow(flow, prior)?, sel))
+    }
+}
+
+/// [`Estimator::fit`] of a flow estimator: [`FlowEstimator::fit_selected`] with one candidate.
+fn fit_one<E: FlowEstimator>(
+    set: &SimulationSet,
+    prior: &Prior,
+    x_dim: usize,
+    cfg: &FlowEstimatorConfig,
+) -> Result<(E, FitReport)> {
+    let (e, sel) = E::fit_selected(set, prior, x_dim, std::slice::from_ref(cfg))?;
+    Ok((e, sel.report))
+}
+
 /// Flow NPE: `q(θ|x)`.
 #[derive(Clone, Debug)]
 pub struct NpeEstimator {
@@ -199,34 +252,35 @@ pub struct NpeEstimator {
     prior: Prior,
 }
 
-impl NpeEstimator {
+impl Estimator for NpeEstimator {
+    type Config = FlowEstimatorConfig;
+    type Report = FitReport;
+
     /// Train one architecture on a simulation set.
-    pub fn fit(
+    fn fit(
         set: &SimulationSet,
         prior: &Prior,
         x_dim: usize,
         cfg: &FlowEstimatorConfig,
     ) -> Result<(Self, FitReport)> {
-        let (e, sel) = Self::fit_selected(set, prior, x_dim, std::slice::from_ref(cfg))?;
-        Ok((e, sel.report))
+        fit_one(set, prior, x_dim, cfg)
     }
 
-    /// Train every candidate architecture and keep the one with the lowest validation loss
-    /// (see [`FlowEstimatorConfig::default_candidates`]).
-    pub fn fit_selected(
-        set: &SimulationSet,
-        prior: &Prior,
-        x_dim: usize,
-        candidates: &[FlowEstimatorConfig],
-    ) -> Result<(Self, FlowSelection)> {
-        let d = prior.dim();
-        let (flow, sel) = fit_selected_flow(&set.theta, &set.x, d, x_dim, candidates)?;
+    fn epochs(report: &FitReport) -> usize {
+        report.epochs_run
+    }
+}
+
+impl FlowEstimator for NpeEstimator {
+    const TARGET: FlowTarget = FlowTarget::Posterior;
+
+    fn from_flow(flow: Flow, prior: &Prior) -> Result<Self> {
+        check_len("NPE: flow dimension (θ)", prior.dim(), flow.dim())?;
         let prior = prior.clone();
-        Ok((NpeEstimator { flow, prior }, sel))
+        Ok(NpeEstimator { flow, prior })
     }
 
-    /// The trained flow.
-    pub fn flow(&self) -> &Flow {
+    fn flow(&self) -> &Flow {
         &self.flow
     }
 }
@@ -281,38 +335,45 @@ pub struct NleEstimator {
     pub smc: SmcConfig,
 }
 
-impl NleEstimator {
+impl Estimator for NleEstimator {
+    type Config = FlowEstimatorConfig;
+    type Report = FitReport;
+
     /// Train one architecture on a simulation set.
-    pub fn fit(
+    fn fit(
         set: &SimulationSet,
         prior: &Prior,
         x_dim: usize,
         cfg: &FlowEstimatorConfig,
     ) -> Result<(Self, FitReport)> {
-        let (e, sel) = Self::fit_selected(set, prior, x_dim, std::slice::from_ref(cfg))?;
-        Ok((e, sel.report))
+        fit_one(set, prior, x_dim, cfg)
     }
 
-    /// Train every candidate architecture and keep the one with the lowest validation loss
-    /// (see [`FlowEstimatorConfig::default_candidates`]).
-    pub fn fit_selected(
-        set: &SimulationSet,
-        prior: &Prior,
-        x_dim: usize,
-        candidates: &[FlowEstimatorConfig],
-    ) -> Result<(Self, FlowSelection)> {
-        let d = prior.dim();
-        let (flow, sel) = fit_selected_flow(&set.x, &set.theta, x_dim, d, candidates)?;
+    fn epochs(report: &FitReport) -> usize {
+        report.epochs_run
+    }
+}
+
+impl FlowEstimator for NleEstimator {
+    const TARGET: FlowTarget = FlowTarget::Likelihood;
+
+    fn from_flow(flow: Flow, prior: &Prior) -> Result<Self> {
+        check_len(
+            "NLE: flow context dimension (θ)",
+            prior.dim(),
+            flow.context_dim(),
+        )?;
         let prior = prior.clone();
         let smc = SmcConfig::default();
-        Ok((NleEstimator { flow, prior, smc }, sel))
+        Ok(NleEstimator { flow, prior, smc })
     }
 
-    /// The trained flow `q(x|θ)`.
-    pub fn flow(&self) -> &Flow {
+    fn flow(&self) -> &Flow {
         &self.flow
     }
+}
 
+impl NleEstimator {
     /// `log q(x|θ)` for rows θ and one x, with the gradient w.r.t. θ.
     pub fn log_lik_grad(&self, theta: &[f64], x: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
         let d = self.prior.dim();

@@ -24,9 +24,8 @@
 use dfdx::prelude::*;
 
 use super::error::{check_len, Result, SbiError};
-use super::network::{
-    checked_joint_scores, loss_value_and_grad, with_params, NetProblem, Standardizer,
-};
+use super::estimator::Estimator;
+use super::network::{loss_value_and_grad, with_params, NetProblem, StandardisedSet, Standardizer};
 use super::posterior::Posterior;
 use super::prior::{std_normal, Prior};
 use super::task::SimulationSet;
@@ -173,19 +172,22 @@ impl MdnEstimator {
         cfg: &MdnConfig,
     ) -> Result<NetProblem> {
         let d = prior.dim();
-        let n = set.theta.len() / d;
         if cfg.components == 0 {
             return Err(SbiError::Config("MDN: components must be positive".into()));
         }
+        let StandardisedSet {
+            theta_z,
+            x_z,
+            theta: tz,
+            x: xz,
+            joint_score,
+            rows,
+        } = StandardisedSet::new(set, d, x_dim, cfg.score_weight, "MDN")?;
         // SCANDAL's target: joint score plus the prior's score.
-        let target = checked_joint_scores(set, d, x_dim, cfg.score_weight, "MDN")?.map(|s| {
+        let target = joint_score.map(|s| {
             let (_, gp) = prior.log_prob_grad_batch(&set.theta);
             s.iter().zip(gp).map(|(a, b)| a + b).collect::<Vec<f64>>()
         });
-        let theta_z = Standardizer::fit(&set.theta, d)?;
-        let x_z = Standardizer::fit(&set.x, x_dim)?;
-        let tz = theta_z.apply(&set.theta);
-        let xz = x_z.apply(&set.x);
         let k = cfg.components;
         let mut widths = vec![x_dim];
         widths.extend(&cfg.hidden);
@@ -226,30 +228,9 @@ impl MdnEstimator {
             theta_z,
             x_z,
             template,
-            rows: n,
+            rows,
             loss: Box::new(loss),
         })
-    }
-
-    /// Train on a simulation set (with joint scores when `cfg.score_weight > 0`).
-    pub fn fit(
-        set: &SimulationSet,
-        prior: &Prior,
-        x_dim: usize,
-        cfg: &MdnConfig,
-    ) -> Result<(Self, TrainReport)> {
-        let pb = Self::problem(set, prior, x_dim, cfg)?;
-        let (net, report) = pb.solve(&cfg.train)?;
-        Ok((
-            MdnEstimator {
-                net,
-                k: cfg.components,
-                theta_z: pb.theta_z,
-                x_z: pb.x_z,
-                prior: prior.clone(),
-            },
-            report,
-        ))
     }
 
     /// Mixture parameters for one observation: (weights, means, sds) in θ units.
@@ -270,6 +251,33 @@ impl MdnEstimator {
             }
         }
         Ok((w, mu, sd))
+    }
+}
+
+impl Estimator for MdnEstimator {
+    type Config = MdnConfig;
+    type Report = TrainReport;
+
+    /// Train on a simulation set (with joint scores when `cfg.score_weight > 0`).
+    fn fit(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &MdnConfig,
+    ) -> Result<(Self, TrainReport)> {
+        let (t, report) = Self::problem(set, prior, x_dim, cfg)?.solve(&cfg.train)?;
+        let e = MdnEstimator {
+            net: t.net,
+            k: cfg.components,
+            theta_z: t.theta_z,
+            x_z: t.x_z,
+            prior: prior.clone(),
+        };
+        Ok((e, report))
+    }
+
+    fn epochs(report: &TrainReport) -> usize {
+        report.epochs
     }
 }
 

@@ -107,6 +107,59 @@ pub(crate) fn output_and_input_gradient(net: &Mlp, x: &[f64]) -> Result<(Vec<f64
     Ok((values, grads.get(&xt).as_vec()))
 }
 
+/// A simulation set checked and z-scored for network training (shared by the mixture-density
+/// and ratio estimators): row counts and joint scores validated by [`checked_joint_scores`],
+/// θ and x standardised column by column.
+pub(crate) struct StandardisedSet {
+    /// Standardisation of θ.
+    pub theta_z: Standardizer,
+    /// Standardisation of x.
+    pub x_z: Standardizer,
+    /// z-scored θ rows.
+    pub theta: Vec<f64>,
+    /// z-scored x rows.
+    pub x: Vec<f64>,
+    /// The joint scores (in θ units), present when the score weight is positive.
+    pub joint_score: Option<Vec<f64>>,
+    /// Number of rows.
+    pub rows: usize,
+}
+
+impl StandardisedSet {
+    /// Check and standardise `set` for a score term of weight `score_weight` (`method` names
+    /// the estimator in error messages).
+    pub fn new(
+        set: &SimulationSet,
+        theta_dim: usize,
+        x_dim: usize,
+        score_weight: f64,
+        method: &str,
+    ) -> Result<Self> {
+        let rows = set.theta.len() / theta_dim;
+        let joint_score = checked_joint_scores(set, theta_dim, x_dim, score_weight, method)?;
+        let theta_z = Standardizer::fit(&set.theta, theta_dim)?;
+        let x_z = Standardizer::fit(&set.x, x_dim)?;
+        Ok(StandardisedSet {
+            theta: theta_z.apply(&set.theta),
+            x: x_z.apply(&set.x),
+            theta_z,
+            x_z,
+            joint_score,
+            rows,
+        })
+    }
+}
+
+/// A trained network with the standardisations of its inputs.
+pub(crate) struct TrainedNet {
+    /// The network with the best parameters.
+    pub net: Mlp,
+    /// Standardisation of θ.
+    pub theta_z: Standardizer,
+    /// Standardisation of x.
+    pub x_z: Standardizer,
+}
+
 /// A network training problem: the standardisations, the untrained network and the minibatch
 /// loss (shared by the mixture-density and ratio estimators).
 pub(crate) struct NetProblem {
@@ -124,20 +177,25 @@ pub(crate) struct NetProblem {
 
 impl NetProblem {
     /// Train and return the network with the best parameters.
-    pub fn solve(&self, cfg: &TrainConfig) -> Result<(Mlp, TrainReport)> {
+    pub fn solve(self, cfg: &TrainConfig) -> Result<(TrainedNet, TrainReport)> {
         let (p, report) = train(
             self.template.params_f64(),
             self.rows,
             cfg,
             self.loss.as_ref(),
         )?;
-        Ok((with_params(&self.template, &p)?, report))
+        let trained = TrainedNet {
+            net: with_params(&self.template, &p)?,
+            theta_z: self.theta_z,
+            x_z: self.x_z,
+        };
+        Ok((trained, report))
     }
 }
 
 /// Check a simulation set for training with a score term of weight `weight`: its row counts,
 /// the weight, and (when `weight > 0`) the joint scores, which are returned.
-pub(crate) fn checked_joint_scores(
+fn checked_joint_scores(
     set: &SimulationSet,
     theta_dim: usize,
     x_dim: usize,

@@ -23,8 +23,9 @@
 use dfdx::prelude::*;
 
 use super::error::{check_len, Result, SbiError};
+use super::estimator::Estimator;
 use super::network::{
-    checked_joint_scores, loss_value_and_grad, output_and_input_gradient, with_params, NetProblem,
+    loss_value_and_grad, output_and_input_gradient, with_params, NetProblem, StandardisedSet,
     Standardizer,
 };
 use super::posterior::Posterior;
@@ -109,12 +110,14 @@ impl RatioEstimator {
             ));
         }
         let dt = prior.dim();
-        let n = set.theta.len() / dt;
-        let score = checked_joint_scores(set, dt, x_dim, cfg.score_weight, "NRE")?;
-        let theta_z = Standardizer::fit(&set.theta, dt)?;
-        let x_z = Standardizer::fit(&set.x, x_dim)?;
-        let tz = theta_z.apply(&set.theta);
-        let xz = x_z.apply(&set.x);
+        let StandardisedSet {
+            theta_z,
+            x_z,
+            theta: tz,
+            x: xz,
+            joint_score: score,
+            rows,
+        } = StandardisedSet::new(set, dt, x_dim, cfg.score_weight, "NRE")?;
         let mut widths = vec![dt + x_dim];
         widths.extend(&cfg.hidden);
         widths.push(1);
@@ -182,30 +185,9 @@ impl RatioEstimator {
             theta_z,
             x_z,
             template,
-            rows: n,
+            rows,
             loss: Box::new(loss),
         })
-    }
-
-    /// Train on a simulation set (with `set.joint_score` when `cfg.score_weight > 0`).
-    pub fn fit(
-        set: &SimulationSet,
-        prior: &Prior,
-        x_dim: usize,
-        cfg: &RatioConfig,
-    ) -> Result<(Self, TrainReport)> {
-        let pb = Self::problem(set, prior, x_dim, cfg)?;
-        let (net, report) = pb.solve(&cfg.train)?;
-        Ok((
-            RatioEstimator {
-                net,
-                theta_z: pb.theta_z,
-                x_z: pb.x_z,
-                prior: prior.clone(),
-                smc: SmcConfig::default(),
-            },
-            report,
-        ))
     }
 
     /// `s(θ, x)` for rows θ and one observation x, with its θ-gradient.
@@ -230,6 +212,33 @@ impl RatioEstimator {
             }
         }
         Ok((v, g))
+    }
+}
+
+impl Estimator for RatioEstimator {
+    type Config = RatioConfig;
+    type Report = TrainReport;
+
+    /// Train on a simulation set (with `set.joint_score` when `cfg.score_weight > 0`).
+    fn fit(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &RatioConfig,
+    ) -> Result<(Self, TrainReport)> {
+        let (t, report) = Self::problem(set, prior, x_dim, cfg)?.solve(&cfg.train)?;
+        let e = RatioEstimator {
+            net: t.net,
+            theta_z: t.theta_z,
+            x_z: t.x_z,
+            prior: prior.clone(),
+            smc: SmcConfig::default(),
+        };
+        Ok((e, report))
+    }
+
+    fn epochs(report: &TrainReport) -> usize {
+        report.epochs
     }
 }
 

@@ -2,6 +2,8 @@
 //! observations, and score it (C2ST against the reference posterior, calibration, timings).
 //! Used by the `diffhep sbi` command, the `sbi_table` example and the bench.
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -9,9 +11,11 @@ use serde::Serialize;
 use super::c2st::{c2st, C2stConfig};
 use super::calibration::calibrate;
 use super::error::{Result, SbiError};
-use super::flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
+use super::estimator::Estimator;
+use super::flow_estimators::{FlowEstimator, FlowEstimatorConfig, NleEstimator, NpeEstimator};
 use super::mdn::{MdnConfig, MdnEstimator};
 use super::posterior::Posterior;
+use super::prior::Prior;
 use super::ratio::{RatioConfig, RatioEstimator};
 use super::task::{simulate_set, SimulationSet, Task};
 
@@ -32,29 +36,42 @@ pub enum Method {
     Rascal,
 }
 
-/// Names accepted by [`Method::parse`].
+/// The method names, in the order of [`Method::ALL`] (as accepted by [`FromStr`]).
 pub const METHOD_NAMES: [&str; 6] = ["npe", "nle", "nre", "mdn", "scandal", "rascal"];
 
-impl Method {
-    /// Parse a method name.
-    pub fn parse(s: &str) -> Result<Method> {
-        Ok(match s {
-            "npe" => Method::Npe,
-            "nle" => Method::Nle,
-            "nre" => Method::Nre,
-            "mdn" => Method::Mdn,
-            "scandal" => Method::Scandal,
-            "rascal" => Method::Rascal,
-            other => {
-                return Err(SbiError::Unknown(format!(
-                    "method {other:?} (known: {})",
-                    METHOD_NAMES.join(", ")
-                )))
-            }
-        })
-    }
+impl FromStr for Method {
+    type Err = SbiError;
 
-    /// The name.
+    /// Parse a method name; an unknown name is an error listing [`METHOD_NAMES`].
+    fn from_str(s: &str) -> Result<Method> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                SbiError::Unknown(format!("method {s:?} (known: {})", METHOD_NAMES.join(", ")))
+            })
+    }
+}
+
+impl fmt::Display for Method {
+    /// The name ([`Method::name`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Method {
+    /// Every method, in the order of [`METHOD_NAMES`].
+    pub const ALL: [Method; 6] = [
+        Method::Npe,
+        Method::Nle,
+        Method::Nre,
+        Method::Mdn,
+        Method::Scandal,
+        Method::Rascal,
+    ];
+
+    /// The name (as accepted by [`FromStr`]).
     pub fn name(self) -> &'static str {
         METHOD_NAMES[self as usize]
     }
@@ -118,7 +135,8 @@ impl Default for RunConfig {
     }
 }
 
-/// What [`run`] measured.
+/// What [`run`] measured: printed as text by its [`Display`](fmt::Display) and as JSON by its
+/// [`Serialize`] (the two outputs of `diffhep sbi`).
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
     /// Task name.
@@ -157,6 +175,45 @@ pub struct RunReport {
     pub sbc_ks: Option<f64>,
 }
 
+impl fmt::Display for RunReport {
+    /// The text report of `diffhep sbi` (several lines, no final newline): C2ST per observation
+    /// and their mean, the kept flow, calibration when measured, and timings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "task {}  method {}  sims {}  seed {}",
+            self.task, self.method, self.sims, self.seed
+        )?;
+        for (k, c) in self.observations.iter().zip(&self.c2st_per_observation) {
+            writeln!(f, "  observation {k:>2}: C2ST {c:.3}")?;
+        }
+        writeln!(
+            f,
+            "C2ST (mean over observations) {:.3}   (0.5 = indistinguishable from the reference)",
+            self.c2st
+        )?;
+        if let Some(flow) = &self.selected_flow {
+            writeln!(f, "flow kept by validation loss: {flow}")?;
+        }
+        if let (Some(e), Some(ks)) = (self.coverage_error, self.sbc_ks) {
+            writeln!(
+                f,
+                "expected coverage: max |coverage − level| {e:.3}; SBC rank KS statistic {ks:.3}"
+            )?;
+        }
+        write!(
+            f,
+            "timings: simulate {:.2} s, train {:.2} s ({} epochs), sample {:.2} s ({:.0} samples/s), reference {:.2} s",
+            self.simulate_seconds,
+            self.train_seconds,
+            self.epochs,
+            self.sample_seconds,
+            self.samples_per_second,
+            self.reference_seconds
+        )
+    }
+}
+
 /// A trained estimator.
 pub struct TrainedEstimator {
     /// The posterior it provides.
@@ -173,6 +230,38 @@ pub fn train_estimator(task: &dyn Task, cfg: &RunConfig) -> Result<TrainedEstima
     train_on(task, &set, cfg)
 }
 
+impl TrainedEstimator {
+    /// Train estimator `E` with one configuration.
+    fn fit<E: Estimator + 'static>(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        cfg: &E::Config,
+    ) -> Result<Self> {
+        let (e, report) = E::fit(set, prior, x_dim, cfg)?;
+        Ok(TrainedEstimator {
+            epochs: E::epochs(&report),
+            posterior: Box::new(e),
+            selected_flow: None,
+        })
+    }
+
+    /// Train flow estimator `E` on every candidate and keep the best.
+    fn fit_selected<E: FlowEstimator + 'static>(
+        set: &SimulationSet,
+        prior: &Prior,
+        x_dim: usize,
+        candidates: &[FlowEstimatorConfig],
+    ) -> Result<Self> {
+        let (e, sel) = E::fit_selected(set, prior, x_dim, candidates)?;
+        Ok(TrainedEstimator {
+            epochs: E::epochs(&sel.report),
+            posterior: Box::new(e),
+            selected_flow: Some(candidates[sel.chosen].describe()),
+        })
+    }
+}
+
 /// Train the chosen estimator on a given simulation set of `task`.
 pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result<TrainedEstimator> {
     let prior = task.prior();
@@ -185,58 +274,46 @@ pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result
             0.0
         }
     };
-    let (posterior, epochs, selected_flow): (Box<dyn Posterior>, usize, Option<String>) =
-        match cfg.method {
-            Method::Npe | Method::Nle => {
-                let candidates: Vec<FlowEstimatorConfig> = cfg
-                    .flow_candidates
-                    .iter()
-                    .map(|c| {
-                        let mut c = c.clone();
-                        c.seed = cfg.seed;
-                        c.fit.seed = cfg.seed;
-                        c.fit.epochs = cfg.max_epochs;
-                        c
-                    })
-                    .collect();
-                let (post, sel): (Box<dyn Posterior>, _) = if cfg.method == Method::Npe {
-                    let (e, sel) = NpeEstimator::fit_selected(set, prior, xd, &candidates)?;
-                    (Box::new(e), sel)
-                } else {
-                    let (e, sel) = NleEstimator::fit_selected(set, prior, xd, &candidates)?;
-                    (Box::new(e), sel)
-                };
-                let kept = candidates[sel.chosen].describe();
-                (post, sel.report.epochs_run, Some(kept))
+    match cfg.method {
+        Method::Npe | Method::Nle => {
+            let candidates: Vec<FlowEstimatorConfig> = cfg
+                .flow_candidates
+                .iter()
+                .map(|c| {
+                    let mut c = c.clone();
+                    c.seed = cfg.seed;
+                    c.fit.seed = cfg.seed;
+                    c.fit.epochs = cfg.max_epochs;
+                    c
+                })
+                .collect();
+            if cfg.method == Method::Npe {
+                TrainedEstimator::fit_selected::<NpeEstimator>(set, prior, xd, &candidates)
+            } else {
+                TrainedEstimator::fit_selected::<NleEstimator>(set, prior, xd, &candidates)
             }
-            Method::Nre | Method::Rascal => {
-                let mut rc = RatioConfig {
-                    seed: cfg.seed,
-                    score_weight: score_weight(Method::Rascal),
-                    ..RatioConfig::default()
-                };
-                rc.train.epochs = cfg.max_epochs;
-                rc.train.seed = cfg.seed;
-                let (e, r) = RatioEstimator::fit(set, prior, xd, &rc)?;
-                (Box::new(e), r.epochs, None)
-            }
-            Method::Mdn | Method::Scandal => {
-                let mut mc = MdnConfig {
-                    seed: cfg.seed,
-                    score_weight: score_weight(Method::Scandal),
-                    ..MdnConfig::default()
-                };
-                mc.train.epochs = cfg.max_epochs;
-                mc.train.seed = cfg.seed;
-                let (e, r) = MdnEstimator::fit(set, prior, xd, &mc)?;
-                (Box::new(e), r.epochs, None)
-            }
-        };
-    Ok(TrainedEstimator {
-        posterior,
-        epochs,
-        selected_flow,
-    })
+        }
+        Method::Nre | Method::Rascal => {
+            let mut rc = RatioConfig {
+                seed: cfg.seed,
+                score_weight: score_weight(Method::Rascal),
+                ..RatioConfig::default()
+            };
+            rc.train.epochs = cfg.max_epochs;
+            rc.train.seed = cfg.seed;
+            TrainedEstimator::fit::<RatioEstimator>(set, prior, xd, &rc)
+        }
+        Method::Mdn | Method::Scandal => {
+            let mut mc = MdnConfig {
+                seed: cfg.seed,
+                score_weight: score_weight(Method::Scandal),
+                ..MdnConfig::default()
+            };
+            mc.train.epochs = cfg.max_epochs;
+            mc.train.seed = cfg.seed;
+            TrainedEstimator::fit::<MdnEstimator>(set, prior, xd, &mc)
+        }
+    }
 }
 
 /// Simulate, train, sample and score.

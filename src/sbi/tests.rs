@@ -2,14 +2,16 @@
 //! `examples/sbi_table.rs`).
 
 use super::c2st::{c2st, C2stConfig};
-use super::flow_estimators::{FlowEstimatorConfig, NleEstimator, NpeEstimator};
+use super::estimator::Estimator;
+use super::flow_estimators::{FlowEstimator, FlowEstimatorConfig, NleEstimator, NpeEstimator};
 use super::mdn::{MdnConfig, MdnEstimator};
 use super::posterior::Posterior;
 use super::ratio::{RatioConfig, RatioEstimator};
+use super::registry::TaskRegistry;
 use super::run::{run, Method, RunConfig};
 use super::sampler::{smc_sample, SmcConfig};
 use super::task::{exact_log_lik_batch, simulate_set, Task};
-use super::tasks::{galton_expected_kl, task_by_name, Galton, GaussianLinear, TwoMoons};
+use super::tasks::{galton_expected_kl, Galton, GaussianLinear, TwoMoons};
 use super::train::TrainConfig;
 use crate::gradcheck::ridders;
 
@@ -179,7 +181,7 @@ fn smc_reference_agrees_with_the_exact_two_moons_sampler() {
 fn slcp_reference_is_sign_symmetric() {
     // The SLCP likelihood depends on θ₃², θ₄²: the reference gives each sign mode weight 1/4
     // (binomial standard error √(3/16/n)).
-    let task = task_by_name("slcp").unwrap();
+    let task = TaskRegistry::new().create("slcp").unwrap();
     let x = task.observation(1).unwrap().x;
     let n = 2000;
     let s = task.reference_posterior(&x, n, 2).unwrap();
@@ -215,8 +217,11 @@ fn runner_rejects_bad_requests() {
         posterior_samples: 20,
         ..RunConfig::default()
     }));
-    assert!(Method::parse("abc").is_err());
-    assert!(task_by_name("abc").is_err());
+    assert!("abc".parse::<Method>().is_err());
+    for m in Method::ALL {
+        assert_eq!(m.name().parse::<Method>().unwrap(), m);
+    }
+    assert!(TaskRegistry::new().create("abc").is_err());
 }
 
 #[test]
@@ -293,4 +298,45 @@ fn flow_selection_keeps_the_candidate_with_the_lowest_validation_loss() {
         .iter_mut()
         .for_each(|c| c.fit.validation_fraction = 0.0);
     assert!(NpeEstimator::fit_selected(&set, task.prior(), 10, &no_split).is_err());
+}
+
+#[test]
+fn run_report_prints_the_text_of_diffhep_sbi() {
+    let mut r = super::run::RunReport {
+        task: "two_moons".into(),
+        method: "npe".into(),
+        sims: 1000,
+        seed: 0,
+        observations: vec![1, 2],
+        c2st: 0.5785,
+        c2st_per_observation: vec![0.578, 0.579],
+        simulate_seconds: 0.001,
+        train_seconds: 4.02,
+        epochs: 168,
+        selected_flow: Some("affine × 8".into()),
+        sample_seconds: 0.0115,
+        samples_per_second: 87009.4,
+        reference_seconds: 0.0,
+        coverage_error: None,
+        coverage: None,
+        sbc_ks: None,
+    };
+    let timings = "timings: simulate 0.00 s, train 4.02 s (168 epochs), sample 0.01 s \
+                   (87009 samples/s), reference 0.00 s";
+    assert_eq!(
+        r.to_string(),
+        format!(
+            "task two_moons  method npe  sims 1000  seed 0\n  observation  1: C2ST 0.578\n  \
+             observation  2: C2ST 0.579\nC2ST (mean over observations) 0.579   (0.5 = \
+             indistinguishable from the reference)\nflow kept by validation loss: affine × 8\n\
+             {timings}"
+        )
+    );
+    r.selected_flow = None;
+    r.coverage_error = Some(0.05);
+    r.sbc_ks = Some(0.125);
+    assert!(r.to_string().contains(
+        "reference)\nexpected coverage: max |coverage − level| 0.050; SBC rank KS statistic \
+         0.125\ntimings"
+    ));
 }

@@ -12,6 +12,7 @@
 //! with respect to any parameter (and √s) when those are dual numbers.
 
 use std::fmt;
+use std::str::FromStr;
 
 use diffhep::RealScalar;
 
@@ -80,6 +81,19 @@ impl From<PhaseSpaceError> for ProcessError {
     }
 }
 
+impl FromStr for Process {
+    type Err = ProcessError;
+
+    /// Look a process up by its name ([`Process::name`]); an unknown name is a
+    /// [`ProcessError::Unknown`], whose message lists every process.
+    fn from_str(name: &str) -> Result<Self, ProcessError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| ProcessError::Unknown(name.to_string()))
+    }
+}
+
 /// One phase-space point: momenta `[e⁻, e⁺, final…]` and the integrand in pb.
 #[derive(Clone, Debug)]
 pub struct ProcessPoint<S> {
@@ -93,15 +107,7 @@ impl Process {
     /// All processes.
     pub const ALL: [Process; 3] = [Process::EeMuMu, Process::EeTTbar, Process::EeTTbarWbWb];
 
-    /// Look a process up by its name.
-    pub fn from_name(name: &str) -> Result<Self, ProcessError> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == name)
-            .ok_or_else(|| ProcessError::Unknown(name.to_string()))
-    }
-
-    /// The process's name.
+    /// The process's name (as accepted by [`FromStr`]).
     pub fn name(&self) -> &'static str {
         match self {
             Process::EeMuMu => "ee_mumu",

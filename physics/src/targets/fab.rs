@@ -11,6 +11,8 @@
 //! [`FabProblem`] names the four problems of `diffhep fab` (these two and the GMM40 and Many-Well
 //! benchmarks of [`diffhep::fab::targets`]) with their default flows and training settings.
 
+use std::str::FromStr;
+
 use diffhep::fab::{
     AisConfig, BufferConfig, FabError, Gmm, ManyWell, Method, Scaled, Target, TrainConfig,
     WeightMetrics,
@@ -226,6 +228,24 @@ pub enum FabProblem {
     ManyWell32,
 }
 
+impl FromStr for FabProblem {
+    type Err = FabError;
+
+    /// Look a problem up by its name ([`FabProblem::name`]); an unknown name is an error listing
+    /// every problem.
+    fn from_str(name: &str) -> Result<Self, FabError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                FabError::Config(format!(
+                    "unknown FAB target '{name}' (known: {})",
+                    Self::ALL.map(|p| p.name()).join(", ")
+                ))
+            })
+    }
+}
+
 /// Scale of the coordinates the GMM40 flow works in (means in [−2, 2]²).
 pub const GMM40_SCALE: f64 = 20.0;
 
@@ -238,7 +258,7 @@ impl FabProblem {
         FabProblem::ManyWell32,
     ];
 
-    /// The problem's name on the command line.
+    /// The problem's name on the command line (as accepted by [`FromStr`]).
     pub fn name(&self) -> &'static str {
         match self {
             FabProblem::EeMuMu => "ee_mumu",
@@ -246,19 +266,6 @@ impl FabProblem {
             FabProblem::Gmm40 => "gmm40",
             FabProblem::ManyWell32 => "manywell32",
         }
-    }
-
-    /// Look a problem up by name.
-    pub fn from_name(name: &str) -> Result<Self, FabError> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == name)
-            .ok_or_else(|| {
-                FabError::Config(format!(
-                    "unknown FAB target '{name}' (known: {})",
-                    Self::ALL.map(|p| p.name()).join(", ")
-                ))
-            })
     }
 
     /// The matrix-element process, if this is one.

@@ -131,7 +131,7 @@ fn vegas_training_keeps_the_answer_and_reduces_the_error() {
 fn bad_input_gives_clear_errors() {
     let card = ParamCard::default();
     assert!(matches!(
-        Process::from_name("ee_tautau"),
+        "ee_tautau".parse::<Process>(),
         Err(ProcessError::Unknown(_))
     ));
     let e = cross_section(Process::EeTTbar, &card, 300.0, &cfg(100), None).unwrap_err();
