@@ -3,29 +3,13 @@
 //! module may not import the integration layer above it.
 
 use diffhep_physics::collider::ee_ffbar::{
-    afb, kinematics, me2, sigma, Exchange, Fermion, HBARC2_PB, MUON, TOP,
+    afb, dsigma_dcos_amplitudes, sigma, Exchange, MUON, TOP,
 };
 use diffhep_physics::collider::sm::{ParamCard, SmParams};
 use diffhep_physics::integrate::quadrature::integrate;
 
 fn card() -> SmParams<f64> {
     ParamCard::default().to_params()
-}
-
-/// dσ/dcos θ in pb from the helicity amplitudes, at azimuth φ.
-fn dsigma_hel(
-    f: &Fermion,
-    mf: f64,
-    p: &SmParams<f64>,
-    ex: Exchange,
-    sqrt_s: f64,
-    c: f64,
-    phi: f64,
-) -> f64 {
-    let mom = kinematics(&sqrt_s, &mf, &c, &phi);
-    let s = sqrt_s * sqrt_s;
-    let beta = (1.0 - 4.0 * mf * mf / s).sqrt();
-    me2(f, &mf, p, ex, &mom) * beta / (32.0 * std::f64::consts::PI * s) * HBARC2_PB
 }
 
 const ENERGIES_MU: [f64; 5] = [10.0, 60.0, 91.188, 130.0, 500.0];
@@ -39,7 +23,7 @@ fn quadrature_of_amplitudes_reproduces_sigma_and_afb() {
     ] {
         for &rs in energies {
             let s = rs * rs;
-            let g = |c: f64| dsigma_hel(&f, mf, &p, Exchange::FULL, rs, c, 0.0);
+            let g = |c: f64| dsigma_dcos_amplitudes(&f, mf, &p, Exchange::FULL, rs, c, 0.0);
             let fwd = integrate(g, 0.0, 1.0, 8).unwrap();
             let bwd = integrate(g, -1.0, 0.0, 8).unwrap();
             let sig = sigma(&f, &mf, &p, Exchange::FULL, &s);

@@ -238,6 +238,23 @@ pub fn dsigma_dcos<S: Scalar>(
         + an.c * an.beta * cos_theta.clone() * 2.0)
 }
 
+/// dσ/dcos θ in pb from the helicity amplitudes ([`me2`]) at azimuth `phi`, for comparison with
+/// the analytic [`dsigma_dcos`] (which the amplitudes must reproduce for every angle).
+pub fn dsigma_dcos_amplitudes(
+    f: &Fermion,
+    mf: f64,
+    p: &SmParams<f64>,
+    ex: Exchange,
+    sqrt_s: f64,
+    cos_theta: f64,
+    phi: f64,
+) -> f64 {
+    let mom = kinematics(&sqrt_s, &mf, &cos_theta, &phi);
+    let s = sqrt_s * sqrt_s;
+    let beta = (1.0 - 4.0 * mf * mf / s).sqrt();
+    me2(f, &mf, p, ex, &mom) * beta / (32.0 * std::f64::consts::PI * s) * HBARC2_PB
+}
+
 /// Analytic total cross section in pb.
 pub fn sigma<S: Scalar>(f: &Fermion, mf: &S, p: &SmParams<S>, ex: Exchange, s: &S) -> S {
     let an = analytic(f, mf, p, ex, s);
