@@ -11,7 +11,6 @@
 //! σ = ∫ w dx. It is generic over `RealScalar`, so the same call gives pathwise derivatives of w
 //! with respect to any parameter (and √s) when those are dual numbers.
 
-use std::fmt;
 use std::str::FromStr;
 
 use diffhep::RealScalar;
@@ -35,13 +34,17 @@ pub enum Process {
 }
 
 /// Errors of the process layer.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ProcessError {
     /// No process of that name.
+    #[error("unknown process '{0}' (known: {known})", known = Process::ALL.map(|p| p.name()).join(", "))]
     Unknown(String),
-    /// The phase-space map rejected the point or the energy.
-    PhaseSpace(PhaseSpaceError),
+    /// The phase-space map rejected the point or the energy; the [`PhaseSpaceError`] is the
+    /// source.
+    #[error("phase space: {0}")]
+    PhaseSpace(#[from] PhaseSpaceError),
     /// √s is below the production threshold.
+    #[error("√s = {sqrt_s} GeV is below the {process} threshold of {threshold} GeV")]
     BelowThreshold {
         /// The process.
         process: &'static str,
@@ -50,35 +53,6 @@ pub enum ProcessError {
         /// The threshold.
         threshold: f64,
     },
-}
-
-impl fmt::Display for ProcessError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProcessError::Unknown(n) => write!(
-                f,
-                "unknown process '{n}' (known: {})",
-                Process::ALL.map(|p| p.name()).join(", ")
-            ),
-            ProcessError::PhaseSpace(e) => write!(f, "phase space: {e}"),
-            ProcessError::BelowThreshold {
-                process,
-                sqrt_s,
-                threshold,
-            } => write!(
-                f,
-                "√s = {sqrt_s} GeV is below the {process} threshold of {threshold} GeV"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ProcessError {}
-
-impl From<PhaseSpaceError> for ProcessError {
-    fn from(e: PhaseSpaceError) -> Self {
-        ProcessError::PhaseSpace(e)
-    }
 }
 
 impl FromStr for Process {
@@ -212,5 +186,39 @@ impl Process {
             momenta,
             weight: flux * me2 * ps,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_are_unchanged_and_keep_their_sources() {
+        use std::error::Error as _;
+        let e = "ee_qq".parse::<Process>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown process 'ee_qq' (known: ee_mumu, ee_ttbar, ee_ttbar_wbwb)"
+        );
+        let e = ProcessError::BelowThreshold {
+            process: "ee_ttbar",
+            sqrt_s: 300.0,
+            threshold: 346.0,
+        };
+        assert_eq!(
+            e.to_string(),
+            "√s = 300 GeV is below the ee_ttbar threshold of 346 GeV"
+        );
+        let ps = PhaseSpaceError::TooFewParticles { n: 1 };
+        let e = ProcessError::from(ps.clone());
+        assert_eq!(
+            e.to_string(),
+            "phase space: phase space needs at least 2 particles, got 1"
+        );
+        assert_eq!(
+            e.source().unwrap().downcast_ref::<PhaseSpaceError>(),
+            Some(&ps)
+        );
     }
 }

@@ -14,8 +14,8 @@
 //! [`SmParams<S>`] of constants, and [`SmParams::set`] replaces one by a dual number or tape
 //! variable by name.
 
-use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use diffhep::Scalar;
 use serde::{Deserialize, Serialize};
@@ -24,13 +24,25 @@ use serde::{Deserialize, Serialize};
 pub const PARAM_NAMES: [&str; 8] = ["MZ", "WZ", "aEWM1", "Gf", "MT", "WT", "MH", "WW"];
 
 /// Errors in model parameters.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Not `PartialEq`: [`ParamError::Parse`] and [`ParamError::Io`] hold the parser's and the
+/// file system's errors, which have no equality.
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ParamError {
-    /// The card could not be parsed (includes unknown keys), with the parser's message.
-    Parse(String),
-    /// The card file could not be read.
-    Io(String),
+    /// The card could not be parsed (includes unknown keys); the parser's error is the source.
+    #[error("invalid param card: {0}")]
+    Parse(#[source] CardSyntaxError),
+    /// The card file could not be read; the [`std::io::Error`] is the source.
+    #[error("cannot read param card: {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
     /// A mass or width is negative (or a mass zero where it must be positive).
+    #[error("parameter {name} = {value} must be positive")]
     NonPositive {
         /// Parameter name.
         name: &'static str,
@@ -38,42 +50,38 @@ pub enum ParamError {
         value: f64,
     },
     /// A value is NaN or infinite.
+    #[error("parameter {name} is not finite")]
     NotFinite {
         /// Parameter name.
         name: &'static str,
     },
     /// The inputs give sin²θW outside (0, 1) (no real solution for mW).
+    #[error("the inputs MZ, aEWM1, Gf give sin²θW = {sw2}, outside (0, 1): no real W mass")]
     MixingAngle {
         /// The value of sin²θW the inputs imply (NaN if mW has no real solution).
         sw2: f64,
     },
     /// A parameter name that does not exist.
+    #[error("unknown parameter '{0}' (known: {known})", known = PARAM_NAMES.join(", "))]
     UnknownParameter(String),
 }
 
-impl fmt::Display for ParamError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ParamError::Parse(m) => write!(f, "invalid param card: {m}"),
-            ParamError::Io(m) => write!(f, "cannot read param card: {m}"),
-            ParamError::NonPositive { name, value } => {
-                write!(f, "parameter {name} = {value} must be positive")
-            }
-            ParamError::NotFinite { name } => write!(f, "parameter {name} is not finite"),
-            ParamError::MixingAngle { sw2 } => write!(
-                f,
-                "the inputs MZ, aEWM1, Gf give sin²θW = {sw2}, outside (0, 1): no real W mass"
-            ),
-            ParamError::UnknownParameter(n) => write!(
-                f,
-                "unknown parameter '{n}' (known: {})",
-                PARAM_NAMES.join(", ")
-            ),
-        }
-    }
+/// The parser's error behind [`ParamError::Parse`], printed as the parser prints it.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum CardSyntaxError {
+    /// A TOML card.
+    #[error(transparent)]
+    Toml(#[from] toml::de::Error),
+    /// A JSON card (shared, so that [`ParamError`] stays `Clone`).
+    #[error(transparent)]
+    Json(Arc<serde_json::Error>),
 }
 
-impl std::error::Error for ParamError {}
+impl From<serde_json::Error> for CardSyntaxError {
+    fn from(e: serde_json::Error) -> Self {
+        CardSyntaxError::Json(Arc::new(e))
+    }
+}
 
 /// Model inputs as read from a param card. Missing keys take MadGraph's `sm` defaults; unknown
 /// keys are an error.
@@ -117,23 +125,24 @@ impl Default for ParamCard {
 impl ParamCard {
     /// Parse a TOML card (`MZ = 91.188` lines) and validate it.
     pub fn from_toml_str(s: &str) -> Result<Self, ParamError> {
-        let card: ParamCard = toml::from_str(s).map_err(|e| ParamError::Parse(e.to_string()))?;
+        let card: ParamCard = toml::from_str(s).map_err(|e| ParamError::Parse(e.into()))?;
         card.validate()?;
         Ok(card)
     }
 
     /// Parse a JSON card (`{"MZ": 91.188}`) and validate it.
     pub fn from_json_str(s: &str) -> Result<Self, ParamError> {
-        let card: ParamCard =
-            serde_json::from_str(s).map_err(|e| ParamError::Parse(e.to_string()))?;
+        let card: ParamCard = serde_json::from_str(s).map_err(|e| ParamError::Parse(e.into()))?;
         card.validate()?;
         Ok(card)
     }
 
     /// Read a card from a file: JSON if the name ends in `.json`, TOML otherwise.
     pub fn from_path(path: &Path) -> Result<Self, ParamError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ParamError::Io(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ParamError::Io {
+            path: path.to_path_buf(),
+            source: Arc::new(e),
+        })?;
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
             Self::from_json_str(&text)
         } else {
@@ -292,12 +301,15 @@ mod tests {
         let e = ParamCard::from_toml_str("MZZ = 91.0").unwrap_err();
         assert!(e.to_string().contains("MZZ"), "{e}");
         let e = ParamCard::from_toml_str("MT = -1.0").unwrap_err();
-        assert_eq!(
-            e,
-            ParamError::NonPositive {
-                name: "MT",
-                value: -1.0
-            }
+        assert!(
+            matches!(
+                e,
+                ParamError::NonPositive {
+                    name: "MT",
+                    value: -1.0
+                }
+            ),
+            "{e}"
         );
         let e = ParamCard::from_toml_str("WZ = -0.1").unwrap_err();
         assert!(e.to_string().contains("WZ"));
@@ -308,7 +320,7 @@ mod tests {
         let e = ParamCard::from_json_str(r#"{"MZ": "heavy"}"#).unwrap_err();
         assert!(matches!(e, ParamError::Parse(_)));
         let e = ParamCard::from_path(Path::new("/nonexistent/card.toml")).unwrap_err();
-        assert!(matches!(e, ParamError::Io(_)));
+        assert!(matches!(e, ParamError::Io { .. }));
         let mut p = ParamCard::default().to_params::<f64>();
         assert!(p.set("MQ", 1.0).is_err());
         assert!(ParamCard::default().get("MQ").is_err());
@@ -352,5 +364,66 @@ mod tests {
             g[2]
         );
         assert_gradient(&Sw2, &[91.188, 132.507, 1.0]);
+    }
+
+    #[test]
+    fn error_messages_are_unchanged_and_keep_their_sources() {
+        use std::error::Error as _;
+        // Parse errors print the parser's message after the same prefix, and hold it.
+        let text = "MZ = \"heavy\"";
+        let toml_err = toml::from_str::<ParamCard>(text).unwrap_err();
+        let e = ParamCard::from_toml_str(text).unwrap_err();
+        assert_eq!(e.to_string(), format!("invalid param card: {toml_err}"));
+        match e.source().unwrap().downcast_ref::<CardSyntaxError>() {
+            Some(CardSyntaxError::Toml(inner)) => assert_eq!(inner, &toml_err),
+            other => panic!("expected the TOML error as source, got {other:?}"),
+        }
+        let text = r#"{"MZ": "heavy"}"#;
+        let json_err = serde_json::from_str::<ParamCard>(text).unwrap_err();
+        let e = ParamCard::from_json_str(text).unwrap_err();
+        assert_eq!(e.to_string(), format!("invalid param card: {json_err}"));
+        match e.source().unwrap().downcast_ref::<CardSyntaxError>() {
+            Some(CardSyntaxError::Json(inner)) => {
+                assert_eq!(inner.to_string(), json_err.to_string())
+            }
+            other => panic!("expected the JSON error as source, got {other:?}"),
+        }
+        // I/O errors: "cannot read param card: {path}: {io error}", the io::Error as source.
+        let path = Path::new("/nonexistent/card.toml");
+        let io_err = std::fs::read_to_string(path).unwrap_err();
+        let e = ParamCard::from_path(path).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("cannot read param card: /nonexistent/card.toml: {io_err}")
+        );
+        let source = e.source().unwrap();
+        let inner = source.downcast_ref::<Arc<std::io::Error>>().unwrap();
+        assert_eq!(inner.kind(), io_err.kind());
+        // The others have no source.
+        let cases = [
+            (
+                ParamError::NonPositive {
+                    name: "MT",
+                    value: -1.0,
+                },
+                "parameter MT = -1 must be positive",
+            ),
+            (
+                ParamError::NotFinite { name: "WZ" },
+                "parameter WZ is not finite",
+            ),
+            (
+                ParamError::MixingAngle { sw2: f64::NAN },
+                "the inputs MZ, aEWM1, Gf give sin²θW = NaN, outside (0, 1): no real W mass",
+            ),
+            (
+                ParamError::UnknownParameter("MQ".into()),
+                "unknown parameter 'MQ' (known: MZ, WZ, aEWM1, Gf, MT, WT, MH, WW)",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+            assert!(e.source().is_none());
+        }
     }
 }

@@ -21,35 +21,15 @@ use crate::detector::vertex::fit_on_tape;
 use crate::detector::vertex::{fit, FitConfig, VertexError};
 
 /// Errors of the demo: a vertex fit or the network.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum WeightNetError {
-    /// A vertex fit failed.
-    Vertex(VertexError),
-    /// The network rejected its input.
-    Nn(NnError),
-}
-
-impl std::fmt::Display for WeightNetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WeightNetError::Vertex(e) => write!(f, "vertex fit: {e:?}"),
-            WeightNetError::Nn(e) => write!(f, "network: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for WeightNetError {}
-
-impl From<NnError> for WeightNetError {
-    fn from(e: NnError) -> Self {
-        WeightNetError::Nn(e)
-    }
-}
-
-impl From<VertexError> for WeightNetError {
-    fn from(e: VertexError) -> Self {
-        WeightNetError::Vertex(e)
-    }
+    /// A vertex fit failed; the [`VertexError`] is the source (the message shows it with
+    /// `{:?}`, as it always has).
+    #[error("vertex fit: {0:?}")]
+    Vertex(#[from] VertexError),
+    /// The network rejected its input; the [`NnError`] is the source.
+    #[error("network: {0}")]
+    Nn(#[from] NnError),
 }
 
 /// Number of features per track.
@@ -205,11 +185,12 @@ fn resolution(
 /// Train the weight network on toy jets and report held-out resolutions before and after.
 pub fn train_weight_net(cfg: &WeightNetConfig) -> Result<WeightNetReport, WeightNetError> {
     if cfg.train_jets == 0 || cfg.test_jets == 0 {
-        return Err(WeightNetError::Nn(NnError::Dimension(DimensionMismatch {
+        return Err(NnError::from(DimensionMismatch {
             what: "training and held-out jets (at least one each)",
             expected: 1,
             got: 0,
-        })));
+        })
+        .into());
     }
     let fcfg = FitConfig::default();
     let mut gen = ToyGenerator::new(ToyConfig::default(), cfg.seed);
@@ -315,5 +296,34 @@ mod tests {
             ..cfg
         };
         assert!(train_weight_net(&bad).is_err());
+    }
+
+    #[test]
+    fn error_messages_are_unchanged_and_keep_their_sources() {
+        use std::error::Error as _;
+        let vertex = VertexError::TooFewTracks { usable: 1 };
+        let e = WeightNetError::from(vertex.clone());
+        assert_eq!(e.to_string(), "vertex fit: TooFewTracks { usable: 1 }");
+        assert_eq!(
+            e.source().unwrap().downcast_ref::<VertexError>(),
+            Some(&vertex)
+        );
+        let bad = WeightNetConfig {
+            train_jets: 0,
+            ..WeightNetConfig::default()
+        };
+        let e = train_weight_net(&bad).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "network: training and held-out jets (at least one each): expected 1, got 0"
+        );
+        assert_eq!(
+            e.source().unwrap().downcast_ref::<NnError>(),
+            Some(&NnError::Dimension(DimensionMismatch {
+                what: "training and held-out jets (at least one each)",
+                expected: 1,
+                got: 0,
+            }))
+        );
     }
 }

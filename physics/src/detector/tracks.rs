@@ -37,8 +37,6 @@
 // Index loops mirror the matrix formulas.
 #![allow(clippy::needless_range_loop)]
 
-use std::fmt;
-
 use diffhep::RealScalar;
 
 /// Index of `d0` in the parameter vector.
@@ -69,9 +67,10 @@ pub enum TrackModel {
 }
 
 /// Invalid track input.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum TrackError {
     /// A parameter or covariance entry is NaN or infinite.
+    #[error("track {what} {index} is {value}")]
     NonFinite {
         /// `"parameter"` or `"covariance"`.
         what: &'static str,
@@ -81,11 +80,13 @@ pub enum TrackError {
         value: f64,
     },
     /// θ outside the open interval (0, π).
+    #[error("track θ = {value} is outside (0, π)")]
     ThetaOutOfRange {
         /// The value.
         value: f64,
     },
     /// A helix needs a non-zero field and non-zero q/p.
+    #[error("helix needs non-zero field and q/p (B_z = {bz} T, q/p = {qop} 1/GeV)")]
     ZeroCurvature {
         /// Field in tesla.
         bz: f64,
@@ -93,6 +94,9 @@ pub enum TrackError {
         qop: f64,
     },
     /// The covariance is not symmetric.
+    #[error(
+        "track covariance not symmetric: C[{row}][{col}] = {upper} but C[{col}][{row}] = {lower}"
+    )]
     CovarianceNotSymmetric {
         /// Row.
         row: usize,
@@ -104,6 +108,7 @@ pub enum TrackError {
         lower: f64,
     },
     /// The covariance is not positive definite (Cholesky pivot `index` is `pivot ≤ 0`).
+    #[error("track covariance not positive definite: Cholesky pivot {index} is {pivot}")]
     CovarianceNotPositiveDefinite {
         /// Index of the failing pivot.
         index: usize,
@@ -111,38 +116,6 @@ pub enum TrackError {
         pivot: f64,
     },
 }
-
-impl fmt::Display for TrackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrackError::NonFinite { what, index, value } => {
-                write!(f, "track {what} {index} is {value}")
-            }
-            TrackError::ThetaOutOfRange { value } => {
-                write!(f, "track θ = {value} is outside (0, π)")
-            }
-            TrackError::ZeroCurvature { bz, qop } => write!(
-                f,
-                "helix needs non-zero field and q/p (B_z = {bz} T, q/p = {qop} 1/GeV)"
-            ),
-            TrackError::CovarianceNotSymmetric {
-                row,
-                col,
-                upper,
-                lower,
-            } => write!(
-                f,
-                "track covariance not symmetric: C[{row}][{col}] = {upper} but C[{col}][{row}] = {lower}"
-            ),
-            TrackError::CovarianceNotPositiveDefinite { index, pivot } => write!(
-                f,
-                "track covariance not positive definite: Cholesky pivot {index} is {pivot}"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for TrackError {}
 
 /// A track: perigee parameters, their covariance and the trajectory model.
 #[derive(Clone, Debug)]

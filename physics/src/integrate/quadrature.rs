@@ -5,19 +5,12 @@
 //! (Abramowitz & Stegun 25.4.29).
 
 /// Errors of the quadrature rule.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum QuadratureError {
     /// At least one node is needed.
+    #[error("Gauss–Legendre quadrature needs at least one node")]
     NoNodes,
 }
-
-impl std::fmt::Display for QuadratureError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Gauss–Legendre quadrature needs at least one node")
-    }
-}
-
-impl std::error::Error for QuadratureError {}
 
 /// Nodes and weights of the n-point rule on [−1, 1].
 pub fn gauss_legendre(n: usize) -> Result<(Vec<f64>, Vec<f64>), QuadratureError> {
@@ -86,5 +79,13 @@ mod tests {
         }
         assert!((integrate(f64::exp, 0.0, 1.0, 10).unwrap() - (1f64.exp() - 1.0)).abs() < 1e-15);
         assert_eq!(gauss_legendre(0).unwrap_err(), QuadratureError::NoNodes);
+    }
+
+    #[test]
+    fn error_message_is_unchanged() {
+        assert_eq!(
+            QuadratureError::NoNodes.to_string(),
+            "Gauss–Legendre quadrature needs at least one node"
+        );
     }
 }

@@ -31,15 +31,14 @@
 //! give the same numbers on every run. Only importance sampling is implemented (no
 //! stratification).
 
-use std::fmt;
-
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
 /// Errors of the VEGAS integrator; each names the bad value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum VegasError {
     /// A configuration value out of its range.
+    #[error("invalid VEGAS setting {name} = {value}")]
     InvalidConfig {
         /// Which setting.
         name: &'static str,
@@ -47,6 +46,9 @@ pub enum VegasError {
         value: f64,
     },
     /// A point of the wrong dimension was given to the grid.
+    ///
+    /// Not a [`diffhep::error::DimensionMismatch`]: its message names no quantity.
+    #[error("expected a point of dimension {expected}, got {got}")]
     WrongDimension {
         /// The grid's dimension.
         expected: usize,
@@ -54,6 +56,7 @@ pub enum VegasError {
         got: usize,
     },
     /// A coordinate of u outside [0, 1) or NaN.
+    #[error("u[{index}] = {value} is outside [0, 1)")]
     OutOfRange {
         /// Index of the coordinate.
         index: usize,
@@ -61,6 +64,7 @@ pub enum VegasError {
         value: f64,
     },
     /// The integrand returned NaN or ±∞.
+    #[error("integrand returned {value} at {point:?}")]
     NonFinite {
         /// The value returned.
         value: f64,
@@ -68,27 +72,6 @@ pub enum VegasError {
         point: Vec<f64>,
     },
 }
-
-impl fmt::Display for VegasError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VegasError::InvalidConfig { name, value } => {
-                write!(f, "invalid VEGAS setting {name} = {value}")
-            }
-            VegasError::WrongDimension { expected, got } => {
-                write!(f, "expected a point of dimension {expected}, got {got}")
-            }
-            VegasError::OutOfRange { index, value } => {
-                write!(f, "u[{index}] = {value} is outside [0, 1)")
-            }
-            VegasError::NonFinite { value, point } => {
-                write!(f, "integrand returned {value} at {point:?}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for VegasError {}
 
 /// A separable grid on [0,1]ᵈ: per dimension N bins with adjustable edges.
 #[derive(Clone, Debug, PartialEq)]
@@ -726,5 +709,29 @@ mod tests {
             Vegas::new(2, VegasConfig::default()).unwrap().estimate(),
             None
         );
+    }
+
+    #[test]
+    fn error_messages_are_unchanged() {
+        let e = VegasError::InvalidConfig {
+            name: "alpha",
+            value: -0.5,
+        };
+        assert_eq!(e.to_string(), "invalid VEGAS setting alpha = -0.5");
+        let e = VegasError::WrongDimension {
+            expected: 2,
+            got: 3,
+        };
+        assert_eq!(e.to_string(), "expected a point of dimension 2, got 3");
+        let e = VegasError::OutOfRange {
+            index: 1,
+            value: 1.0,
+        };
+        assert_eq!(e.to_string(), "u[1] = 1 is outside [0, 1)");
+        let e = VegasError::NonFinite {
+            value: f64::NAN,
+            point: vec![0.5, 0.25],
+        };
+        assert_eq!(e.to_string(), "integrand returned NaN at [0.5, 0.25]");
     }
 }

@@ -18,8 +18,6 @@
 //! event density, is estimated from the same points for the parameters that do not move the
 //! phase-space map (the electroweak inputs MZ, WZ, aEWM1, Gf for the 2 → 2 processes).
 
-use std::fmt;
-
 use nalgebra::SVector;
 use num_dual::{Derivative, DualSVec64};
 use rand::rngs::ChaCha8Rng;
@@ -96,43 +94,26 @@ pub struct XsecResult {
 }
 
 /// Errors of [`cross_section`].
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum XsecError {
-    /// Bad model parameters.
-    Param(ParamError),
-    /// Bad process or kinematics.
-    Process(ProcessError),
-    /// VEGAS failed.
-    Vegas(VegasError),
-    /// A setting is out of range.
+    /// Bad model parameters (printed as the [`ParamError`] itself).
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    /// Bad process or kinematics (printed as the [`ProcessError`] itself).
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    /// VEGAS failed; the [`VegasError`] is the source.
+    #[error("VEGAS: {0}")]
+    Vegas(#[from] VegasError),
+    /// A setting is out of range (the message is built here, from no other error).
+    #[error("invalid setting: {0}")]
     Config(String),
     /// The integrand produced NaN or ∞ at a point.
+    #[error("the integrand is not finite at a point of block {block}")]
     NonFinite {
         /// Block of the point.
         block: usize,
     },
-}
-
-impl fmt::Display for XsecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            XsecError::Param(e) => write!(f, "{e}"),
-            XsecError::Process(e) => write!(f, "{e}"),
-            XsecError::Vegas(e) => write!(f, "VEGAS: {e}"),
-            XsecError::Config(m) => write!(f, "invalid setting: {m}"),
-            XsecError::NonFinite { block } => {
-                write!(f, "the integrand is not finite at a point of block {block}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for XsecError {}
-
-impl From<ProcessError> for XsecError {
-    fn from(e: ProcessError) -> Self {
-        XsecError::Process(e)
-    }
 }
 
 fn seeded(i: usize) -> D {

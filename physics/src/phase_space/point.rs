@@ -2,21 +2,21 @@
 //! input and output checks the maps share (unit-hypercube coordinates, masses, the
 //! centre-of-mass frame, on-shell momenta).
 
-use std::fmt;
-
 use diffhep::RealScalar;
 
 use crate::lorentz::FourVector;
 
 /// Errors of the phase-space maps; each names the offending value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum PhaseSpaceError {
     /// Fewer than two final-state particles.
+    #[error("phase space needs at least 2 particles, got {n}")]
     TooFewParticles {
         /// The number asked for.
         n: usize,
     },
     /// A mass (or width) that is negative or not finite.
+    #[error("{name} = {value} must be finite and non-negative")]
     InvalidMass {
         /// Which parameter.
         name: String,
@@ -24,6 +24,9 @@ pub enum PhaseSpaceError {
         value: f64,
     },
     /// The number of hypercube coordinates does not match the map's dimension.
+    ///
+    /// Not a [`diffhep::error::DimensionMismatch`]: its message names no quantity.
+    #[error("expected {expected} hypercube coordinates, got {got}")]
     WrongDimension {
         /// The map's dimension.
         expected: usize,
@@ -31,6 +34,7 @@ pub enum PhaseSpaceError {
         got: usize,
     },
     /// A coordinate outside [0, 1] or NaN.
+    #[error("coordinate x[{index}] = {value} is outside [0, 1]")]
     OutOfRange {
         /// Index of the coordinate.
         index: usize,
@@ -38,6 +42,10 @@ pub enum PhaseSpaceError {
         value: f64,
     },
     /// A coordinate exactly 0 or 1: the maps are defined on the open hypercube.
+    #[error(
+        "coordinate x[{index}] = {value} is on the boundary of the hypercube; the map is \
+         defined on the open cube (0, 1)"
+    )]
     OnBoundary {
         /// Index of the coordinate.
         index: usize,
@@ -45,6 +53,7 @@ pub enum PhaseSpaceError {
         value: f64,
     },
     /// √s not above the sum of the final-state masses (or not finite).
+    #[error("sqrt(s) = {sqrt_s} GeV is not above the threshold {threshold} GeV")]
     BelowThreshold {
         /// The centre-of-mass energy.
         sqrt_s: f64,
@@ -52,6 +61,9 @@ pub enum PhaseSpaceError {
         threshold: f64,
     },
     /// The number of momenta given to an inverse does not match the map.
+    ///
+    /// Not a [`diffhep::error::DimensionMismatch`]: its message names no quantity.
+    #[error("expected {expected} momenta, got {got}")]
     WrongMultiplicity {
         /// Particles the map has.
         expected: usize,
@@ -59,11 +71,13 @@ pub enum PhaseSpaceError {
         got: usize,
     },
     /// The momenta given to an inverse do not sum to (√s, 0, 0, 0).
+    #[error("momenta do not sum to (sqrt(s), 0, 0, 0): largest deviation {residual} GeV")]
     NotInCmFrame {
         /// Largest |component| of Σpᵢ − (√s, 0, 0, 0), in GeV.
         residual: f64,
     },
     /// A momentum given to an inverse is not on its mass shell.
+    #[error("momentum {index} has mass {mass} GeV, expected {expected} GeV")]
     OffShell {
         /// Index of the momentum.
         index: usize,
@@ -74,56 +88,12 @@ pub enum PhaseSpaceError {
     },
     /// A momentum given to an inverse lies where the map is singular (e.g. at rest, or a
     /// vanishing intermediate mass): the preimage is on the boundary of the hypercube.
+    #[error("degenerate kinematics: {what}")]
     Degenerate {
         /// What is degenerate.
         what: String,
     },
 }
-
-impl fmt::Display for PhaseSpaceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use PhaseSpaceError::*;
-        match self {
-            TooFewParticles { n } => write!(f, "phase space needs at least 2 particles, got {n}"),
-            InvalidMass { name, value } => {
-                write!(f, "{name} = {value} must be finite and non-negative")
-            }
-            WrongDimension { expected, got } => {
-                write!(f, "expected {expected} hypercube coordinates, got {got}")
-            }
-            OutOfRange { index, value } => {
-                write!(f, "coordinate x[{index}] = {value} is outside [0, 1]")
-            }
-            OnBoundary { index, value } => write!(
-                f,
-                "coordinate x[{index}] = {value} is on the boundary of the hypercube; the map is \
-                 defined on the open cube (0, 1)"
-            ),
-            BelowThreshold { sqrt_s, threshold } => write!(
-                f,
-                "sqrt(s) = {sqrt_s} GeV is not above the threshold {threshold} GeV"
-            ),
-            WrongMultiplicity { expected, got } => {
-                write!(f, "expected {expected} momenta, got {got}")
-            }
-            NotInCmFrame { residual } => write!(
-                f,
-                "momenta do not sum to (sqrt(s), 0, 0, 0): largest deviation {residual} GeV"
-            ),
-            OffShell {
-                index,
-                mass,
-                expected,
-            } => write!(
-                f,
-                "momentum {index} has mass {mass} GeV, expected {expected} GeV"
-            ),
-            Degenerate { what } => write!(f, "degenerate kinematics: {what}"),
-        }
-    }
-}
-
-impl std::error::Error for PhaseSpaceError {}
 
 /// One phase-space point: momenta and the density of the map there.
 #[derive(Clone, Debug)]

@@ -440,3 +440,78 @@ fn boundary_points_error_and_near_boundary_points_are_finite() {
         Err(PhaseSpaceError::Degenerate { .. })
     ));
 }
+
+#[test]
+fn error_messages_are_unchanged() {
+    use PhaseSpaceError::*;
+    let cases = [
+        (
+            TooFewParticles { n: 1 },
+            "phase space needs at least 2 particles, got 1",
+        ),
+        (
+            InvalidMass {
+                name: "m[0]".into(),
+                value: -1.5,
+            },
+            "m[0] = -1.5 must be finite and non-negative",
+        ),
+        (
+            WrongDimension {
+                expected: 5,
+                got: 4,
+            },
+            "expected 5 hypercube coordinates, got 4",
+        ),
+        (
+            OutOfRange {
+                index: 2,
+                value: 1.5,
+            },
+            "coordinate x[2] = 1.5 is outside [0, 1]",
+        ),
+        (
+            OnBoundary {
+                index: 0,
+                value: 0.0,
+            },
+            "coordinate x[0] = 0 is on the boundary of the hypercube; the map is defined on the \
+             open cube (0, 1)",
+        ),
+        (
+            BelowThreshold {
+                sqrt_s: 7.0,
+                threshold: 8.5,
+            },
+            "sqrt(s) = 7 GeV is not above the threshold 8.5 GeV",
+        ),
+        (
+            WrongMultiplicity {
+                expected: 3,
+                got: 2,
+            },
+            "expected 3 momenta, got 2",
+        ),
+        (
+            NotInCmFrame { residual: 0.25 },
+            "momenta do not sum to (sqrt(s), 0, 0, 0): largest deviation 0.25 GeV",
+        ),
+        (
+            OffShell {
+                index: 1,
+                mass: f64::NAN,
+                expected: 80.4,
+            },
+            "momentum 1 has mass NaN GeV, expected 80.4 GeV",
+        ),
+        (
+            Degenerate {
+                what: "a particle at rest".into(),
+            },
+            "degenerate kinematics: a particle at rest",
+        ),
+    ];
+    for (e, text) in cases {
+        assert_eq!(e.to_string(), text);
+    }
+}

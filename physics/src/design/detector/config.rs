@@ -188,8 +188,7 @@ impl StudyConfig {
     /// Parse and check a TOML document. Unknown, missing and mistyped fields are reported by
     /// TOML's parser (which names them); out-of-range values by [`StudyConfig::validate`].
     pub fn from_toml(text: &str) -> Result<Self, DesignError> {
-        let cfg: StudyConfig =
-            toml::from_str(text).map_err(|e| DesignError::Parse(e.to_string()))?;
+        let cfg: StudyConfig = toml::from_str(text).map_err(DesignError::Parse)?;
         cfg.validate()?;
         Ok(cfg)
     }

@@ -69,7 +69,10 @@ pub use exchange::{Exchange, Serial};
 pub use tracker::Tracker;
 
 /// Why a study cannot run.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+///
+/// Not `PartialEq`: [`DesignError::Checkpoint`] can hold the JSON parser's error, which has no
+/// equality.
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum DesignError {
     /// A configuration value out of range.
     #[error("config field {field}: {message}")]
@@ -79,12 +82,13 @@ pub enum DesignError {
         /// What is wrong with it.
         message: String,
     },
-    /// The TOML could not be read into a configuration (the message names the field).
+    /// The TOML could not be read into a configuration (the message names the field); the
+    /// parser's error is the source.
     #[error("config: {0}")]
-    Parse(String),
-    /// A checkpoint could not be read or does not fit.
+    Parse(#[source] toml::de::Error),
+    /// A checkpoint could not be read or does not fit; the [`CheckpointError`] is the source.
     #[error("checkpoint: {0}")]
-    Checkpoint(String),
+    Checkpoint(#[source] CheckpointError),
     /// The shower simulation or its estimator failed.
     #[error("calorimeter: {0}")]
     Stochastic(#[from] StochasticError),
@@ -97,6 +101,24 @@ pub enum DesignError {
     /// The design loop failed (bounds, a non-finite value or gradient, a checkpoint file).
     #[error("design loop: {0}")]
     Optim(#[from] OptimError),
+}
+
+/// What is wrong with a checkpoint ([`DesignError::Checkpoint`]).
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The JSON could not be read into a checkpoint; printed as the parser prints it (shared,
+    /// so that [`DesignError`] stays `Clone`).
+    #[error(transparent)]
+    Json(Arc<serde_json::Error>),
+    /// The checkpoint does not fit the study, or a fit on its data failed (from no error type).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<serde_json::Error> for CheckpointError {
+    fn from(e: serde_json::Error) -> Self {
+        CheckpointError::Json(Arc::new(e))
+    }
 }
 
 /// Jets per parallel block (the reduction runs over blocks in order).
@@ -164,14 +186,14 @@ impl Checkpoint {
     /// Read a checkpoint written by [`Checkpoint::to_json`]; checks its configuration and sizes.
     pub fn from_json(text: &str) -> Result<Self, DesignError> {
         let ck: Checkpoint =
-            serde_json::from_str(text).map_err(|e| DesignError::Checkpoint(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| DesignError::Checkpoint(e.into()))?;
         ck.config.validate()?;
         let n = ck.config.initial_design().len();
         let got = ck.design_loop.params().len();
         if got != n {
-            return Err(DesignError::Checkpoint(format!(
+            return Err(DesignError::Checkpoint(CheckpointError::Invalid(format!(
                 "the design has {got} parameters, the configuration {n}"
-            )));
+            ))));
         }
         Ok(ck)
     }
@@ -534,9 +556,9 @@ impl Study {
 
     fn check_checkpoint(&self, ck: &Checkpoint) -> Result<(), DesignError> {
         if ck.config != self.config {
-            return Err(DesignError::Checkpoint(
+            return Err(DesignError::Checkpoint(CheckpointError::Invalid(
                 "the checkpoint was written with another configuration".into(),
-            ));
+            )));
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use rand::rngs::ChaCha12Rng;
 use rand::SeedableRng;
 use rand_distr::StandardNormal;
 
-use super::DesignError;
+use super::{CheckpointError, DesignError};
 
 /// Least-squares `y_k ≈ c + gᵀδ_k`: returns `(c, g)`. Needs more points than unknowns and
 /// perturbations that span every direction.
@@ -41,7 +41,7 @@ pub fn local_linear_fit(deltas: &[Vec<f64>], ys: &[f64]) -> Result<(f64, Vec<f64
     }
     let beta = svd
         .solve(&y, 0.0)
-        .map_err(|e| DesignError::Checkpoint(e.to_string()))?;
+        .map_err(|e| DesignError::Checkpoint(CheckpointError::Invalid(e.to_string())))?;
     Ok((beta[0], beta.iter().skip(1).copied().collect()))
 }
 

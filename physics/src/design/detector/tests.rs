@@ -443,3 +443,38 @@ fn black_box_calorimeter_runs_deterministically_and_checks_its_settings() {
     let err = Study::new(bad).unwrap_err().to_string();
     assert!(err.contains("calorimeter.surrogate_spread"), "{err}");
 }
+
+#[test]
+fn error_messages_are_unchanged_and_keep_their_sources() {
+    use std::error::Error as _;
+    // A TOML error: "config: {parser's message}", the parser's error as source.
+    let text = "seed = \"x\"";
+    let toml_err = toml::from_str::<StudyConfig>(text).unwrap_err();
+    let e = StudyConfig::from_toml(text).unwrap_err();
+    assert_eq!(e.to_string(), format!("config: {toml_err}"));
+    assert_eq!(
+        e.source().unwrap().downcast_ref::<toml::de::Error>(),
+        Some(&toml_err)
+    );
+    // A JSON error in a checkpoint: "checkpoint: {parser's message}".
+    let text = "{\"config\": 3}";
+    let json_err = serde_json::from_str::<Checkpoint>(text).unwrap_err();
+    let e = Checkpoint::from_json(text).unwrap_err();
+    assert_eq!(e.to_string(), format!("checkpoint: {json_err}"));
+    match e.source().unwrap().downcast_ref::<CheckpointError>() {
+        Some(CheckpointError::Json(inner)) => assert_eq!(inner.to_string(), json_err.to_string()),
+        other => panic!("expected the JSON error as source, got {other:?}"),
+    }
+    // A checkpoint that does not fit.
+    let study = Study::new(tiny()).unwrap();
+    let mut ck = study.start().unwrap();
+    let mut other = tiny();
+    other.seed += 1;
+    let e = Study::new(other).unwrap().step(&mut ck).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "checkpoint: the checkpoint was written with another configuration"
+    );
+    let e = DesignError::NoVertices { jets: 12 };
+    assert_eq!(e.to_string(), "no vertex fit converged in 12 jets");
+}

@@ -216,3 +216,38 @@ fn first_order_lift_equals_dual_evaluation() {
         }
     }
 }
+
+#[test]
+fn error_messages_are_unchanged() {
+    let e = TrackError::NonFinite {
+        what: "parameter",
+        index: 3,
+        value: f64::INFINITY,
+    };
+    assert_eq!(e.to_string(), "track parameter 3 is inf");
+    let e = TrackError::ThetaOutOfRange { value: 4.0 };
+    assert_eq!(e.to_string(), "track θ = 4 is outside (0, π)");
+    let e = TrackError::ZeroCurvature { bz: 0.0, qop: 0.5 };
+    assert_eq!(
+        e.to_string(),
+        "helix needs non-zero field and q/p (B_z = 0 T, q/p = 0.5 1/GeV)"
+    );
+    let e = TrackError::CovarianceNotSymmetric {
+        row: 0,
+        col: 2,
+        upper: 1.0,
+        lower: 2.0,
+    };
+    assert_eq!(
+        e.to_string(),
+        "track covariance not symmetric: C[0][2] = 1 but C[2][0] = 2"
+    );
+    let e = TrackError::CovarianceNotPositiveDefinite {
+        index: 4,
+        pivot: -0.5,
+    };
+    assert_eq!(
+        e.to_string(),
+        "track covariance not positive definite: Cholesky pivot 4 is -0.5"
+    );
+}

@@ -41,8 +41,6 @@ pub use gradient::{
     VertexDerivatives, VertexJacobian, VertexSystem, Wrt, COV_ENTRIES,
 };
 
-use std::fmt;
-
 use diffhep::implicit::ImplicitError;
 use diffhep::RealScalar;
 
@@ -86,9 +84,13 @@ pub struct VertexFit<S> {
 }
 
 /// Why a vertex fit failed.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum VertexError {
     /// Numbers of tracks and weights differ.
+    ///
+    /// Not a [`diffhep::error::DimensionMismatch`]: its message reads "{tracks} tracks but
+    /// {weights} weights".
+    #[error("{tracks} tracks but {weights} weights")]
     LengthMismatch {
         /// Tracks.
         tracks: usize,
@@ -96,11 +98,13 @@ pub enum VertexError {
         weights: usize,
     },
     /// Fewer than two tracks with positive weight.
+    #[error("a vertex needs at least two tracks with positive weight, got {usable}")]
     TooFewTracks {
         /// Tracks with `wᵢ > 0`.
         usable: usize,
     },
     /// A weight is negative.
+    #[error("weight of track {track} is negative: {value}")]
     NegativeWeight {
         /// Track index.
         track: usize,
@@ -108,6 +112,7 @@ pub enum VertexError {
         value: f64,
     },
     /// A weight or the starting point is NaN or infinite.
+    #[error("{what} {index} is {value}")]
     NonFinite {
         /// What.
         what: &'static str,
@@ -116,78 +121,43 @@ pub enum VertexError {
         /// The value.
         value: f64,
     },
-    /// A track is invalid (NaN, θ out of range, covariance not symmetric / positive definite).
+    /// A track is invalid (NaN, θ out of range, covariance not symmetric / positive definite);
+    /// the [`TrackError`] is the source.
+    #[error("track {track}: {error}")]
     Track {
         /// Track index.
         track: usize,
         /// The problem.
+        #[source]
         error: TrackError,
     },
     /// The transported impact-parameter covariance of a track is not positive definite.
+    #[error("track {track}: transported impact-parameter covariance is not positive definite")]
     ImpactCovariance {
         /// Track index.
         track: usize,
     },
     /// The normal matrix `Σ wᵢ Aᵢᵀ Wᵢ Aᵢ` is not positive definite (e.g. all usable tracks
     /// parallel), so the vertex is not determined.
+    #[error(
+        "vertex not determined at iteration {iteration}: normal matrix not positive definite (parallel tracks?)"
+    )]
     Degenerate {
         /// Iteration at which it happened.
         iteration: usize,
     },
     /// The iteration limit was reached.
+    #[error("vertex fit did not converge in {iterations} iterations (last step {last_step:e} mm)")]
     NotConverged {
         /// Iterations done.
         iterations: usize,
         /// Largest component of the last step (mm).
         last_step: f64,
     },
-    /// Implicit derivatives could not be formed (singular or ill-conditioned `∂F/∂v`, ...).
-    Implicit(ImplicitError),
-}
-
-impl fmt::Display for VertexError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VertexError::LengthMismatch { tracks, weights } => {
-                write!(f, "{tracks} tracks but {weights} weights")
-            }
-            VertexError::TooFewTracks { usable } => write!(
-                f,
-                "a vertex needs at least two tracks with positive weight, got {usable}"
-            ),
-            VertexError::NegativeWeight { track, value } => {
-                write!(f, "weight of track {track} is negative: {value}")
-            }
-            VertexError::NonFinite { what, index, value } => {
-                write!(f, "{what} {index} is {value}")
-            }
-            VertexError::Track { track, error } => write!(f, "track {track}: {error}"),
-            VertexError::ImpactCovariance { track } => write!(
-                f,
-                "track {track}: transported impact-parameter covariance is not positive definite"
-            ),
-            VertexError::Degenerate { iteration } => write!(
-                f,
-                "vertex not determined at iteration {iteration}: normal matrix not positive definite (parallel tracks?)"
-            ),
-            VertexError::NotConverged {
-                iterations,
-                last_step,
-            } => write!(
-                f,
-                "vertex fit did not converge in {iterations} iterations (last step {last_step:e} mm)"
-            ),
-            VertexError::Implicit(e) => write!(f, "vertex derivatives: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for VertexError {}
-
-impl From<ImplicitError> for VertexError {
-    fn from(e: ImplicitError) -> Self {
-        VertexError::Implicit(e)
-    }
+    /// Implicit derivatives could not be formed (singular or ill-conditioned `∂F/∂v`, ...); the
+    /// [`ImplicitError`] is the source.
+    #[error("vertex derivatives: {0}")]
+    Implicit(#[from] ImplicitError),
 }
 
 /// One track's contribution at `v`, unweighted.

@@ -657,3 +657,75 @@ fn combined_fit_and_derivatives_agree_with_separate_calls() {
         VertexError::TooFewTracks { usable: 1 }
     );
 }
+
+#[test]
+fn error_messages_are_unchanged_and_keep_their_sources() {
+    use std::error::Error as _;
+    let cases = [
+        (
+            VertexError::LengthMismatch {
+                tracks: 3,
+                weights: 2,
+            },
+            "3 tracks but 2 weights",
+        ),
+        (
+            VertexError::TooFewTracks { usable: 1 },
+            "a vertex needs at least two tracks with positive weight, got 1",
+        ),
+        (
+            VertexError::NegativeWeight {
+                track: 1,
+                value: -0.5,
+            },
+            "weight of track 1 is negative: -0.5",
+        ),
+        (
+            VertexError::NonFinite {
+                what: "weight",
+                index: 2,
+                value: f64::NAN,
+            },
+            "weight 2 is NaN",
+        ),
+        (
+            VertexError::ImpactCovariance { track: 4 },
+            "track 4: transported impact-parameter covariance is not positive definite",
+        ),
+        (
+            VertexError::Degenerate { iteration: 1 },
+            "vertex not determined at iteration 1: normal matrix not positive definite \
+             (parallel tracks?)",
+        ),
+        (
+            VertexError::NotConverged {
+                iterations: 50,
+                last_step: 0.0015,
+            },
+            "vertex fit did not converge in 50 iterations (last step 1.5e-3 mm)",
+        ),
+    ];
+    for (e, text) in cases {
+        assert_eq!(e.to_string(), text);
+        assert!(e.source().is_none());
+    }
+    let track = TrackError::ThetaOutOfRange { value: 4.0 };
+    let e = VertexError::Track {
+        track: 2,
+        error: track.clone(),
+    };
+    assert_eq!(e.to_string(), "track 2: track θ = 4 is outside (0, π)");
+    assert_eq!(
+        e.source().unwrap().downcast_ref::<TrackError>(),
+        Some(&track)
+    );
+    let implicit = ImplicitError::Singular {
+        condition: f64::INFINITY,
+    };
+    let e = VertexError::from(implicit.clone());
+    assert_eq!(e.to_string(), format!("vertex derivatives: {implicit}"));
+    assert_eq!(
+        e.source().unwrap().downcast_ref::<ImplicitError>(),
+        Some(&implicit)
+    );
+}

@@ -29,8 +29,6 @@
 //! extra tags inside `<init>` and `<event>` blocks (e.g. `<rwgt>` in version 3.0), and reports a
 //! malformed file with the 1-based line number and what was expected there.
 
-use std::fmt;
-
 use crate::lorentz::FourVector;
 
 pub mod reader;
@@ -40,11 +38,13 @@ pub use reader::read_lhe;
 pub use writer::{write_lhe, LheWriter};
 
 /// Errors of reading, writing and unweighting event files.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LheError {
-    /// The underlying reader or writer failed.
-    Io(std::io::Error),
+    /// The underlying reader or writer failed; the [`std::io::Error`] is the source.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
     /// A malformed file: the 1-based line number and what was expected there.
+    #[error("line {line}: {message}")]
     Parse {
         /// Line number (1-based).
         line: usize,
@@ -52,28 +52,11 @@ pub enum LheError {
         message: String,
     },
     /// A value that cannot be written or unweighted, named.
+    #[error("{message}")]
     Invalid {
         /// What is wrong, with the value.
         message: String,
     },
-}
-
-impl fmt::Display for LheError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LheError::Io(e) => write!(f, "I/O error: {e}"),
-            LheError::Parse { line, message } => write!(f, "line {line}: {message}"),
-            LheError::Invalid { message } => write!(f, "{message}"),
-        }
-    }
-}
-
-impl std::error::Error for LheError {}
-
-impl From<std::io::Error> for LheError {
-    fn from(e: std::io::Error) -> Self {
-        LheError::Io(e)
-    }
 }
 
 /// One process of the `<init>` block.

@@ -329,3 +329,30 @@ fn hit_or_miss_is_unbiased_and_seeded() {
     assert!(hit_or_miss(&[0.0, 0.0], None, 0).is_err());
     assert!(hit_or_miss(&[1.0], Some(f64::NAN), 0).is_err());
 }
+
+#[test]
+fn error_messages_are_unchanged_and_keep_their_sources() {
+    use std::error::Error as _;
+    let io = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "disk gone");
+    let e = LheError::from(io);
+    assert_eq!(e.to_string(), "I/O error: disk gone");
+    let inner = e
+        .source()
+        .unwrap()
+        .downcast_ref::<std::io::Error>()
+        .unwrap();
+    assert_eq!(inner.kind(), std::io::ErrorKind::UnexpectedEof);
+    let e = LheError::Parse {
+        line: 7,
+        message: "expected 6 fields (event header), found 5".into(),
+    };
+    assert_eq!(
+        e.to_string(),
+        "line 7: expected 6 fields (event header), found 5"
+    );
+    assert!(e.source().is_none());
+    let e = LheError::Invalid {
+        message: "weight NaN".into(),
+    };
+    assert_eq!(e.to_string(), "weight NaN");
+}

@@ -1,6 +1,7 @@
 use super::*;
 use crate::collider::ee_ffbar::{afb, sigma, Exchange, MUON, TOP};
 use crate::collider::ee_ttbar_wbwb::width_t_to_bw;
+use crate::collider::sm::CardSyntaxError;
 use num_dual::Dual64;
 
 fn cfg(events: usize) -> XsecConfig {
@@ -169,5 +170,44 @@ fn wbwb_integrates_back_to_narrow_width_approximation() {
         (width_t_to_bw(&p) - 1.4954).abs() < 2e-3,
         "{}",
         width_t_to_bw(&p)
+    );
+}
+
+#[test]
+fn error_messages_are_unchanged_and_keep_their_sources() {
+    use std::error::Error as _;
+    let vegas = VegasError::InvalidConfig {
+        name: "bins",
+        value: 0.0,
+    };
+    let e = XsecError::from(vegas.clone());
+    assert_eq!(e.to_string(), "VEGAS: invalid VEGAS setting bins = 0");
+    let source = e.source().expect("VEGAS error is the source");
+    assert_eq!(source.downcast_ref::<VegasError>(), Some(&vegas));
+    // Parameter and process errors print as themselves.
+    let e = XsecError::from(ParamError::NotFinite { name: "MZ" });
+    assert_eq!(e.to_string(), "parameter MZ is not finite");
+    let e = XsecError::from(ProcessError::Unknown("ee_qq".into()));
+    assert_eq!(
+        e.to_string(),
+        "unknown process 'ee_qq' (known: ee_mumu, ee_ttbar, ee_ttbar_wbwb)"
+    );
+    // A transparent variant forwards to the inner error's own source.
+    let e = XsecError::from(ParamCard::from_toml_str("MZ = \"heavy\"").unwrap_err());
+    assert!(e.to_string().starts_with("invalid param card: "), "{e}");
+    assert!(e
+        .source()
+        .unwrap()
+        .downcast_ref::<CardSyntaxError>()
+        .is_some());
+    let e = XsecError::Config("events = 1 (need ≥ 2) and block = 0 (need ≥ 1)".into());
+    assert_eq!(
+        e.to_string(),
+        "invalid setting: events = 1 (need ≥ 2) and block = 0 (need ≥ 1)"
+    );
+    let e = XsecError::NonFinite { block: 3 };
+    assert_eq!(
+        e.to_string(),
+        "the integrand is not finite at a point of block 3"
     );
 }
