@@ -24,12 +24,14 @@ pub mod derivatives;
 pub mod error;
 #[cfg(feature = "learn")]
 pub mod fab;
+pub mod files;
 #[cfg(feature = "learn")]
 pub mod flows;
 pub mod forward;
 pub mod function;
 pub mod gradcheck;
 pub mod implicit;
+pub mod interrupt;
 pub mod lanes;
 #[cfg(feature = "learn")]
 pub mod nn;

@@ -10,6 +10,7 @@ mod design;
 mod design_calorimeter;
 mod events;
 mod fab;
+mod interrupt;
 mod invariants;
 mod lgso;
 mod process_args;
@@ -93,6 +94,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<interrupt::Interrupted>() => {
+            eprintln!("{e}");
+            ExitCode::from(interrupt::EXIT_INTERRUPTED)
+        }
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE

@@ -429,15 +429,20 @@ impl Trainer {
     pub fn save(&self, path: &Path) -> Result<(), FabError> {
         let s = serde_json::to_string(&self.checkpoint())
             .map_err(|e| FabError::Io(format!("serialising: {e}")))?;
-        std::fs::write(path, s).map_err(|e| FabError::Io(format!("{}: {e}", path.display())))
+        crate::files::write_atomic(path, s).map_err(|e| FabError::Io(e.to_string()))
     }
 
     /// Read a checkpoint written by [`Trainer::save`].
     pub fn load(path: &Path) -> Result<Self, FabError> {
         let s = std::fs::read_to_string(path)
             .map_err(|e| FabError::Io(format!("{}: {e}", path.display())))?;
-        let c: Checkpoint = serde_json::from_str(&s)
-            .map_err(|e| FabError::Io(format!("{}: {e}", path.display())))?;
+        Self::from_json(&s).map_err(|e| FabError::Io(format!("{}: {e}", path.display())))
+    }
+
+    /// Restore a trainer from the JSON text of a checkpoint written by [`Trainer::save`].
+    pub fn from_json(text: &str) -> Result<Self, FabError> {
+        let c: Checkpoint =
+            serde_json::from_str(text).map_err(|e| FabError::Io(format!("checkpoint: {e}")))?;
         Self::from_checkpoint(c)
     }
 }

@@ -100,8 +100,8 @@ where
     /// Write the weights to a safetensors file.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NnError> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_safetensors()?)
-            .map_err(|e| NnError::File(format!("{}: {e}", path.display())))
+        crate::files::write_atomic(path, self.to_safetensors()?)
+            .map_err(|e| NnError::File(e.to_string()))
     }
 
     /// Read a network written by [`Mlp::save`].

@@ -426,8 +426,7 @@ impl<R: Clone + Debug + PartialEq + Serialize + DeserializeOwned> DesignLoop<R> 
     /// Write a checkpoint file.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), OptimError> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_json()?)
-            .map_err(|e| OptimError::Io(format!("{}: {e}", path.display())))
+        crate::files::write_atomic(path, self.to_json()?).map_err(|e| OptimError::Io(e.to_string()))
     }
 
     /// Read a checkpoint file written by [`DesignLoop::save`].

@@ -76,8 +76,7 @@ impl Flow {
 
     /// Write [`Flow::to_json`] to a file.
     pub fn save(&self, path: &Path) -> Result<(), FlowError> {
-        std::fs::write(path, self.to_json())
-            .map_err(|e| FlowError::File(format!("{}: {e}", path.display())))
+        crate::files::write_atomic(path, self.to_json()).map_err(|e| FlowError::File(e.to_string()))
     }
 
     /// Read a flow written by [`Flow::save`].
