@@ -1,10 +1,9 @@
 //! `diffhep events`: generate weighted or unweighted events of a process into a Les Houches
 //! Event file (`diffhep_physics::events::generate`).
 
-use anyhow::Context as _;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
+
+use diffhep::files::AtomicFile;
 
 use diffhep_physics::events::generate::generate;
 use diffhep_physics::events::lhe::write_lhe;
@@ -25,14 +24,18 @@ pub struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output LHE file.
+    /// Output LHE file (written atomically; an existing file is refused without `--force`).
     #[arg(long)]
     out: PathBuf,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Run the subcommand.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let (process, card) = args.target.resolve()?;
+    crate::output::new_file("--out", &args.out, args.force)?;
     let sample = generate(
         process,
         &card,
@@ -41,11 +44,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.seed,
         args.unweighted,
     )?;
-    let file = File::create(&args.out).with_context(|| args.out.display().to_string())?;
+    let mut file = AtomicFile::create(&args.out)?;
     let n = sample.events.len();
     let p = &sample.init.processes[0];
     let (xsec, err) = (p.xsec, p.xsec_err);
-    write_lhe(BufWriter::new(file), &sample)?;
+    write_lhe(&mut file, &sample)?;
+    file.commit()?;
     println!(
         "wrote {n} {} events of {} at √s = {} GeV to {} (σ = {xsec:.6e} ± {err:.2e} pb)",
         if args.unweighted {

@@ -13,6 +13,7 @@ mod fab;
 mod interrupt;
 mod invariants;
 mod lgso;
+mod output;
 mod process_args;
 mod progress;
 mod sbi;
