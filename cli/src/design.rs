@@ -16,6 +16,7 @@ use diffhep_physics::design::detector::{
 };
 
 use crate::design_calorimeter;
+use crate::interrupt::Interrupted;
 
 /// Arguments of `diffhep design`.
 #[derive(ClapArgs, Debug)]
@@ -29,9 +30,13 @@ pub struct Args {
     /// Print the embedded default configuration and exit.
     #[arg(long)]
     print_default_config: bool,
-    /// Results folder.
+    /// Results folder. A folder that already holds files is refused (unless it is the folder of
+    /// the checkpoint being resumed, or with `--force`).
     #[arg(long, default_value = "design-results")]
     out: PathBuf,
+    /// Overwrite the files of an earlier run in `--out`.
+    #[arg(long)]
+    force: bool,
     /// Continue from a checkpoint written by an earlier run (its configuration is used).
     #[arg(long, conflicts_with = "config")]
     resume: Option<PathBuf>,
@@ -45,6 +50,21 @@ pub struct Args {
 enum Sub {
     /// Optimise the absorber thicknesses of the sampling calorimeter, comparing estimators.
     Calorimeter(design_calorimeter::Args),
+}
+
+/// The results folder must be writable and hold no earlier results, unless this run resumes the
+/// checkpoint in it (or `--force`).
+fn check_out(args: &Args) -> anyhow::Result<()> {
+    let hint = format!(
+        "resume it with --resume {}",
+        args.out.join("checkpoint.json").display()
+    );
+    let resumes_here = args.resume.as_ref().is_some_and(|ck| {
+        let here = |p: &Path| std::fs::canonicalize(p).ok();
+        let folder = crate::output::parent_of(ck);
+        here(&folder).is_some() && here(&folder) == here(&args.out)
+    });
+    crate::output::results_folder(&args.out, args.force || resumes_here, &hint)
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -63,7 +83,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let ranks = Ranks::start()?;
     let mut ck = match &args.resume {
         Some(path) => {
-            Checkpoint::from_json(&read(path)?).with_context(|| path.display().to_string())?
+            let ck =
+                Checkpoint::from_json(&read(path)?).with_context(|| path.display().to_string())?;
+            if ranks.writes() {
+                check_out(args)?;
+            }
+            ck
         }
         None => {
             let text = match &args.config {
@@ -79,7 +104,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             if let Some(s) = args.steps {
                 config.optimizer.steps = s;
             }
-            ranks.study(config).and_then(|s| s.start())?
+            let study = ranks.study(config)?;
+            if ranks.writes() {
+                check_out(args)?;
+            }
+            study.start()?
         }
     };
     if let Some(s) = args.steps {
@@ -87,13 +116,32 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let study = ranks.study(ck.config.clone())?;
     let writer = ranks.writes();
+    let stop = crate::interrupt::install()?;
     let mut folder = ResultsFolder::new(&study, &args.out, writer)?;
     let mut bar = if writer {
         ProgressObserver::new()
     } else {
         ProgressObserver::hidden()
     };
-    study.run(&mut ck, &mut [&mut folder, &mut bar])?;
+    let finished = study.run_until_stopped(&mut ck, &mut [&mut folder, &mut bar], &stop)?;
+    if !finished {
+        drop(bar);
+        let checkpoint = args.out.join("checkpoint.json");
+        return Err(Interrupted {
+            at: format!(
+                "after step {} of {}",
+                ck.design_loop.steps(),
+                ck.config.optimizer.steps
+            ),
+            resume: format!(
+                "diffhep design --resume {} --out {}",
+                checkpoint.display(),
+                args.out.display()
+            ),
+            checkpoint: checkpoint.display().to_string(),
+        }
+        .into());
+    }
     if writer {
         let h = ck.history();
         let first = &h[0].evaluation;

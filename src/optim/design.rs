@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{BoundMode, Bounds};
 use super::error::{check_len, OptimError};
 use super::observe::Observer;
+use crate::interrupt::StopFlag;
 use crate::nn::{Adam, Sgd};
 
 /// An objective to minimise: its value (with a report of its pieces) and its gradient at `θ`.
@@ -396,6 +397,35 @@ impl<R: Clone + Debug + PartialEq + Serialize + DeserializeOwned> DesignLoop<R> 
                 break r;
             }
         };
+        self.finish(reason, observers)
+    }
+
+    /// Like [`DesignLoop::run`], but looks at `stop` before every update: when a stop has been
+    /// requested it returns `Ok(None)` at once, at a step boundary, without finishing the run
+    /// (the observers' `on_finish` is not called), so the state — saved by an observer after
+    /// every step — resumes to the same answer as a run that was never stopped.
+    pub fn run_until_stopped<O: Objective<Report = R>>(
+        &mut self,
+        objective: &mut O,
+        observers: &mut [&mut dyn Observer<R>],
+        stop: &StopFlag,
+    ) -> Result<Option<Outcome>, O::Error> {
+        let reason = loop {
+            if stop.is_requested() {
+                return Ok(None);
+            }
+            if let Some(r) = self.run_for(1, objective, observers)? {
+                break r;
+            }
+        };
+        self.finish(reason, observers).map(Some)
+    }
+
+    fn finish<E: From<OptimError>>(
+        &mut self,
+        reason: StopReason,
+        observers: &mut [&mut dyn Observer<R>],
+    ) -> Result<Outcome, E> {
         let last = self
             .history
             .records

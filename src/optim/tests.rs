@@ -246,6 +246,58 @@ fn resumed_run_is_bit_identical() {
     );
 }
 
+/// Requests a stop when the loop reaches `at` updates (as a Ctrl-C handler would).
+struct StopAt {
+    at: usize,
+    flag: crate::interrupt::StopFlag,
+    finished: bool,
+}
+
+impl Observer<()> for StopAt {
+    fn on_step(&mut self, state: &DesignLoop) -> Result<(), OptimError> {
+        if state.steps() == self.at {
+            self.flag.request();
+        }
+        Ok(())
+    }
+    fn on_finish(&mut self, _state: &DesignLoop, _outcome: &Outcome) -> Result<(), OptimError> {
+        self.finished = true;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_stopped_run_ends_at_a_step_boundary_and_resumes_bit_identically() {
+    let mut straight = resumable_loop();
+    straight.run(&mut noisy_bowl, &mut []).unwrap();
+    for at in [0, 1, 17, 29] {
+        let flag = crate::interrupt::StopFlag::new();
+        let mut obs = StopAt {
+            at,
+            flag: flag.clone(),
+            finished: false,
+        };
+        let mut first = resumable_loop();
+        if at == 0 {
+            flag.request();
+        }
+        let out = first
+            .run_until_stopped(&mut noisy_bowl, &mut [&mut obs], &flag)
+            .unwrap();
+        assert!(out.is_none(), "stopped at {at}");
+        assert!(!obs.finished, "a stopped run is not finished");
+        assert_eq!(first.steps(), at);
+        assert_eq!(first.finished(), None);
+        let mut resumed = DesignLoop::<()>::from_json(&first.to_json().unwrap()).unwrap();
+        let out = resumed
+            .run_until_stopped(&mut noisy_bowl, &mut [], &crate::interrupt::StopFlag::new())
+            .unwrap()
+            .expect("runs to the end");
+        assert_eq!(out.steps, 30);
+        assert_eq!(straight, resumed, "stopped at {at}");
+    }
+}
+
 #[test]
 fn observers_see_every_step() {
     let mut lp = resumable_loop();

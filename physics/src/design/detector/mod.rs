@@ -44,6 +44,7 @@
 
 use std::sync::Arc;
 
+use diffhep::interrupt::StopFlag;
 use diffhep::nn::{Adam, AdamConfig};
 use diffhep::optim::{
     BoundMode, Bounds, DesignLoop, Objective, Observer, OptimError, Stepper, StopRule,
@@ -582,6 +583,23 @@ impl Study {
         self.check_checkpoint(ck)?;
         ck.design_loop.run(&mut StudyObjective(self), observers)?;
         Ok(())
+    }
+
+    /// Like [`Study::run`], but stops at the next step boundary once `stop` is requested
+    /// (Ctrl-C): returns `Ok(false)` then, with the state in `ck` (and in the checkpoint an
+    /// observer such as [`results::ResultsFolder`] wrote after the last step) ready to resume
+    /// to the same answer; `Ok(true)` when the run finished.
+    pub fn run_until_stopped(
+        &self,
+        ck: &mut Checkpoint,
+        observers: &mut [&mut dyn Observer<Evaluation>],
+        stop: &StopFlag,
+    ) -> Result<bool, DesignError> {
+        self.check_checkpoint(ck)?;
+        let out = ck
+            .design_loop
+            .run_until_stopped(&mut StudyObjective(self), observers, stop)?;
+        Ok(out.is_some())
     }
 }
 
