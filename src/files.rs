@@ -107,6 +107,34 @@ pub fn create_dir(dir: &Path) -> Result<(), WriteError> {
     std::fs::create_dir_all(dir).map_err(WriteError::at(dir))
 }
 
+/// A file written by another version of diffhep (a checkpoint whose format this build does not
+/// read), with the versions involved.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{what} has format version {found}, this build of diffhep reads version {reads}: it was written by another diffhep version; rerun it with this one")]
+pub struct VersionError {
+    /// What the file is (e.g. "the checkpoint").
+    pub what: &'static str,
+    /// The version the file states.
+    pub found: u32,
+    /// The version this build reads.
+    pub reads: u32,
+}
+
+/// The format version stated by files written before versions were stated (serde default of
+/// the `version` fields): the first one.
+pub fn first_version() -> u32 {
+    1
+}
+
+/// Check that a file's format version `found` is the one this build reads.
+pub fn check_version(what: &'static str, found: u32, reads: u32) -> Result<(), VersionError> {
+    if found == reads {
+        Ok(())
+    } else {
+        Err(VersionError { what, found, reads })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +172,14 @@ mod tests {
         }
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn another_format_version_is_an_error_naming_both() {
+        assert_eq!(check_version("the checkpoint", 1, 1), Ok(()));
+        let e = check_version("the checkpoint", 7, 1).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("version 7") && m.contains("reads version 1"), "{m}");
     }
 
     #[test]

@@ -40,8 +40,15 @@ fn fab_ee_mumu_writes_flow_metrics_and_lhe_and_is_deterministic() {
     }
     let lhe = std::fs::read_to_string(dir.join("events.lhe")).unwrap();
     assert!(lhe.contains("<LesHouchesEvents") && lhe.contains("<event>"));
+    // The results folder is not overwritten by a second run without --force.
+    let refused = diffhep(&args);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("already holds results") && err.contains("--resume"), "{err}");
     // Same seed, same numbers (wall time aside).
-    let again: serde_json::Value = serde_json::from_slice(&diffhep(&args).stdout).unwrap();
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let again: serde_json::Value = serde_json::from_slice(&diffhep(&forced).stdout).unwrap();
     for key in [
         "log_z",
         "sampling_efficiency",
@@ -50,20 +57,18 @@ fn fab_ee_mumu_writes_flow_metrics_and_lhe_and_is_deterministic() {
     ] {
         assert_eq!(v[key], again[key], "{key}");
     }
-    // Resuming the checkpoint runs further iterations.
+    // Resuming the checkpoint continues to --iters in total, in the checkpoint's folder.
     let ck = dir.join("checkpoint.json");
     let r = diffhep(&[
         "fab",
         "--target",
         "ee_mumu",
         "--iters",
-        "1",
+        "4",
         "--eval",
         "200",
         "--resume",
         ck.to_str().unwrap(),
-        "--out",
-        d,
         "--json",
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));

@@ -163,6 +163,9 @@ pub enum FabError {
     /// A name that does not exist, with the known names (e.g. `method 'x' (known: …)`).
     #[error("unknown {0}")]
     Unknown(String),
+    /// A checkpoint written by another version of diffhep.
+    #[error(transparent)]
+    Version(#[from] crate::files::VersionError),
 }
 
 #[cfg(test)]

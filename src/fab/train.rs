@@ -141,9 +141,15 @@ pub struct IterLog {
     pub steps: usize,
 }
 
+/// The format version of [`Checkpoint`] files written by this build.
+pub const CHECKPOINT_VERSION: u32 = 1;
+
 /// Everything needed to resume training.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// Format version ([`CHECKPOINT_VERSION`]; files without one are version 1).
+    #[serde(default = "crate::files::first_version")]
+    pub version: u32,
     /// The settings.
     pub config: TrainConfig,
     /// The flow as JSON (`Flow::to_json`).
@@ -384,6 +390,7 @@ impl Trainer {
     /// The trainer's state.
     pub fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
+            version: CHECKPOINT_VERSION,
             config: self.cfg.clone(),
             flow: self.flow.to_json(),
             adam: self.adam.clone(),
@@ -397,6 +404,7 @@ impl Trainer {
 
     /// Resume from a checkpoint.
     pub fn from_checkpoint(c: Checkpoint) -> Result<Self, FabError> {
+        crate::files::check_version("the FAB checkpoint", c.version, CHECKPOINT_VERSION)?;
         c.config.validate()?;
         let flow = Flow::from_json(&c.flow)?;
         if c.adam.num_params() != flow.num_params() {
