@@ -28,6 +28,9 @@ pub enum SbiError {
     /// An error of the normalizing-flow layer.
     #[error("flow: {0}")]
     Flow(#[from] FlowError),
+    /// A checkpoint could not be written.
+    #[error("writing the checkpoint: {0}")]
+    Write(#[from] crate::files::WriteError),
 }
 
 /// Result with [`SbiError`].

@@ -10,6 +10,7 @@
 //!   finds tasks by name and takes other crates' tasks.
 //! - [`sampler`]: SMC with MALA moves on a batched log-likelihood with gradients (reference
 //!   posteriors on exact likelihoods; NLE and NRE posteriors on network likelihoods).
+//! - [`run`](mod@run), [`checkpoint`]: one benchmark run, resumable at its phase boundaries.
 //! - [`mod@c2st`], [`calibration`]: the diagnostics (classifier two-sample test as in sbibm, SBC
 //!   ranks, expected coverage).
 //!
@@ -18,6 +19,7 @@
 
 pub mod c2st;
 pub mod calibration;
+pub mod checkpoint;
 mod error;
 pub mod estimator;
 pub mod flow_estimators;
@@ -47,5 +49,6 @@ pub use posterior::Posterior;
 pub use prior::Prior;
 pub use ratio::{RatioConfig, RatioEstimator};
 pub use registry::{TaskFactory, TaskRegistry};
-pub use run::{run, Method, RunConfig, RunReport};
+pub use checkpoint::RunCheckpoint;
+pub use run::{run, run_resumable, Method, RunConfig, RunReport};
 pub use task::{simulate_set, Observation, SimulationSet, Task};

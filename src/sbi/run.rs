@@ -9,6 +9,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::c2st::{c2st, C2stConfig};
+use super::checkpoint::{CalibrationPhase, ObservationPhase, RunCheckpoint, RunSettings, TrainedPhase};
+use crate::interrupt::StopFlag;
 use super::calibration::calibrate;
 use super::error::{Result, SbiError};
 use super::estimator::Estimator;
@@ -318,6 +320,14 @@ pub fn train_on(task: &dyn Task, set: &SimulationSet, cfg: &RunConfig) -> Result
 
 /// Simulate, train, sample and score.
 pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
+    let mut ck = RunCheckpoint::new(task.name(), cfg);
+    let report = run_resumable(task, cfg, &mut ck, &StopFlag::new(), &mut |_| Ok(()))?;
+    Ok(report.expect("a run that is never asked to stop finishes"))
+}
+
+/// Check `cfg` on `task` before any simulation: budgets, the observations (they must exist),
+/// the score weight, and that a gradient-augmented method has joint scores.
+pub fn validate(task: &dyn Task, cfg: &RunConfig) -> Result<()> {
     if cfg.sims < 10 {
         return Err(SbiError::Config(format!(
             "at least 10 simulations needed, got {}",
@@ -328,6 +338,19 @@ pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
         return Err(SbiError::Config(
             "need at least one observation and 10 posterior samples".into(),
         ));
+    }
+    if cfg.max_epochs == 0 {
+        return Err(SbiError::Config("at least 1 training epoch needed".into()));
+    }
+    if let Some(w) = cfg.score_weight {
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(SbiError::Config(format!(
+                "score weight {w}: must be finite and ≥ 0"
+            )));
+        }
+    }
+    for &k in &cfg.observations {
+        task.observation(k)?;
     }
     if cfg.method.needs_joint_score()
         && task
@@ -340,42 +363,113 @@ pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
             task.name()
         )));
     }
-    let t0 = Instant::now();
-    let set = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
-    let simulate_seconds = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    let trained = train_on(task, &set, cfg)?;
-    let post = trained.posterior;
-    let train_seconds = t1.elapsed().as_secs_f64();
-    let d = task.theta_dim();
-    let mut c2s = Vec::new();
-    let (mut sample_seconds, mut reference_seconds) = (0.0, 0.0);
-    for &k in &cfg.observations {
-        let obs = task.observation(k)?;
-        let t = Instant::now();
-        let est = post.sample(&obs.x, cfg.posterior_samples, cfg.seed ^ (0x5a3 + k as u64))?;
-        sample_seconds += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let reference = task.reference_posterior(&obs.x, cfg.posterior_samples, 1000 + k as u64)?;
-        reference_seconds += t.elapsed().as_secs_f64();
-        let c = c2st(&reference, &est, d, &C2stConfig::default())?;
-        c2s.push(c.accuracy);
+    Ok(())
+}
+
+/// [`run`] in phases — simulate and train, each observation, calibration — continuing the
+/// phases `ck` has not finished. After each finished phase `ck` is updated and passed to `save`;
+/// if `stop` is requested, the run returns `Ok(None)` at the next phase boundary (with `ck`
+/// saved). Resumed from a saved `ck`, the report equals the uninterrupted run's (timings of a
+/// phase are those of its first completion); see [`super::checkpoint`].
+pub fn run_resumable(
+    task: &dyn Task,
+    cfg: &RunConfig,
+    ck: &mut RunCheckpoint,
+    stop: &StopFlag,
+    save: &mut dyn FnMut(&RunCheckpoint) -> Result<()>,
+) -> Result<Option<RunReport>> {
+    validate(task, cfg)?;
+    if ck.settings != RunSettings::of(task.name(), cfg) {
+        return Err(SbiError::Config(
+            "the checkpoint was written by a run with other settings".into(),
+        ));
     }
-    let (coverage_error, coverage, sbc_ks) = if cfg.calibration_pairs > 0 {
-        let test = simulate_set(task, cfg.calibration_pairs, cfg.seed ^ 0xca11, false)?;
-        let sample = |x: &[f64], n: usize, s: u64| post.sample(x, n, s);
-        let lp = |t: &[f64], x: &[f64]| post.log_prob(t, x);
-        let cal = calibrate(&test.theta, &test.x, d, 200, &sample, &lp, cfg.seed)?;
-        (
-            Some(cal.max_coverage_error),
-            Some(cal.coverage),
-            Some(cal.sbc_ks),
-        )
-    } else {
-        (None, None, None)
-    };
+    let d = task.theta_dim();
+    if ck.trained.is_none() || ck.needs_estimator() {
+        if stop.is_requested() {
+            return Ok(None);
+        }
+        let t0 = Instant::now();
+        let set = simulate_set(task, cfg.sims, cfg.seed, cfg.method.needs_joint_score())?;
+        let simulate_seconds = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let trained = train_on(task, &set, cfg)?;
+        let train_seconds = t1.elapsed().as_secs_f64();
+        match &ck.trained {
+            Some(before) if before.epochs != trained.epochs => {
+                return Err(SbiError::Config(format!(
+                    "retraining on resume gave another estimator ({} epochs, {} before the interruption)",
+                    trained.epochs, before.epochs
+                )));
+            }
+            Some(_) => {}
+            None => {
+                ck.trained = Some(TrainedPhase {
+                    simulate_seconds,
+                    train_seconds,
+                    epochs: trained.epochs,
+                    selected_flow: trained.selected_flow.clone(),
+                });
+                save(ck)?;
+            }
+        }
+        let post = trained.posterior;
+        for &k in &cfg.observations[ck.observations.len()..] {
+            if stop.is_requested() {
+                return Ok(None);
+            }
+            let obs = task.observation(k)?;
+            let t = Instant::now();
+            let est = post.sample(&obs.x, cfg.posterior_samples, cfg.seed ^ (0x5a3 + k as u64))?;
+            let sample_seconds = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let reference =
+                task.reference_posterior(&obs.x, cfg.posterior_samples, 1000 + k as u64)?;
+            let reference_seconds = t.elapsed().as_secs_f64();
+            let c = c2st(&reference, &est, d, &C2stConfig::default())?;
+            if !c.accuracy.is_finite() {
+                return Err(SbiError::NonFinite("C2ST accuracy"));
+            }
+            ck.observations.push(ObservationPhase {
+                observation: k,
+                c2st: c.accuracy,
+                sample_seconds,
+                reference_seconds,
+            });
+            save(ck)?;
+        }
+        if cfg.calibration_pairs > 0 && ck.calibration.is_none() {
+            if stop.is_requested() {
+                return Ok(None);
+            }
+            let test = simulate_set(task, cfg.calibration_pairs, cfg.seed ^ 0xca11, false)?;
+            let sample = |x: &[f64], n: usize, s: u64| post.sample(x, n, s);
+            let lp = |t: &[f64], x: &[f64]| post.log_prob(t, x);
+            let cal = calibrate(&test.theta, &test.x, d, 200, &sample, &lp, cfg.seed)?;
+            let numbers = cal.coverage.iter().chain([&cal.max_coverage_error, &cal.sbc_ks]);
+            if numbers.into_iter().any(|v| !v.is_finite()) {
+                return Err(SbiError::NonFinite("calibration (coverage or SBC)"));
+            }
+            ck.calibration = Some(CalibrationPhase {
+                coverage_error: cal.max_coverage_error,
+                coverage: cal.coverage,
+                sbc_ks: cal.sbc_ks,
+            });
+            save(ck)?;
+        }
+    }
+    Ok(Some(report_of(task, cfg, ck)))
+}
+
+/// The report of a finished run.
+fn report_of(task: &dyn Task, cfg: &RunConfig, ck: &RunCheckpoint) -> RunReport {
+    let trained = ck.trained.clone().expect("a finished run has trained");
+    let c2s: Vec<f64> = ck.observations.iter().map(|o| o.c2st).collect();
+    let sample_seconds: f64 = ck.observations.iter().map(|o| o.sample_seconds).sum();
+    let reference_seconds = ck.observations.iter().map(|o| o.reference_seconds).sum();
     let n_samples = cfg.posterior_samples * cfg.observations.len();
-    Ok(RunReport {
+    let cal = ck.calibration.clone();
+    RunReport {
         task: task.name().to_string(),
         method: cfg.method.name().to_string(),
         sims: cfg.sims,
@@ -383,15 +477,15 @@ pub fn run(task: &dyn Task, cfg: &RunConfig) -> Result<RunReport> {
         observations: cfg.observations.clone(),
         c2st: c2s.iter().sum::<f64>() / c2s.len() as f64,
         c2st_per_observation: c2s,
-        simulate_seconds,
-        train_seconds,
+        simulate_seconds: trained.simulate_seconds,
+        train_seconds: trained.train_seconds,
         epochs: trained.epochs,
         selected_flow: trained.selected_flow,
         sample_seconds,
         samples_per_second: n_samples as f64 / sample_seconds.max(1e-12),
         reference_seconds,
-        coverage_error,
-        coverage,
-        sbc_ks,
-    })
+        coverage_error: cal.as_ref().map(|c| c.coverage_error),
+        coverage: cal.as_ref().map(|c| c.coverage.clone()),
+        sbc_ks: cal.map(|c| c.sbc_ks),
+    }
 }

@@ -168,10 +168,16 @@ pub struct StepRecord {
     pub gradient: Vec<f64>,
 }
 
+/// The format version of [`Checkpoint`] files written by this build.
+pub const CHECKPOINT_VERSION: u32 = 1;
+
 /// Everything needed to continue a run: the configuration and the design loop's state
 /// (optimizer variables `ln θ`, Adam's moments, history).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// Format version ([`CHECKPOINT_VERSION`]; files without one are version 1).
+    #[serde(default = "diffhep::files::first_version")]
+    pub version: u32,
     /// The study's configuration.
     pub config: StudyConfig,
     /// The design loop ([`diffhep::optim::DesignLoop`] on `ln θ` with Adam).
@@ -188,6 +194,8 @@ impl Checkpoint {
     pub fn from_json(text: &str) -> Result<Self, DesignError> {
         let ck: Checkpoint =
             serde_json::from_str(text).map_err(|e| DesignError::Checkpoint(e.into()))?;
+        diffhep::files::check_version("the design checkpoint", ck.version, CHECKPOINT_VERSION)
+            .map_err(|e| DesignError::Checkpoint(CheckpointError::Invalid(e.to_string())))?;
         ck.config.validate()?;
         let n = ck.config.initial_design().len();
         let got = ck.design_loop.params().len();
@@ -550,6 +558,7 @@ impl Study {
         )?;
         design_loop.record_current(&mut StudyObjective(self))?;
         Ok(Checkpoint {
+            version: CHECKPOINT_VERSION,
             config: self.config.clone(),
             design_loop,
         })

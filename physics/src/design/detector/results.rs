@@ -57,6 +57,7 @@ impl<'a> ResultsFolder<'a> {
 
     fn checkpoint(&self, state: &DesignLoop<Evaluation>) -> Checkpoint {
         Checkpoint {
+            version: super::CHECKPOINT_VERSION,
             config: self.config().clone(),
             design_loop: state.clone(),
         }
