@@ -55,16 +55,7 @@ enum Sub {
 /// The results folder must be writable and hold no earlier results, unless this run resumes the
 /// checkpoint in it (or `--force`).
 fn check_out(args: &Args) -> anyhow::Result<()> {
-    let hint = format!(
-        "resume it with --resume {}",
-        args.out.join("checkpoint.json").display()
-    );
-    let resumes_here = args.resume.as_ref().is_some_and(|ck| {
-        let here = |p: &Path| std::fs::canonicalize(p).ok();
-        let folder = crate::output::parent_of(ck);
-        here(&folder).is_some() && here(&folder) == here(&args.out)
-    });
-    crate::output::results_folder(&args.out, args.force || resumes_here, &hint)
+    crate::output::resumable_folder(&args.out, args.resume.as_deref(), args.force)
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {

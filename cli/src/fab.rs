@@ -190,15 +190,7 @@ fn results_folder(args: &Args, problem: FabProblem) -> anyhow::Result<PathBuf> {
         (None, Some(f)) => f.clone(),
         (None, None) => PathBuf::from(format!("fab_{}", problem.name())),
     };
-    let here = |p: &Path| std::fs::canonicalize(p).ok();
-    let resumes_here = resumed_folder
-        .as_deref()
-        .is_some_and(|f| here(f).is_some() && here(f) == here(&out));
-    let hint = format!(
-        "resume it with --resume {}",
-        out.join("checkpoint.json").display()
-    );
-    crate::output::results_folder(&out, args.force || resumes_here, &hint)?;
+    crate::output::resumable_folder(&out, args.resume.as_deref(), args.force)?;
     Ok(out)
 }
 

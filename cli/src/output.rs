@@ -26,6 +26,22 @@ pub fn results_folder(dir: &Path, force: bool, hint: &str) -> anyhow::Result<()>
     probe_writable(dir)
 }
 
+/// [`results_folder`] for a resumable job whose checkpoint is `out/checkpoint.json`: the folder
+/// may hold files when it is the folder of the checkpoint being resumed (`resumed`); the error
+/// for an occupied folder says how to resume it.
+pub fn resumable_folder(out: &Path, resumed: Option<&Path>, force: bool) -> anyhow::Result<()> {
+    let here = |p: &Path| std::fs::canonicalize(p).ok();
+    let resumes_here = resumed.is_some_and(|ck| {
+        let folder = parent_of(ck);
+        here(&folder).is_some() && here(&folder) == here(out)
+    });
+    let hint = format!(
+        "resume it with --resume {}",
+        out.join("checkpoint.json").display()
+    );
+    results_folder(out, force || resumes_here, &hint)
+}
+
 /// Check that `path` can be written as a new output file: its folder exists and is writable,
 /// it is not a folder, and — unless `force` — it does not exist yet.
 pub fn new_file(flag: &str, path: &Path, force: bool) -> anyhow::Result<()> {

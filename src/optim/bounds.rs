@@ -20,8 +20,50 @@ pub enum BoundMode {
 /// Lower and upper bounds per parameter (`±∞` for none).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bounds {
+    #[serde(with = "infinite_as_text")]
     lo: Vec<f64>,
+    #[serde(with = "infinite_as_text")]
     hi: Vec<f64>,
+}
+
+/// Serde of bound vectors: JSON has no infinity (serde_json would write `null`, which does not
+/// read back), so `±∞` — no bound — is written as the string `"inf"` / `"-inf"`.
+mod infinite_as_text {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Bound {
+        Number(f64),
+        Text(String),
+    }
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|&x| {
+            if x == f64::INFINITY {
+                Bound::Text("inf".into())
+            } else if x == f64::NEG_INFINITY {
+                Bound::Text("-inf".into())
+            } else {
+                Bound::Number(x)
+            }
+        }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Vec::<Bound>::deserialize(d)?
+            .into_iter()
+            .map(|b| match b {
+                Bound::Number(x) => Ok(x),
+                Bound::Text(t) if t == "inf" => Ok(f64::INFINITY),
+                Bound::Text(t) if t == "-inf" => Ok(f64::NEG_INFINITY),
+                Bound::Text(t) => Err(D::Error::custom(format!(
+                    "bound {t:?}: expected a number, \"inf\" or \"-inf\""
+                ))),
+            })
+            .collect()
+    }
 }
 
 fn sigmoid(u: f64) -> f64 {

@@ -19,6 +19,7 @@
 //! runs per step, and evaluates the objective after every step on a fixed set of plain `f64`
 //! runs (common random numbers across steps and estimators), so the curves are comparable.
 
+use diffhep::interrupt::StopFlag;
 use diffhep::nn::{Adam, AdamConfig};
 use diffhep::optim::{
     self, BoundMode, Bounds, DesignLoop, History, Observer, OptimError, Stepper, StopRule,
@@ -256,35 +257,102 @@ pub fn optimize(
     settings: &DesignSettings,
     observe: impl FnMut(&StepRecord),
 ) -> std::result::Result<Vec<StepRecord>, DesignError> {
-    shower.check_design(initial)?;
-    if settings.steps == 0 {
-        return Err(StochasticError::Setting {
-            what: "number of steps",
-            value: 0.0,
+    let mut run = Optimization::start(shower, kind, initial, settings)?;
+    let finished = run.run_until_stopped(shower, settings, observe, &StopFlag::new(), |_| Ok(()))?;
+    Ok(finished.expect("a run that is never asked to stop finishes"))
+}
+
+/// One estimator's optimisation in progress, which can stop at a step boundary and resume to
+/// the records of an uninterrupted run: the design loop's state (design, Adam moments, history)
+/// and the program runs spent on gradients. Serialisable, so a caller can checkpoint it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Optimization {
+    /// The estimator's name ([`EstimatorKind::name`]).
+    pub estimator: String,
+    design_loop: DesignLoop<Pieces>,
+    runs: usize,
+}
+
+impl Optimization {
+    /// A run of estimator `kind` from `initial` (nothing evaluated yet).
+    pub fn start(
+        shower: &Shower,
+        kind: EstimatorKind,
+        initial: &[f64],
+        settings: &DesignSettings,
+    ) -> std::result::Result<Self, DesignError> {
+        shower.check_design(initial)?;
+        if settings.steps == 0 {
+            return Err(StochasticError::Setting {
+                what: "number of steps",
+                value: 0.0,
+            }
+            .into());
         }
-        .into());
+        let l = initial.len();
+        let adam =
+            Adam::new(l, AdamConfig::with_lr(settings.learning_rate)).map_err(OptimError::from)?;
+        let bounds = Bounds::new(vec![settings.min_thickness; l], vec![f64::INFINITY; l])?;
+        let design_loop = DesignLoop::new(
+            initial,
+            bounds,
+            BoundMode::Projection,
+            Stepper::Adam(adam),
+            StopRule::steps(settings.steps),
+        )?;
+        Ok(Optimization {
+            estimator: kind.name().to_string(),
+            design_loop,
+            runs: 0,
+        })
     }
-    let l = initial.len();
-    let mut objective = CalorimeterObjective {
-        program: SummedSignal {
-            shower: shower.clone(),
-        },
-        kind,
-        samples: (settings.runs_per_step / kind.runs_per_sample(l).max(1)).max(2),
-        settings,
-        runs: 0,
-    };
-    let adam =
-        Adam::new(l, AdamConfig::with_lr(settings.learning_rate)).map_err(OptimError::from)?;
-    let bounds = Bounds::new(vec![settings.min_thickness; l], vec![f64::INFINITY; l])?;
-    let mut design_loop = DesignLoop::new(
-        initial,
-        bounds,
-        BoundMode::Projection,
-        Stepper::Adam(adam),
-        StopRule::steps(settings.steps),
-    )?;
-    design_loop.run(&mut objective, &mut [&mut RecordCallback { observe }])?;
-    let h = design_loop.history();
-    Ok((0..h.records.len()).map(|k| record(h, k)).collect())
+
+    /// The records so far.
+    pub fn history(&self) -> Vec<StepRecord> {
+        let h = self.design_loop.history();
+        (0..h.records.len()).map(|k| record(h, k)).collect()
+    }
+
+    /// Whether the run has reached its last step.
+    pub fn is_finished(&self) -> bool {
+        self.design_loop.finished().is_some()
+    }
+
+    /// Run on until the last step (returning every record) or until `stop` is requested
+    /// (returning `Ok(None)` at a step boundary). `observe` sees each new record, `save` the
+    /// state after every step (to checkpoint it).
+    pub fn run_until_stopped(
+        &mut self,
+        shower: &Shower,
+        settings: &DesignSettings,
+        observe: impl FnMut(&StepRecord),
+        stop: &StopFlag,
+        mut save: impl FnMut(&Optimization) -> std::result::Result<(), DesignError>,
+    ) -> std::result::Result<Option<Vec<StepRecord>>, DesignError> {
+        let kind: EstimatorKind = self.estimator.parse()?;
+        let l = self.design_loop.params().len();
+        let mut objective = CalorimeterObjective {
+            program: SummedSignal {
+                shower: shower.clone(),
+            },
+            kind,
+            samples: (settings.runs_per_step / kind.runs_per_sample(l).max(1)).max(2),
+            settings,
+            runs: self.runs,
+        };
+        let mut callback = RecordCallback { observe };
+        loop {
+            if stop.is_requested() {
+                return Ok(None);
+            }
+            let reason = self
+                .design_loop
+                .run_for(1, &mut objective, &mut [&mut callback])?;
+            self.runs = objective.runs;
+            save(self)?;
+            if reason.is_some() {
+                return Ok(Some(self.history()));
+            }
+        }
+    }
 }
