@@ -179,7 +179,10 @@ mod tests {
         assert_eq!(check_version("the checkpoint", 1, 1), Ok(()));
         let e = check_version("the checkpoint", 7, 1).unwrap_err();
         let m = e.to_string();
-        assert!(m.contains("version 7") && m.contains("reads version 1"), "{m}");
+        assert!(
+            m.contains("version 7") && m.contains("reads version 1"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -14,9 +14,9 @@ use clap::Args as ClapArgs;
 use diffhep::files::{check_version, write_atomic as write_file};
 use diffhep::stochastic::EstimatorKind;
 use diffhep_physics::design::calorimeter::{DesignSettings, Objective, Optimization, StepRecord};
-use serde::{Deserialize, Serialize};
 use diffhep_physics::detector::shower::{Shower, ShowerConfig};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use diffhep_physics::design::output::write_atomic;
@@ -144,9 +144,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
     let started: Vec<&str> = runs.iter().map(|r| r.estimator.as_str()).collect();
     if started.len() > names.len() || started[..] != names[..started.len()] {
-        bail!(
-            "the checkpoint's optimisations {started:?} do not match its estimators {names:?}"
-        );
+        bail!("the checkpoint's optimisations {started:?} do not match its estimators {names:?}");
     }
     crate::output::resumable_folder(&args.out, args.resume.as_deref(), args.force)?;
     let ck_path = args.out.join("checkpoint.json");

@@ -273,10 +273,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let out_dir = results_folder(args, problem)?;
     let stop = crate::interrupt::install()?;
-    write_atomic(
-        &out_dir.join("run.json"),
-        serde_json::to_string_pretty(&s)?,
-    )?;
+    write_atomic(&out_dir.join("run.json"), serde_json::to_string_pretty(&s)?)?;
     let ckpt_path = out_dir.join("checkpoint.json");
     let start = Instant::now();
     let final_loss = train(

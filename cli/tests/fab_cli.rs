@@ -44,7 +44,10 @@ fn fab_ee_mumu_writes_flow_metrics_and_lhe_and_is_deterministic() {
     let refused = diffhep(&args);
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("already holds results") && err.contains("--resume"), "{err}");
+    assert!(
+        err.contains("already holds results") && err.contains("--resume"),
+        "{err}"
+    );
     // Same seed, same numbers (wall time aside).
     let mut forced = args.to_vec();
     forced.push("--force");

@@ -629,7 +629,10 @@ fn unbounded_parameters_round_trip_through_json() {
     // serde_json writes ∞ as null, which does not read back: bounds write "inf"/"-inf".
     let b = Bounds::new(vec![0.05, f64::NEG_INFINITY], vec![f64::INFINITY, 2.5]).unwrap();
     let text = serde_json::to_string(&b).unwrap();
-    assert!(text.contains("\"inf\"") && text.contains("\"-inf\""), "{text}");
+    assert!(
+        text.contains("\"inf\"") && text.contains("\"-inf\""),
+        "{text}"
+    );
     assert_eq!(serde_json::from_str::<Bounds>(&text).unwrap(), b);
     let e = serde_json::from_str::<Bounds>(r#"{"lo":["big"],"hi":[1.0]}"#).unwrap_err();
     assert!(e.to_string().contains("\"big\""), "{e}");

@@ -171,11 +171,16 @@ impl RunCheckpoint {
                 s.observations
             )));
         }
-        let numbers = ck.observations.iter().map(|o| o.c2st).chain(
-            ck.calibration
-                .iter()
-                .flat_map(|c| c.coverage.iter().copied().chain([c.coverage_error, c.sbc_ks])),
-        );
+        let numbers = ck
+            .observations
+            .iter()
+            .map(|o| o.c2st)
+            .chain(ck.calibration.iter().flat_map(|c| {
+                c.coverage
+                    .iter()
+                    .copied()
+                    .chain([c.coverage_error, c.sbc_ks])
+            }));
         for v in numbers {
             if !v.is_finite() {
                 return Err(SbiError::NonFinite("a result in the SBI checkpoint"));

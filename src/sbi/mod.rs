@@ -39,6 +39,7 @@ pub mod train;
 mod tests;
 
 pub use c2st::{c2st, C2stConfig, C2stResult};
+pub use checkpoint::RunCheckpoint;
 pub use error::{Result, SbiError};
 pub use estimator::Estimator;
 pub use flow_estimators::{
@@ -49,6 +50,5 @@ pub use posterior::Posterior;
 pub use prior::Prior;
 pub use ratio::{RatioConfig, RatioEstimator};
 pub use registry::{TaskFactory, TaskRegistry};
-pub use checkpoint::RunCheckpoint;
 pub use run::{run, run_resumable, Method, RunConfig, RunReport};
 pub use task::{simulate_set, Observation, SimulationSet, Task};

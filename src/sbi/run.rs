@@ -9,9 +9,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::c2st::{c2st, C2stConfig};
-use super::checkpoint::{CalibrationPhase, ObservationPhase, RunCheckpoint, RunSettings, TrainedPhase};
-use crate::interrupt::StopFlag;
 use super::calibration::calibrate;
+use super::checkpoint::{
+    CalibrationPhase, ObservationPhase, RunCheckpoint, RunSettings, TrainedPhase,
+};
 use super::error::{Result, SbiError};
 use super::estimator::Estimator;
 use super::flow_estimators::{FlowEstimator, FlowEstimatorConfig, NleEstimator, NpeEstimator};
@@ -20,6 +21,7 @@ use super::posterior::Posterior;
 use super::prior::Prior;
 use super::ratio::{RatioConfig, RatioEstimator};
 use super::task::{simulate_set, SimulationSet, Task};
+use crate::interrupt::StopFlag;
 
 /// The estimators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -446,7 +448,10 @@ pub fn run_resumable(
             let sample = |x: &[f64], n: usize, s: u64| post.sample(x, n, s);
             let lp = |t: &[f64], x: &[f64]| post.log_prob(t, x);
             let cal = calibrate(&test.theta, &test.x, d, 200, &sample, &lp, cfg.seed)?;
-            let numbers = cal.coverage.iter().chain([&cal.max_coverage_error, &cal.sbc_ks]);
+            let numbers = cal
+                .coverage
+                .iter()
+                .chain([&cal.max_coverage_error, &cal.sbc_ks]);
             if numbers.into_iter().any(|v| !v.is_finite()) {
                 return Err(SbiError::NonFinite("calibration (coverage or SBC)"));
             }

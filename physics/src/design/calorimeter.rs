@@ -258,7 +258,8 @@ pub fn optimize(
     observe: impl FnMut(&StepRecord),
 ) -> std::result::Result<Vec<StepRecord>, DesignError> {
     let mut run = Optimization::start(shower, kind, initial, settings)?;
-    let finished = run.run_until_stopped(shower, settings, observe, &StopFlag::new(), |_| Ok(()))?;
+    let finished =
+        run.run_until_stopped(shower, settings, observe, &StopFlag::new(), |_| Ok(()))?;
     Ok(finished.expect("a run that is never asked to stop finishes"))
 }
 
