@@ -5,18 +5,13 @@
 //! back with `StudyConfig::to_toml` and must parse to an equal configuration, and its initial
 //! design is computed. A crash is a panic, abort, hang, out-of-memory or stack overflow; an `Err`
 //! is the expected outcome for bad input.
+//!
+//! The check is in `fuzz/checks/design_config.rs`, which the workspace's replay test also runs on every
+//! file of `fuzz/seeds/design_config/` and `fuzz/regressions/design_config/`.
 #![no_main]
 
-use diffhep_physics::design::detector::StudyConfig;
-use libfuzzer_sys::fuzz_target;
+mod checks {
+    include!("../checks/design_config.rs");
+}
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Ok(cfg) = StudyConfig::from_toml(text) {
-        let _ = cfg.initial_design();
-        let again = StudyConfig::from_toml(&cfg.to_toml()).expect("a written configuration parses");
-        assert_eq!(again, cfg, "TOML round trip");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));

@@ -5,19 +5,13 @@
 //! back (`Trainer::checkpoint`) and restored again, and the two checkpoints must serialise to the
 //! same JSON. A crash is a panic, abort, hang, out-of-memory or stack overflow; an `Err` is the
 //! expected outcome for bad input.
+//!
+//! The check is in `fuzz/checks/fab_checkpoint.rs`, which the workspace's replay test also runs on every
+//! file of `fuzz/seeds/fab_checkpoint/` and `fuzz/regressions/fab_checkpoint/`.
 #![no_main]
 
-use diffhep::fab::Trainer;
-use libfuzzer_sys::fuzz_target;
+mod checks {
+    include!("../checks/fab_checkpoint.rs");
+}
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Ok(trainer) = Trainer::from_json(text) {
-        let first = serde_json::to_string(&trainer.checkpoint()).expect("a checkpoint serialises");
-        let again = Trainer::from_json(&first).expect("a written checkpoint restores");
-        let second = serde_json::to_string(&again.checkpoint()).expect("a checkpoint serialises");
-        assert_eq!(first, second, "checkpoint round trip");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));

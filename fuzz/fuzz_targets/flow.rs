@@ -5,28 +5,13 @@
 //! finite point (every coordinate 0.5, context zeros) must be an `Err` or a number that is finite
 //! or −∞ (outside the domain), never NaN; the flow is also written back and must parse to the same
 //! file. A crash is a panic, abort, hang, out-of-memory, stack overflow or a failed assertion.
+//!
+//! The check is in `fuzz/checks/flow.rs`, which the workspace's replay test also runs on every
+//! file of `fuzz/seeds/flow/` and `fuzz/regressions/flow/`.
 #![no_main]
 
-use diffhep::flows::Flow;
-use libfuzzer_sys::fuzz_target;
+mod checks {
+    include!("../checks/flow.rs");
+}
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Ok(flow) = Flow::from_json(text) {
-        let x = vec![0.5; flow.dim()];
-        let ctx = vec![0.0; flow.context_dim()];
-        if let Ok(lp) = flow.log_prob(&x, &ctx) {
-            assert_eq!(lp.len(), 1, "one log-density per row");
-            assert!(
-                lp[0].is_finite() || lp[0] == f64::NEG_INFINITY,
-                "log-density {} at a finite point",
-                lp[0]
-            );
-        }
-        let json = flow.to_json();
-        let again = Flow::from_json(&json).expect("a written flow parses");
-        assert_eq!(again.to_json(), json, "flow round trip");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));
