@@ -6,13 +6,19 @@
 use std::path::{Path, PathBuf};
 
 mod fab_checkpoint {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/checks/fab_checkpoint.rs"));
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/checks/fab_checkpoint.rs"
+    ));
 }
 mod flow {
     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/checks/flow.rs"));
 }
 mod network {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/checks/network.rs"));
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/checks/network.rs"
+    ));
 }
 
 /// Every file of the target's seed and regression folders (seeds must exist).

@@ -1,10 +1,10 @@
 // The check of fuzz target `names` (fuzz/fuzz_targets/names.rs), shared with the replay
 // test of the workspace (`include!`d there): panics on a crash, returns on any Ok or Err.
 
-use std::str::FromStr;
 use diffhep::stochastic::EstimatorKind;
 use diffhep_physics::targets::fab::FabProblem;
 use diffhep_physics::Process;
+use std::str::FromStr;
 
 /// Run the parser on `data` and exercise what it returns; panics only on a bug.
 pub fn check(data: &[u8]) {

@@ -28,23 +28,52 @@ fn main() {
         card.MZ, card.WZ, card.aEWM1, card.Gf, card.MT, card.WT, card.MH, card.WW
     );
     let json = serde_json::to_string_pretty(&card).expect("the default card serialises");
-    write(&dir, "param_card", "default.toml", format!("T{toml}").as_bytes());
-    write(&dir, "param_card", "default.json", format!("K{json}").as_bytes());
-    write(&dir, "param_card", "partial.toml", b"TMT = 172.5\nMH = 125.25\n");
-    write(&dir, "param_card", "partial.json", b"K{\"MZ\": 91.1876, \"WZ\": 2.4952}");
+    write(
+        &dir,
+        "param_card",
+        "default.toml",
+        format!("T{toml}").as_bytes(),
+    );
+    write(
+        &dir,
+        "param_card",
+        "default.json",
+        format!("K{json}").as_bytes(),
+    );
+    write(
+        &dir,
+        "param_card",
+        "partial.toml",
+        b"TMT = 172.5\nMH = 125.25\n",
+    );
+    write(
+        &dir,
+        "param_card",
+        "partial.json",
+        b"K{\"MZ\": 91.1876, \"WZ\": 2.4952}",
+    );
 
     // Flows: a spline flow on the unit cube, an affine and a spline flow on R (conditional).
     let flows = [
-        ("unit_spline.json", FlowSpec::new(2, Transform::Spline { bins: 4 }, Domain::UnitCube)
-            .with_layers(2)
-            .with_hidden(vec![4])),
-        ("real_affine_ctx.json", FlowSpec::new(3, Transform::Affine, Domain::Real)
-            .with_layers(2)
-            .with_hidden(vec![5])
-            .with_context(1)),
-        ("real_spline.json", FlowSpec::new(1, Transform::Spline { bins: 3 }, Domain::Real)
-            .with_layers(1)
-            .with_hidden(vec![3, 3])),
+        (
+            "unit_spline.json",
+            FlowSpec::new(2, Transform::Spline { bins: 4 }, Domain::UnitCube)
+                .with_layers(2)
+                .with_hidden(vec![4]),
+        ),
+        (
+            "real_affine_ctx.json",
+            FlowSpec::new(3, Transform::Affine, Domain::Real)
+                .with_layers(2)
+                .with_hidden(vec![5])
+                .with_context(1),
+        ),
+        (
+            "real_spline.json",
+            FlowSpec::new(1, Transform::Spline { bins: 3 }, Domain::Real)
+                .with_layers(1)
+                .with_hidden(vec![3, 3]),
+        ),
     ];
     for (name, spec) in flows {
         let flow = Flow::new(spec, 7).expect("a valid flow spec");
@@ -79,25 +108,57 @@ fn main() {
         }
         let json = serde_json::to_string(&trainer.checkpoint()).expect("a checkpoint serialises");
         write(&dir, "fab_checkpoint", name, json.as_bytes());
-        write(&dir, "flow", &format!("trained_{name}"), trainer.flow().to_json().as_bytes());
+        write(
+            &dir,
+            "flow",
+            &format!("trained_{name}"),
+            trainer.flow().to_json().as_bytes(),
+        );
     }
 
     // Networks.
     let spec = MlpSpec::new(&[3, 4, 2], Activation::Tanh);
     let net = Mlp::<f64>::new(spec.clone(), 1).expect("a valid network");
-    write(&dir, "network", "mlp_f64.safetensors", &net.to_safetensors().expect("serialise"));
+    write(
+        &dir,
+        "network",
+        "mlp_f64.safetensors",
+        &net.to_safetensors().expect("serialise"),
+    );
     let net = Mlp::<f32>::new(spec, 2).expect("a valid network");
-    write(&dir, "network", "mlp_f32.safetensors", &net.to_safetensors().expect("serialise"));
+    write(
+        &dir,
+        "network",
+        "mlp_f32.safetensors",
+        &net.to_safetensors().expect("serialise"),
+    );
     let spec = MlpSpec::new(&[1, 2], Activation::LeakyRelu(0.1));
     let net = Mlp::<f64>::new(spec, 3).expect("a valid network");
-    write(&dir, "network", "linear_f64.safetensors", &net.to_safetensors().expect("serialise"));
+    write(
+        &dir,
+        "network",
+        "linear_f64.safetensors",
+        &net.to_safetensors().expect("serialise"),
+    );
 
     // Names: first byte (mod 5; written as A to E) selects Process, sbi Method, fab Method, EstimatorKind, FabProblem.
     let mut names: Vec<(u8, String)> = Vec::new();
     names.extend(Process::ALL.iter().map(|p| (0, p.name().to_string())));
-    names.extend(diffhep::sbi::Method::ALL.iter().map(|m| (1, m.name().to_string())));
-    names.extend(diffhep::fab::Method::NAMES.iter().map(|m| (2, m.to_string())));
-    names.extend(diffhep::stochastic::EstimatorKind::ALL.iter().map(|k| (3, k.name().to_string())));
+    names.extend(
+        diffhep::sbi::Method::ALL
+            .iter()
+            .map(|m| (1, m.name().to_string())),
+    );
+    names.extend(
+        diffhep::fab::Method::NAMES
+            .iter()
+            .map(|m| (2, m.to_string())),
+    );
+    names.extend(
+        diffhep::stochastic::EstimatorKind::ALL
+            .iter()
+            .map(|k| (3, k.name().to_string())),
+    );
     names.push((3, "st".into()));
     names.extend(FabProblem::ALL.iter().map(|p| (4, p.name().to_string())));
     for (sel, name) in names {

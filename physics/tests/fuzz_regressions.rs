@@ -7,19 +7,34 @@
 use std::path::{Path, PathBuf};
 
 mod param_card {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/checks/param_card.rs"));
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/checks/param_card.rs"
+    ));
 }
 mod design_config {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/checks/design_config.rs"));
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/checks/design_config.rs"
+    ));
 }
 mod design_checkpoint {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/checks/design_checkpoint.rs"));
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/checks/design_checkpoint.rs"
+    ));
 }
 mod lhe {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/checks/lhe.rs"));
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/checks/lhe.rs"
+    ));
 }
 mod names {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/checks/names.rs"));
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/checks/names.rs"
+    ));
 }
 
 /// Every file of the target's seed and regression folders (seeds must exist).
