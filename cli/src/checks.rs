@@ -59,6 +59,16 @@ pub fn representable(quantity: &str, values: &[f64]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `x` for a human: plain (`91.188`) between 10⁻³ and 10⁶, scientific (`1e300`) outside, so
+/// an extreme flag value is not echoed as hundreds of digits.
+pub fn number(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +89,9 @@ mod tests {
             e.to_string(),
             "deposit[1] is NaN (not representable in double precision)"
         );
+        assert_eq!(number(91.188), "91.188");
+        assert_eq!(number(1e300), "1e300");
+        assert_eq!(number(2.5e-7), "2.5e-7");
         let e = representable("g", &[f64::INFINITY]).unwrap_err();
         assert!(e.to_string().starts_with("g overflows"), "{e}");
     }

@@ -10,6 +10,7 @@ use diffhep::files::AtomicFile;
 use diffhep_physics::events::generate::generate;
 use diffhep_physics::events::lhe::write_lhe;
 
+use crate::checks::number;
 use crate::process_args::ProcessArgs;
 
 /// Arguments of `diffhep events`.
@@ -47,7 +48,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.seed,
         args.unweighted,
     )
-    .with_context(|| format!("{} at √s = {} GeV", process.name(), args.target.sqrt_s))?;
+    .with_context(|| format!("{} at √s = {} GeV", process.name(), number(args.target.sqrt_s)))?;
     let mut file = AtomicFile::create(&args.out)?;
     let n = sample.events.len();
     let p = &sample.init.processes[0];
@@ -62,7 +63,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "weighted"
         },
         process.name(),
-        args.target.sqrt_s,
+        number(args.target.sqrt_s),
         args.out.display()
     );
     Ok(())

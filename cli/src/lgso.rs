@@ -2,6 +2,7 @@
 //! benchmark (surrogate-gradient bias against the exact gradient) or, with `--calorimeter`, on
 //! the toy calorimeter design (bias against stochastic-triple gradients).
 
+use anyhow::Context as _;
 use clap::Args as ClapArgs;
 use diffhep::nn::AdamConfig;
 use diffhep::optim::lgso::{rosenbrock_demo, LgsoConfig};
@@ -26,7 +27,7 @@ pub struct Args {
     /// Stop once the exact objective g(psi) falls below this (Rosenbrock only; default 1).
     #[arg(long, allow_negative_numbers = true, value_parser = crate::checks::finite_f64, conflicts_with = "calorimeter")]
     target: Option<f64>,
-    /// Trust-region half-width (finite, > 0).
+    /// Trust-region half-width (> 0, at most 1000).
     #[arg(long, default_value_t = 0.2, allow_negative_numbers = true, value_parser = crate::checks::positive_f64)]
     radius: f64,
     /// Designs sampled per step (1 to 10⁴).
@@ -35,7 +36,7 @@ pub struct Args {
     /// Simulator calls per design (1 to 1000).
     #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=1000))]
     sims: u64,
-    /// Adam learning rate of the design parameters (finite, > 0).
+    /// Adam learning rate of the design parameters (> 0, at most 1000).
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true, value_parser = crate::checks::positive_f64)]
     lr: f64,
     /// Seed.
@@ -50,8 +51,20 @@ pub struct Args {
     json: bool,
 }
 
+/// Largest `--radius` and `--lr`: beyond, the designs leave the range where the simulators'
+/// outputs are finite.
+const MAX_STEP: f64 = 1000.0;
+
 /// The checks clap cannot make one flag at a time.
 fn check(args: &Args) -> anyhow::Result<()> {
+    for (flag, v) in [("--radius", args.radius), ("--lr", args.lr)] {
+        if v > MAX_STEP {
+            anyhow::bail!(
+                "{flag} {}: at most {MAX_STEP} (larger steps take the design where the simulator's outputs overflow)",
+                crate::checks::number(v)
+            );
+        }
+    }
     if args.calorimeter && args.dim > 100 {
         anyhow::bail!(
             "--dim {} with --calorimeter: at most 100 layers",
@@ -76,7 +89,8 @@ fn check(args: &Args) -> anyhow::Result<()> {
 fn run_calorimeter(args: &Args, cfg: LgsoConfig) -> anyhow::Result<()> {
     let layers = args.dim as usize;
     let bx = CalorimeterBox::new(layers, 20.0, 0.01)?;
-    let r = calorimeter_lgso(bx, &vec![1.0; layers], args.steps as usize, cfg, 2000, 4000)?;
+    let r = calorimeter_lgso(bx, &vec![1.0; layers], args.steps as usize, cfg, 2000, 4000)
+        .context("L-GSO on the calorimeter")?;
     for (k, s) in r.steps.iter().enumerate() {
         representable(&format!("E[y] at step {k}"), &[s.objective])?;
         representable(
@@ -114,7 +128,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return run_calorimeter(args, cfg);
     }
     let target = args.target.unwrap_or(1.0);
-    let r = rosenbrock_demo(args.dim as usize, args.steps as usize, target, cfg)?;
+    let r = rosenbrock_demo(args.dim as usize, args.steps as usize, target, cfg)
+        .context("L-GSO on the Rosenbrock benchmark")?;
     representable("the final design", &r.psi)?;
     representable("the final g(psi)", &[r.objective])?;
     representable("the mean surrogate/exact gradient cosine", &[r.mean_cosine])?;

@@ -4,11 +4,11 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args as ClapArgs;
-use diffhep::stochastic::EstimatorKind;
+use diffhep::stochastic::{EstimatorKind, FiniteDifferences};
 use diffhep_physics::detector::shower::{Shower, ShowerConfig};
 use serde_json::json;
 
-use crate::checks::representable;
+use crate::checks::{number, representable};
 
 /// Largest `--samples × --layers²`: the estimators keep one gradient row of `layers²` numbers
 /// per sample (2²⁷ doubles = 1 GiB).
@@ -42,11 +42,18 @@ pub struct Args {
 }
 
 /// The checks clap cannot make one flag at a time.
-fn check(args: &Args) -> anyhow::Result<()> {
+fn check(args: &Args, kind: EstimatorKind) -> anyhow::Result<()> {
     if args.energy > MAX_ENERGY_GEV {
         anyhow::bail!(
             "--energy {} GeV is above the {MAX_ENERGY_GEV} GeV the toy shower supports (its particle count grows like E/E_c)",
-            args.energy
+            number(args.energy)
+        );
+    }
+    let fd_step = FiniteDifferences::default().step;
+    if kind == EstimatorKind::FiniteDifference && args.thickness < fd_step {
+        anyhow::bail!(
+            "--estimator fd with --thickness {}: central differences step ±{fd_step} X0, so the thickness must be at least {fd_step} (or use another estimator)",
+            number(args.thickness)
         );
     }
     let terms = args.samples.saturating_mul(args.layers * args.layers);
@@ -66,7 +73,7 @@ const MAX_ENERGY_GEV: f64 = 1e4;
 /// Run the command.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let kind: EstimatorKind = args.estimator.parse().context("--estimator")?;
-    check(args)?;
+    check(args, kind)?;
     let layers = args.layers as usize;
     let shower = Shower::new(ShowerConfig::new(layers, args.energy))?;
     let theta = vec![args.thickness; layers];
@@ -99,7 +106,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     println!(
         "EM shower, {} layers of {} X0, {} GeV e-, {} samples, estimator {} ({} runs, {:.2} s)",
-        args.layers, args.thickness, args.energy, est.samples, est.estimator, est.runs, seconds
+        args.layers,
+        number(args.thickness),
+        number(args.energy),
+        est.samples, est.estimator, est.runs, seconds
     );
     println!(
         "layer  E[deposit] GeV        dE[deposit_k]/dt_j (GeV/X0) ± se, j = 0..{}",

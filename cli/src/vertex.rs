@@ -26,8 +26,9 @@ pub enum Model {
 /// Arguments of `diffhep vertex`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Number of jets to generate and fit (≥ 1).
-    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    /// Number of jets to generate and fit (1 to 10⁶; the sample is held in memory, about 3 kB
+    /// per jet).
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     jets: u64,
     /// Seed of the toy generator.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]

@@ -5,6 +5,7 @@ use diffhep_physics::integrate::xsec::{cross_section, XsecConfig};
 use anyhow::Context as _;
 use serde_json::json;
 
+use crate::checks::number;
 use crate::process_args::ProcessArgs;
 use crate::progress;
 
@@ -43,7 +44,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
     };
     let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick))
-        .with_context(|| format!("{} at √s = {} GeV", process.name(), args.target.sqrt_s))?;
+        .with_context(|| format!("{} at √s = {} GeV", process.name(), number(args.target.sqrt_s)))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
@@ -80,7 +81,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!("{out}");
     } else {
         println!("process      {}", r.process);
-        println!("√s           {} GeV", r.sqrt_s_gev);
+        println!("√s           {} GeV", number(r.sqrt_s_gev));
         println!(
             "σ            {:.6e} ± {:.2e} pb  ({} points, seed {})",
             r.sigma_pb, r.sigma_err_pb, r.events, args.seed
