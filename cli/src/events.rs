@@ -3,11 +3,14 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+
 use diffhep::files::AtomicFile;
 
 use diffhep_physics::events::generate::generate;
 use diffhep_physics::events::lhe::write_lhe;
 
+use crate::checks::number;
 use crate::process_args::ProcessArgs;
 
 /// Arguments of `diffhep events`.
@@ -15,14 +18,15 @@ use crate::process_args::ProcessArgs;
 pub struct Args {
     #[command(flatten)]
     target: ProcessArgs,
-    /// Number of points sampled (unweighting keeps a subset).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..=100_000_000))]
+    /// Number of points sampled (unweighting keeps a subset; 2 to 10⁷, the events are held in
+    /// memory before the file is written).
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
     events: u64,
     /// Keep only hit-or-miss unweighted events.
     #[arg(long)]
     unweighted: bool,
     /// Random seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     seed: u64,
     /// Output LHE file (written atomically; an existing file is refused without `--force`).
     #[arg(long)]
@@ -43,7 +47,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.events as usize,
         args.seed,
         args.unweighted,
-    )?;
+    )
+    .with_context(|| format!("{} at √s = {} GeV", process.name(), number(args.target.sqrt_s)))?;
     let mut file = AtomicFile::create(&args.out)?;
     let n = sample.events.len();
     let p = &sample.init.processes[0];
@@ -58,7 +63,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "weighted"
         },
         process.name(),
-        args.target.sqrt_s,
+        number(args.target.sqrt_s),
         args.out.display()
     );
     Ok(())

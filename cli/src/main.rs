@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
+mod checks;
 mod design;
 mod design_calorimeter;
 mod events;
@@ -107,15 +108,48 @@ fn main() -> ExitCode {
 }
 
 /// The error and its causes on one line, `context: error: cause`, leaving out a cause whose text
-/// its parent's message already ends with (our error enums print their inner error).
+/// its parent's message already ends with (our error enums print their inner error). A cause
+/// printed on several lines (a TOML parse error quotes the source under a `|` gutter) keeps its
+/// message lines, joined by `: `, and drops the quoted source.
 fn one_line(e: &anyhow::Error) -> String {
     let mut out: Vec<String> = Vec::new();
     for cause in e.chain() {
-        let text = cause.to_string();
+        let text = flatten(&cause.to_string());
         if out.last().is_some_and(|prev| prev.ends_with(&text)) {
             continue;
         }
         out.push(text);
     }
     out.join(": ")
+}
+
+/// `text` on one line: its non-empty lines joined by `: `, without the lines of a quoted source
+/// snippet (`  |`, `1 | MZ = "heavy"`, `  |      ^^^^`).
+fn flatten(text: &str) -> String {
+    let snippet = |l: &str| {
+        let digits = l.trim_start_matches(|c: char| c.is_ascii_digit());
+        l.starts_with('|') || (digits.len() < l.len() && digits.starts_with(" |"))
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !snippet(l))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_causes_are_flattened_without_their_source_snippet() {
+        let toml = "TOML parse error at line 1, column 6\n  |\n1 | MZ = \"heavy\"\n  |      ^^^^^^^\ninvalid type: string \"heavy\", expected f64\n";
+        assert_eq!(
+            flatten(toml),
+            "TOML parse error at line 1, column 6: invalid type: string \"heavy\", expected f64"
+        );
+        assert_eq!(flatten("one line"), "one line");
+        let e = anyhow::anyhow!("inner\n  |\n12 | x\nwhy").context("--param-card c.toml");
+        assert_eq!(one_line(&e), "--param-card c.toml: inner: why");
+    }
 }

@@ -12,6 +12,8 @@ use diffhep_physics::detector::toy::{ToyConfig, ToyGenerator};
 use diffhep_physics::detector::tracks::TrackModel;
 use diffhep_physics::detector::vertex::{fit, fit_with_derivatives, FitConfig, Wrt};
 
+use crate::checks::representable;
+
 /// Track model of the toy sample.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Model {
@@ -24,11 +26,12 @@ pub enum Model {
 /// Arguments of `diffhep vertex`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Number of jets to generate and fit (≥ 1).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    /// Number of jets to generate and fit (1 to 10⁶; the sample is held in memory, about 3 kB
+    /// per jet).
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     jets: u64,
     /// Seed of the toy generator.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     seed: u64,
     /// Track model.
     #[arg(long, value_enum, default_value_t = Model::Helix)]
@@ -99,20 +102,26 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
         }
     }
+    if residuals.is_empty() {
+        anyhow::bail!(
+            "every one of the {} vertex fits failed (first: {}); no resolution to report",
+            jets.len(),
+            first_failure.as_deref().unwrap_or("no failure recorded")
+        );
+    }
     let n = jets.len() as f64;
     let ok = residuals.len() as f64;
-    let mean = |v: &[f64]| {
-        if v.is_empty() {
-            f64::NAN
-        } else {
-            v.iter().sum::<f64>() / v.len() as f64
-        }
-    };
+    // Both lists hold one entry per successful fit, and there is at least one.
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let res_mean = mean(&residuals);
     let res_rms = (residuals.iter().map(|r| r * r).sum::<f64>() / ok).sqrt();
     let tracks_mean = samples.iter().map(|(t, _)| t.len() as f64).sum::<f64>() / n;
     let us_fit = fit_time / n * 1e6;
     let us_grad = grad_time / n * 1e6;
+    let mean_chi2ndf = mean(&chi2ndf);
+    representable("the mean 3-D residual", &[res_mean])?;
+    representable("the RMS 3-D residual", &[res_rms])?;
+    representable("the mean χ²/ndf", &[mean_chi2ndf])?;
     if args.json {
         let out = serde_json::json!({
             "jets": args.jets,
@@ -123,7 +132,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "failures": failures,
             "residual_3d_mean_mm": res_mean,
             "residual_3d_rms_mm": res_rms,
-            "mean_chi2_per_ndf": mean(&chi2ndf),
+            "mean_chi2_per_ndf": mean_chi2ndf,
             "time_per_fit_us": us_fit,
             "time_per_fit_and_weight_gradient_us": us_grad,
             "gradients_ok": grad_ok,
@@ -144,7 +153,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         if let Some(f) = &first_failure {
             println!("first failure       {f}");
         }
-        println!("mean χ²/ndf         {:.3}", mean(&chi2ndf));
+        println!("mean χ²/ndf         {mean_chi2ndf:.3}");
         println!("time per fit        {us_fit:.2} µs");
         println!("fit + ∂v/∂w (VJP)   {us_grad:.2} µs");
     }

@@ -7,23 +7,23 @@ use diffhep_physics::design::vertex_weights::{train_weight_net, Resolution, Weig
 /// Arguments of `diffhep weightnet`.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// Training jets.
-    #[arg(long, default_value_t = 300)]
-    train: usize,
-    /// Held-out jets.
-    #[arg(long, default_value_t = 300)]
-    test: usize,
-    /// Adam steps (one per pass over the training jets).
-    #[arg(long, default_value_t = 60)]
-    epochs: usize,
-    /// Hidden width of the network.
-    #[arg(long, default_value_t = 16)]
-    hidden: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 0.05)]
+    /// Training jets (1 to 10⁵).
+    #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    train: u64,
+    /// Held-out jets (1 to 10⁵).
+    #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    test: u64,
+    /// Adam steps (one per pass over the training jets; 0 to 10⁵).
+    #[arg(long, default_value_t = 60, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    epochs: u64,
+    /// Hidden width of the network (1 to 4096).
+    #[arg(long, default_value_t = 16, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    hidden: u64,
+    /// Adam learning rate (finite, > 0).
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true, value_parser = crate::checks::positive_f64)]
     lr: f64,
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     seed: u64,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -40,10 +40,10 @@ fn row(name: &str, r: &Resolution) {
 /// Run the command.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let cfg = WeightNetConfig {
-        train_jets: args.train,
-        test_jets: args.test,
-        epochs: args.epochs,
-        hidden: args.hidden,
+        train_jets: args.train as usize,
+        test_jets: args.test as usize,
+        epochs: args.epochs as usize,
+        hidden: args.hidden as usize,
         lr: args.lr,
         seed: args.seed,
     };

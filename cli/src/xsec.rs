@@ -2,8 +2,10 @@
 //! free parameter (`diffhep_physics::integrate::xsec`).
 
 use diffhep_physics::integrate::xsec::{cross_section, XsecConfig};
+use anyhow::Context as _;
 use serde_json::json;
 
+use crate::checks::number;
 use crate::process_args::ProcessArgs;
 use crate::progress;
 
@@ -13,14 +15,14 @@ pub struct Args {
     #[command(flatten)]
     target: ProcessArgs,
     /// Number of Monte Carlo points.
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000_000))]
+    #[arg(long, default_value_t = 100_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(2..=1_000_000_000))]
     events: u64,
     /// Random seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     seed: u64,
-    /// VEGAS training iterations before integrating (0 = plain Monte Carlo).
-    #[arg(long, default_value_t = 0)]
-    vegas: usize,
+    /// VEGAS training iterations before integrating (0 = plain Monte Carlo, at most 1000).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    vegas: u64,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -32,7 +34,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let cfg = XsecConfig {
         events: args.events as usize,
         seed: args.seed,
-        vegas_iterations: args.vegas,
+        vegas_iterations: args.vegas as usize,
         ..XsecConfig::default()
     };
     let pb = progress::bar(args.events, !args.json, "integrating");
@@ -41,9 +43,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             pb.set_position(done as u64);
         }
     };
-    let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick))?;
+    let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick))
+        .with_context(|| format!("{} at √s = {} GeV", process.name(), number(args.target.sqrt_s)))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
+    }
+    // The library gives A_FB for every process that defines it (or an error), so a missing A_FB
+    // below means the process has none, never that it could not be computed.
+    if r.afb.is_none() && process.has_afb() {
+        anyhow::bail!("A_FB of {} was not computed", r.process);
     }
     if args.json {
         let grad: serde_json::Map<String, serde_json::Value> = r
@@ -73,14 +81,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!("{out}");
     } else {
         println!("process      {}", r.process);
-        println!("√s           {} GeV", r.sqrt_s_gev);
+        println!("√s           {} GeV", number(r.sqrt_s_gev));
         println!(
             "σ            {:.6e} ± {:.2e} pb  ({} points, seed {})",
             r.sigma_pb, r.sigma_err_pb, r.events, args.seed
         );
         match r.afb {
             Some(a) => println!("A_FB         {:.5} ± {:.5}", a.value, a.error),
-            None => println!("A_FB         (not defined for this process)"),
+            None => println!(
+                "A_FB         (not defined for {}: no single forward final-state particle)",
+                r.process
+            ),
         }
         println!("∂σ/∂param    (pb per unit)");
         for (name, e) in &r.gradient {

@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 pub(crate) use crate::error::check_len;
-use crate::error::DimensionMismatch;
+use crate::error::{DimensionMismatch, NotRepresentable};
 
 /// Bad input to a network, an optimizer or a weight file.
 #[derive(Clone, Debug, PartialEq, Error)]
@@ -31,6 +31,10 @@ pub enum NnError {
     /// A tape query failed (foreign variable, seed count).
     #[error("tape: {0}")]
     Tape(#[from] crate::tape::TapeError),
+    /// A result (a loss, a correlation) is NaN or overflowed; printed as the
+    /// [`NotRepresentable`] itself.
+    #[error(transparent)]
+    NotRepresentable(#[from] NotRepresentable),
 }
 
 impl From<DimensionMismatch> for NnError {

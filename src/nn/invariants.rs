@@ -2,7 +2,7 @@
 //! invariant mass of two-muon systems from the muons' raw four-vectors `(E, px, py, pz)`; the
 //! figure of merit is the Pearson correlation of prediction and truth on a held-out test set.
 
-use crate::error::DimensionMismatch;
+use crate::error::{check_finite, DimensionMismatch};
 use serde::{Deserialize, Serialize};
 
 use super::error::NnError;
@@ -164,6 +164,10 @@ impl std::fmt::Display for InvariantsTable<'_> {
 }
 
 /// Train one network per architecture and report test-set correlations.
+///
+/// Every setting (event counts, learning rate, each architecture) is checked before any event
+/// is sampled; a training loss or correlation that comes out NaN or infinite (a diverging
+/// learning rate, a constant prediction) is [`NnError::NotRepresentable`] naming it.
 pub fn invariants_demo(cfg: &InvariantsConfig) -> Result<Vec<InvariantsRun>, NnError> {
     if cfg.train < 2 || cfg.test < 2 {
         return Err(NnError::Dimension(DimensionMismatch {
@@ -172,6 +176,18 @@ pub fn invariants_demo(cfg: &InvariantsConfig) -> Result<Vec<InvariantsRun>, NnE
             got: cfg.train.min(cfg.test),
         }));
     }
+    AdamConfig::with_lr(cfg.lr).validate()?;
+    let specs: Vec<MlpSpec> = cfg
+        .architectures
+        .iter()
+        .map(|hidden| {
+            let mut widths = vec![8];
+            widths.extend(hidden);
+            widths.push(2);
+            let spec = MlpSpec::new(&widths, Activation::LeakyRelu(0.01));
+            spec.validate().map(|()| spec)
+        })
+        .collect::<Result<_, _>>()?;
     let (xtr, ytr) = sample(cfg.seed, 0, cfg.train);
     let (xte, yte) = sample(cfg.seed, cfg.train as u64, cfg.test);
     let (xm, xs) = moments(&xtr, 8);
@@ -179,11 +195,7 @@ pub fn invariants_demo(cfg: &InvariantsConfig) -> Result<Vec<InvariantsRun>, NnE
     let (xtr, xte) = (standardise(&xtr, &xm, &xs), standardise(&xte, &xm, &xs));
     let ytr = standardise(&ytr, &ym, &ys);
     let mut runs = Vec::new();
-    for (k, hidden) in cfg.architectures.iter().enumerate() {
-        let mut widths = vec![8];
-        widths.extend(hidden);
-        widths.push(2);
-        let spec = MlpSpec::new(&widths, Activation::LeakyRelu(0.01));
+    for (k, (hidden, spec)) in cfg.architectures.iter().zip(specs).enumerate() {
         let mut net = Mlp::<f64>::new(spec, cfg.seed.wrapping_add(k as u64))?;
         let untrained = correlations(&net, &xte, &yte)?;
         let mut opt = Adam::new(net.num_params(), AdamConfig::with_lr(cfg.lr))?;
@@ -195,7 +207,20 @@ pub fn invariants_demo(cfg: &InvariantsConfig) -> Result<Vec<InvariantsRun>, NnE
             opt.step(&mut p, &g)?;
             net.set_params_f64(&p)?;
         }
+        if cfg.epochs == 0 {
+            mse = net.mse_and_grad(&xtr, &ytr)?.0;
+        }
         let [pt, m] = correlations(&net, &xte, &yte)?;
+        let name = format!("{hidden:?}");
+        check_finite(format_args!("the training MSE of network {name}"), mse)?;
+        check_finite(format_args!("the pT correlation of network {name}"), pt)?;
+        check_finite(format_args!("the mass correlation of network {name}"), m)?;
+        for (what, r) in ["pT", "mass"].iter().zip(untrained) {
+            check_finite(
+                format_args!("the untrained {what} correlation of network {name}"),
+                r,
+            )?;
+        }
         runs.push(InvariantsRun {
             hidden: hidden.clone(),
             params: net.num_params(),

@@ -112,6 +112,19 @@ impl Process {
         matches!(self, Process::EeMuMu | Process::EeTTbar)
     }
 
+    /// Whether σ depends on the differentiable input `param` (a name of
+    /// [`crate::integrate::xsec::GRAD_PARAMS`]: a model parameter or `sqrt_s`). Where it does,
+    /// ∂σ/∂param cannot vanish identically, so an estimate of exactly 0 means it underflowed;
+    /// where it does not (MT and WT for ee_mumu, WT for on-shell tops) it is 0 by construction.
+    pub fn depends_on(&self, param: &str) -> bool {
+        match param {
+            "MZ" | "WZ" | "aEWM1" | "Gf" | "sqrt_s" => true,
+            "MT" => !matches!(self, Process::EeMuMu),
+            "WT" => matches!(self, Process::EeTTbarWbWb),
+            _ => false,
+        }
+    }
+
     /// Production threshold in GeV for the given parameters.
     pub fn threshold(&self, p: &SmParams<f64>) -> f64 {
         match self {

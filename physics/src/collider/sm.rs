@@ -64,6 +64,13 @@ pub enum ParamError {
     /// A parameter name that does not exist.
     #[error("unknown parameter '{0}' (known: {known})", known = PARAM_NAMES.join(", "))]
     UnknownParameter(String),
+    /// The card file holds nothing but white space (a truncated or not yet written file; to
+    /// use the defaults, give no card).
+    #[error("param card {} is empty (give no --param-card for the defaults)", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 /// The parser's error behind [`ParamError::Parse`], printed as the parser prints it.
@@ -137,12 +144,19 @@ impl ParamCard {
         Ok(card)
     }
 
-    /// Read a card from a file: JSON if the name ends in `.json`, TOML otherwise.
+    /// Read a card from a file: JSON if the name ends in `.json`, TOML otherwise. A file of
+    /// only white space is [`ParamError::Empty`] (an empty TOML text would silently mean "all
+    /// defaults").
     pub fn from_path(path: &Path) -> Result<Self, ParamError> {
         let text = std::fs::read_to_string(path).map_err(|e| ParamError::Io {
             path: path.to_path_buf(),
             source: Arc::new(e),
         })?;
+        if text.trim().is_empty() {
+            return Err(ParamError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
             Self::from_json_str(&text)
         } else {
@@ -321,6 +335,12 @@ mod tests {
         assert!(matches!(e, ParamError::Parse(_)));
         let e = ParamCard::from_path(Path::new("/nonexistent/card.toml")).unwrap_err();
         assert!(matches!(e, ParamError::Io { .. }));
+        let empty = std::env::temp_dir().join(format!("diffhep-empty-card-{}.toml", std::process::id()));
+        std::fs::write(&empty, " \n\t\n").unwrap();
+        let e = ParamCard::from_path(&empty).unwrap_err();
+        std::fs::remove_file(&empty).unwrap();
+        assert!(matches!(e, ParamError::Empty { .. }), "{e}");
+        assert!(e.to_string().contains("is empty"), "{e}");
         let mut p = ParamCard::default().to_params::<f64>();
         assert!(p.set("MQ", 1.0).is_err());
         assert!(ParamCard::default().get("MQ").is_err());

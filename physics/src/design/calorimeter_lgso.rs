@@ -131,9 +131,8 @@ pub struct CalorimeterLgso {
     pub sim_calls: u64,
 }
 
-/// Run L-GSO on the calorimeter from thicknesses `psi0`, comparing each step's surrogate
-/// The per-step table and the final line that `diffhep lgso --problem calorimeter` and the
-/// example print.
+/// The per-step table and the final line that `diffhep lgso --calorimeter` and the example
+/// print.
 impl std::fmt::Display for CalorimeterLgso {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
@@ -155,6 +154,7 @@ impl std::fmt::Display for CalorimeterLgso {
     }
 }
 
+/// Run L-GSO on the calorimeter from thicknesses `psi0`, comparing each step's surrogate
 /// gradient with a triple estimate from `triple_samples` runs.
 pub fn calorimeter_lgso(
     bx: CalorimeterBox,

@@ -7,7 +7,7 @@
 //! the network's parameters with Adam. Gradients cross from the tape into dfdx through
 //! [`diffhep::nn::bridge::mlp_into_tape`].
 
-use diffhep::error::DimensionMismatch;
+use diffhep::error::{check_finite, DimensionMismatch, NotRepresentable};
 use diffhep::implicit::ImplicitOptions;
 use diffhep::nn::bridge::mlp_into_tape;
 use diffhep::nn::{Activation, Adam, AdamConfig, Mlp, MlpSpec, NnError};
@@ -30,6 +30,10 @@ pub enum WeightNetError {
     /// The network rejected its input; the [`NnError`] is the source.
     #[error("network: {0}")]
     Nn(#[from] NnError),
+    /// A resolution or training loss is NaN or overflowed (e.g. every held-out fit failed, or
+    /// the training diverged); printed as the [`NotRepresentable`] itself.
+    #[error(transparent)]
+    NotRepresentable(#[from] NotRepresentable),
 }
 
 /// Number of features per track.
@@ -192,11 +196,14 @@ pub fn train_weight_net(cfg: &WeightNetConfig) -> Result<WeightNetReport, Weight
         })
         .into());
     }
+    // The settings the network and the optimiser would reject, before any jet is generated.
+    let spec = MlpSpec::new(&[FEATURES, cfg.hidden, 1], Activation::Tanh);
+    spec.validate()?;
+    AdamConfig::with_lr(cfg.lr).validate()?;
     let fcfg = FitConfig::default();
     let mut gen = ToyGenerator::new(ToyConfig::default(), cfg.seed);
     let train = gen.jets(cfg.train_jets);
     let test = gen.jets(cfg.test_jets);
-    let spec = MlpSpec::new(&[FEATURES, cfg.hidden, 1], Activation::Tanh);
     let mut net = Mlp::<f64>::new(spec, cfg.seed)?;
     let unit_weights = resolution(&test, |j| vec![1.0; j.tracks.len()], &fcfg);
     let truth_tracks = resolution(
@@ -235,6 +242,21 @@ pub fn train_weight_net(cfg: &WeightNetConfig) -> Result<WeightNetReport, Weight
         net.set_params_f64(&p)?;
     }
     let after = resolution(&test, weights_of(&net), &fcfg);
+    for (what, r) in [
+        ("all tracks, weight 1", &unit_weights),
+        ("true decay tracks only", &truth_tracks),
+        ("network before training", &before),
+        ("network after training", &after),
+    ] {
+        check_finite(
+            format_args!("the median held-out distance ({what}; {} fits failed)", r.failed),
+            r.median_mm,
+        )?;
+        check_finite(format_args!("the RMS held-out distance ({what})"), r.rms_mm)?;
+    }
+    for (epoch, l) in train_loss.iter().enumerate() {
+        check_finite(format_args!("the training loss of epoch {epoch}"), *l)?;
+    }
     Ok(WeightNetReport {
         config: cfg.clone(),
         unit_weights,

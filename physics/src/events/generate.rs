@@ -7,6 +7,8 @@
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
+use diffhep::error::{check_finite, check_normal, NotRepresentable};
+
 use crate::collider::process::{Process, ProcessError};
 use crate::collider::sm::{ParamCard, ParamError};
 use crate::events::build::EventBuilder;
@@ -28,10 +30,21 @@ pub enum EventGenError {
     /// No event had a positive weight.
     #[error("no event with positive weight was generated")]
     NoEvents,
+    /// A setting is out of range (the message names it).
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// An event weight or the σ estimate is NaN, overflowed or underflowed to 0; printed as the
+    /// [`NotRepresentable`] itself.
+    #[error(transparent)]
+    NotRepresentable(#[from] NotRepresentable),
 }
 
 /// Generate `n` flat points at `sqrt_s` (seeded), as weighted events or, with `unweighted`,
 /// the subset kept by hit-or-miss ([`unweighted_file`]).
+///
+/// The settings are checked first (`n` ≥ 2, √s finite and above threshold); every event weight
+/// must be finite and σ a normal positive number, otherwise the result is
+/// [`EventGenError::NotRepresentable`] naming the quantity.
 pub fn generate(
     process: Process,
     card: &ParamCard,
@@ -41,9 +54,19 @@ pub fn generate(
     unweighted: bool,
 ) -> Result<LheFile, EventGenError> {
     card.validate().map_err(EventGenError::Param)?;
+    if n < 2 {
+        return Err(EventGenError::Config(format!(
+            "events = {n} (need ≥ 2 for an error on σ)"
+        )));
+    }
+    if !(sqrt_s.is_finite() && sqrt_s > 0.0) {
+        return Err(EventGenError::Config(format!(
+            "sqrt_s = {sqrt_s} must be a positive number"
+        )));
+    }
     let p = card.to_params::<f64>();
     let threshold = process.threshold(&p);
-    if sqrt_s.is_nan() || sqrt_s <= threshold {
+    if sqrt_s <= threshold {
         return Err(EventGenError::Process(ProcessError::BelowThreshold {
             process: process.name(),
             sqrt_s,
@@ -62,16 +85,21 @@ pub fn generate(
             Err(ProcessError::PhaseSpace(_)) => continue,
             Err(e) => return Err(EventGenError::Process(e)),
         };
+        check_finite("an event weight", pt.weight)?;
         sw += pt.weight;
         sw2 += pt.weight * pt.weight;
         events.push(builder.event(&pt.momenta, pt.weight));
     }
     let nf = n as f64;
     let sigma = sw / nf;
-    if sigma <= 0.0 {
+    // Points the phase-space map rejects (as at √s = 1e300 GeV, where s overflows) count as
+    // zero weight, as in `integrate::xsec`: σ is then 0, an underflow.
+    check_normal("σ", sigma)?;
+    if events.is_empty() {
         return Err(EventGenError::NoEvents);
     }
     let err = ((sw2 / nf - sigma * sigma).max(0.0) / (nf - 1.0).max(1.0)).sqrt();
+    check_finite("the error of σ", err)?;
     if unweighted {
         let weights: Vec<f64> = events.iter().map(|e| e.weight).collect();
         return unweighted_file(&weights, seed, sqrt_s, (sigma, err), |i| {
@@ -133,6 +161,21 @@ mod tests {
             .iter()
             .all(|e| e.weight == u.init.processes[0].xsec && e.particles.len() == 6));
         assert_eq!(u.init.weight_strategy, 3);
+    }
+
+    #[test]
+    fn bad_settings_and_unrepresentable_sigma_are_errors() {
+        let card = ParamCard::default();
+        for (sqrt_s, n, text) in [
+            (f64::INFINITY, 10, "sqrt_s = inf"),
+            (f64::NAN, 10, "sqrt_s = NaN"),
+            (-1.0, 10, "sqrt_s = -1"),
+            (91.0, 1, "events = 1"),
+            (1e300, 10, "σ underflows to 0"),
+        ] {
+            let e = generate(Process::EeMuMu, &card, sqrt_s, n, 1, false).unwrap_err();
+            assert!(e.to_string().contains(text), "{sqrt_s}, {n}: {e}");
+        }
     }
 
     #[test]

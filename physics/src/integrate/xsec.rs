@@ -24,6 +24,8 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
+use diffhep::error::{check_finite, check_normal, NotRepresentable};
+
 use crate::collider::process::{Process, ProcessError};
 use crate::collider::sm::{ParamCard, ParamError};
 use crate::integrate::vegas::{Vegas, VegasConfig, VegasError, VegasGrid};
@@ -108,12 +110,18 @@ pub enum XsecError {
     /// A setting is out of range (the message is built here, from no other error).
     #[error("invalid setting: {0}")]
     Config(String),
-    /// The integrand produced NaN or ∞ at a point.
-    #[error("the integrand is not finite at a point of block {block}")]
+    /// The integrand or one of its derivatives is NaN or ∞ at a point.
+    #[error("{quantity} is not finite at a point of block {block}")]
     NonFinite {
         /// Block of the point.
         block: usize,
+        /// What is not finite: `the integrand` or `∂(integrand)/∂MZ`, ….
+        quantity: String,
     },
+    /// A result (σ, its error, A_FB, a derivative, a Fisher entry) is NaN, overflowed, or
+    /// underflowed to 0 where it cannot vanish; printed as the [`NotRepresentable`] itself.
+    #[error(transparent)]
+    NotRepresentable(#[from] NotRepresentable),
 }
 
 fn seeded(i: usize) -> D {
@@ -188,6 +196,12 @@ fn block_seed(seed: u64, block: usize) -> u64 {
 
 /// Integrate `process` at `sqrt_s` for the parameters of `card`. `progress` is called with the
 /// number of points done after each block (from worker threads).
+///
+/// Every number of the result is representable: σ is a normal positive number, every
+/// derivative the process depends on ([`Process::depends_on`]) is finite and non-zero, and the
+/// errors, A_FB and the Fisher matrix are finite — otherwise the result is
+/// [`XsecError::NotRepresentable`] naming the quantity (e.g. σ underflows to 0 at √s = 1e300 GeV,
+/// where 1/s is below the smallest double).
 #[allow(clippy::needless_range_loop)] // index loops over several parallel arrays
 pub fn cross_section(
     process: Process,
@@ -276,8 +290,17 @@ pub fn cross_section(
                     .eps
                     .unwrap_generic(nalgebra::Const::<NG>, nalgebra::U1)
                     * jac;
-                if !w.is_finite() || g.iter().any(|v| !v.is_finite()) {
-                    return Err(XsecError::NonFinite { block: b });
+                if !w.is_finite() {
+                    return Err(XsecError::NonFinite {
+                        block: b,
+                        quantity: "the integrand".into(),
+                    });
+                }
+                if let Some(i) = g.iter().position(|v| !v.is_finite()) {
+                    return Err(XsecError::NonFinite {
+                        block: b,
+                        quantity: format!("∂(integrand)/∂{}", GRAD_PARAMS[i]),
+                    });
                 }
                 sums.w += w;
                 sums.w2 += w * w;
@@ -343,7 +366,7 @@ pub fn cross_section(
     } else {
         (None, None)
     };
-    Ok(XsecResult {
+    let result = XsecResult {
         process: process.name(),
         sqrt_s_gev: sqrt_s,
         sigma_pb: sigma,
@@ -353,7 +376,38 @@ pub fn cross_section(
         fisher,
         events: cfg.events,
         rejected_points: t.rejected,
-    })
+    };
+    check_representable(process, &result)?;
+    Ok(result)
+}
+
+/// The rule of [`cross_section`]: every number of `r` is representable (see there).
+fn check_representable(process: Process, r: &XsecResult) -> Result<(), NotRepresentable> {
+    check_normal("σ", r.sigma_pb)?;
+    check_finite("the error of σ", r.sigma_err_pb)?;
+    for (name, e) in &r.gradient {
+        if process.depends_on(name) {
+            check_normal(format_args!("∂σ/∂{name}"), e.value)?;
+        } else {
+            check_finite(format_args!("∂σ/∂{name}"), e.value)?;
+        }
+        check_finite(format_args!("the error of ∂σ/∂{name}"), e.error)?;
+    }
+    if let Some(a) = &r.afb {
+        check_finite("A_FB", a.value)?;
+        check_finite("the error of A_FB", a.error)?;
+    }
+    if let Some(f) = &r.fisher {
+        for (i, row) in f.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                check_finite(
+                    format_args!("Fisher information [{}][{}]", GRAD_PARAMS[i], GRAD_PARAMS[j]),
+                    *v,
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -150,6 +150,48 @@ fn bad_input_gives_clear_errors() {
 }
 
 #[test]
+fn unrepresentable_results_are_errors_naming_the_quantity() {
+    // At √s = 1e300 GeV, s overflows and σ ∝ 1/s is far below the smallest double: the old
+    // behaviour printed σ = 0 ± 0 with every derivative 0.
+    let card = ParamCard::default();
+    for process in [Process::EeMuMu, Process::EeTTbar] {
+        let e = cross_section(process, &card, 1e300, &cfg(200), None).unwrap_err();
+        assert!(
+            matches!(&e, XsecError::NotRepresentable(n) if n.quantity == "σ" && n.value == 0.0),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "σ underflows to 0 (not representable in double precision)"
+        );
+    }
+    // At 1e100 GeV σ is still a normal number but ∂σ/∂MZ (∝ MZ/s²) underflows to 0.
+    let e = cross_section(Process::EeMuMu, &card, 1e100, &cfg(200), None).unwrap_err();
+    assert!(e.to_string().starts_with("∂σ/∂MZ underflows"), "{e}");
+}
+
+#[test]
+fn depends_on_matches_the_gradients_that_are_not_identically_zero() {
+    let card = ParamCard::default();
+    for (process, sqrt_s) in [
+        (Process::EeMuMu, 91.188),
+        (Process::EeTTbar, 500.0),
+        (Process::EeTTbarWbWb, 500.0),
+    ] {
+        let r = cross_section(process, &card, sqrt_s, &cfg(500), None).unwrap();
+        for (name, e) in &r.gradient {
+            assert_eq!(
+                e.value != 0.0,
+                process.depends_on(name),
+                "{} ∂σ/∂{name} = {}",
+                process.name(),
+                e.value
+            );
+        }
+    }
+}
+
+#[test]
 fn wbwb_integrates_back_to_narrow_width_approximation() {
     // σ(e+e- → t t̄ → bW bW) → σ(e+e- → t t̄)·BR(t → bW)² as Γ_t/m_t → 0; at Γ_t/m_t ≈ 0.9 % the
     // narrow-width approximation is accurate to O(Γ_t/m_t), which is the tolerance used (plus 3σ MC).
@@ -205,7 +247,10 @@ fn error_messages_are_unchanged_and_keep_their_sources() {
         e.to_string(),
         "invalid setting: events = 1 (need ≥ 2) and block = 0 (need ≥ 1)"
     );
-    let e = XsecError::NonFinite { block: 3 };
+    let e = XsecError::NonFinite {
+        block: 3,
+        quantity: "the integrand".into(),
+    };
     assert_eq!(
         e.to_string(),
         "the integrand is not finite at a point of block 3"
