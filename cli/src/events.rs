@@ -48,7 +48,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.seed,
         args.unweighted,
     )
-    .with_context(|| format!("{} at √s = {} GeV", process.name(), number(args.target.sqrt_s)))?;
+    .with_context(|| {
+        format!(
+            "{} at √s = {} GeV",
+            process.name(),
+            number(args.target.sqrt_s)
+        )
+    })?;
     let mut file = AtomicFile::create(&args.out)?;
     let n = sample.events.len();
     let p = &sample.init.processes[0];

@@ -66,10 +66,7 @@ fn check(args: &Args) -> anyhow::Result<()> {
         }
     }
     if args.calorimeter && args.dim > 100 {
-        anyhow::bail!(
-            "--dim {} with --calorimeter: at most 100 layers",
-            args.dim
-        );
+        anyhow::bail!("--dim {} with --calorimeter: at most 100 layers", args.dim);
     }
     let calls = args
         .steps

@@ -85,7 +85,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     representable("the error of E[deposit]", &est.value_se)?;
     for k in 0..layers {
         representable(&format!("∂E[deposit_{k}]/∂t"), &est.gradient[k])?;
-        representable(&format!("the error of ∂E[deposit_{k}]/∂t"), &est.gradient_se[k])?;
+        representable(
+            &format!("the error of ∂E[deposit_{k}]/∂t"),
+            &est.gradient_se[k],
+        )?;
     }
     if args.json {
         let out = json!({
@@ -109,7 +112,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.layers,
         number(args.thickness),
         number(args.energy),
-        est.samples, est.estimator, est.runs, seconds
+        est.samples,
+        est.estimator,
+        est.runs,
+        seconds
     );
     println!(
         "layer  E[deposit] GeV        dE[deposit_k]/dt_j (GeV/X0) ± se, j = 0..{}",

@@ -1,8 +1,8 @@
 //! `diffhep xsec`: Monte Carlo cross section of a process with its gradient with respect to every
 //! free parameter (`diffhep_physics::integrate::xsec`).
 
-use diffhep_physics::integrate::xsec::{cross_section, XsecConfig};
 use anyhow::Context as _;
+use diffhep_physics::integrate::xsec::{cross_section, XsecConfig};
 use serde_json::json;
 
 use crate::checks::number;
@@ -43,8 +43,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             pb.set_position(done as u64);
         }
     };
-    let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick))
-        .with_context(|| format!("{} at √s = {} GeV", process.name(), number(args.target.sqrt_s)))?;
+    let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick)).with_context(
+        || {
+            format!(
+                "{} at √s = {} GeV",
+                process.name(),
+                number(args.target.sqrt_s)
+            )
+        },
+    )?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }

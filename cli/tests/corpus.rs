@@ -83,7 +83,10 @@ struct Case {
 use Category::*;
 
 const fn ok(stdout: &'static [&'static str]) -> Expect {
-    Expect::Ok { stdout, absent: &[] }
+    Expect::Ok {
+        stdout,
+        absent: &[],
+    }
 }
 
 const fn err(stderr: &'static str) -> Expect {
@@ -108,8 +111,15 @@ macro_rules! card_case {
             name: $name,
             category: ParamCard,
             args: &[
-                "xsec", "--process", "ee_mumu", "--sqrt-s", "91.188", "--events", "500",
-                "--param-card", $file,
+                "xsec",
+                "--process",
+                "ee_mumu",
+                "--sqrt-s",
+                "91.188",
+                "--events",
+                "500",
+                "--param-card",
+                $file,
             ],
             files: &[Fixture::Text($file, $content)],
             outputs: &[],
@@ -122,72 +132,416 @@ const MUMU: [&str; 5] = ["xsec", "--process", "ee_mumu", "--events", "500"];
 
 static CASES: &[Case] = &[
     // ---------------------------------------------------------------- global command line
-    case!("unknown subcommand", Global, ["nosuch"], err("unrecognized subcommand 'nosuch'")),
+    case!(
+        "unknown subcommand",
+        Global,
+        ["nosuch"],
+        err("unrecognized subcommand 'nosuch'")
+    ),
     case!("no subcommand", Global, [], err("missing subcommand")),
-    case!("missing --process", Global, ["xsec", "--sqrt-s", "91"], err("--process")),
-    case!("missing --sqrt-s", Global, ["xsec", "--process", "ee_mumu"], err("--sqrt-s")),
-    case!("missing --out", Global, ["events", "--process", "ee_mumu", "--sqrt-s", "91"], err("--out")),
+    case!(
+        "missing --process",
+        Global,
+        ["xsec", "--sqrt-s", "91"],
+        err("--process")
+    ),
+    case!(
+        "missing --sqrt-s",
+        Global,
+        ["xsec", "--process", "ee_mumu"],
+        err("--sqrt-s")
+    ),
+    case!(
+        "missing --out",
+        Global,
+        ["events", "--process", "ee_mumu", "--sqrt-s", "91"],
+        err("--out")
+    ),
     case!("missing --jets", Global, ["vertex"], err("--jets")),
-    case!("unknown flag", Global, ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--bogus"], err("'--bogus'")),
-    case!("help", Global, ["--help"], ok(&["Usage", "xsec", "weightnet"])),
+    case!(
+        "unknown flag",
+        Global,
+        ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--bogus"],
+        err("'--bogus'")
+    ),
+    case!(
+        "help",
+        Global,
+        ["--help"],
+        ok(&["Usage", "xsec", "weightnet"])
+    ),
     // ---------------------------------------------------------------- xsec
-    case!("xsec ok", Xsec, [MUMU[0], MUMU[1], MUMU[2], MUMU[3], MUMU[4], "--sqrt-s", "91.188"],
-        Expect::Ok { stdout: &["σ ", "A_FB         0.", "∂σ/∂param", "sqrt_s"], absent: &["not defined"] }),
-    case!("xsec ok json", Xsec, ["xsec", "--process", "ee_ttbar", "--sqrt-s", "500", "--events", "500", "--json"],
-        Expect::Ok { stdout: &["\"sigma_pb\":", "\"afb\":0."], absent: &["\"afb\":null"] }),
-    case!("xsec A_FB not defined for wbwb", Xsec, ["xsec", "--process", "ee_ttbar_wbwb", "--sqrt-s", "500", "--events", "200"],
-        ok(&["A_FB         (not defined for ee_ttbar_wbwb"])),
-    case!("xsec extreme but representable energy", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "1e20", "--events", "500"],
-        ok(&["√s           1e20 GeV", "A_FB"])),
-    case!("xsec sigma underflows", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "1e300", "--events", "500"],
-        err("σ underflows to 0")),
-    case!("xsec ttbar sigma underflows", Xsec, ["xsec", "--process", "ee_ttbar", "--sqrt-s", "1e300", "--events", "500"],
-        err("σ underflows to 0")),
-    case!("xsec derivative underflows", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "1e100", "--events", "500"],
-        err("∂σ/∂MZ underflows to 0")),
-    case!("xsec integrand overflows", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "1e150", "--events", "500"],
-        err("is not finite at a point")),
-    case!("xsec unknown process", Xsec, ["xsec", "--process", "ee_tautau", "--sqrt-s", "91"], err("unknown process 'ee_tautau'")),
-    case!("xsec negative energy", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "-5"], err("'--sqrt-s <SQRT_S>': must be a finite number > 0")),
-    case!("xsec zero energy", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "0"], err("'--sqrt-s <SQRT_S>'")),
-    case!("xsec NaN energy", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "NaN"], err("'--sqrt-s <SQRT_S>'")),
-    case!("xsec infinite energy", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "inf"], err("'--sqrt-s <SQRT_S>'")),
-    case!("xsec energy not a number", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "abc"], err("'--sqrt-s <SQRT_S>'")),
-    case!("xsec below threshold", Xsec, ["xsec", "--process", "ee_ttbar", "--sqrt-s", "200"], err("below the ee_ttbar threshold")),
-    case!("xsec one event", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--events", "1"], err("'--events <EVENTS>'")),
-    case!("xsec negative events", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--events", "-3"], err("'--events <EVENTS>'")),
-    case!("xsec huge events", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--events", "1000000000000"], err("not in 2..=1000000000")),
-    case!("xsec negative seed", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--seed", "-1"], err("'--seed <SEED>'")),
-    case!("xsec seed too large", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--seed", "99999999999999999999999"], err("'--seed <SEED>'")),
-    case!("xsec too many vegas iterations", Xsec, ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--vegas", "5000"], err("'--vegas <VEGAS>'")),
+    case!(
+        "xsec ok",
+        Xsec,
+        [MUMU[0], MUMU[1], MUMU[2], MUMU[3], MUMU[4], "--sqrt-s", "91.188"],
+        Expect::Ok {
+            stdout: &["σ ", "A_FB         0.", "∂σ/∂param", "sqrt_s"],
+            absent: &["not defined"]
+        }
+    ),
+    case!(
+        "xsec ok json",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_ttbar",
+            "--sqrt-s",
+            "500",
+            "--events",
+            "500",
+            "--json"
+        ],
+        Expect::Ok {
+            stdout: &["\"sigma_pb\":", "\"afb\":0."],
+            absent: &["\"afb\":null"]
+        }
+    ),
+    case!(
+        "xsec A_FB not defined for wbwb",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_ttbar_wbwb",
+            "--sqrt-s",
+            "500",
+            "--events",
+            "200"
+        ],
+        ok(&["A_FB         (not defined for ee_ttbar_wbwb"])
+    ),
+    case!(
+        "xsec extreme but representable energy",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "1e20",
+            "--events",
+            "500"
+        ],
+        ok(&["√s           1e20 GeV", "A_FB"])
+    ),
+    case!(
+        "xsec sigma underflows",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "1e300",
+            "--events",
+            "500"
+        ],
+        err("σ underflows to 0")
+    ),
+    case!(
+        "xsec ttbar sigma underflows",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_ttbar",
+            "--sqrt-s",
+            "1e300",
+            "--events",
+            "500"
+        ],
+        err("σ underflows to 0")
+    ),
+    case!(
+        "xsec derivative underflows",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "1e100",
+            "--events",
+            "500"
+        ],
+        err("∂σ/∂MZ underflows to 0")
+    ),
+    case!(
+        "xsec integrand overflows",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "1e150",
+            "--events",
+            "500"
+        ],
+        err("is not finite at a point")
+    ),
+    case!(
+        "xsec unknown process",
+        Xsec,
+        ["xsec", "--process", "ee_tautau", "--sqrt-s", "91"],
+        err("unknown process 'ee_tautau'")
+    ),
+    case!(
+        "xsec negative energy",
+        Xsec,
+        ["xsec", "--process", "ee_mumu", "--sqrt-s", "-5"],
+        err("'--sqrt-s <SQRT_S>': must be a finite number > 0")
+    ),
+    case!(
+        "xsec zero energy",
+        Xsec,
+        ["xsec", "--process", "ee_mumu", "--sqrt-s", "0"],
+        err("'--sqrt-s <SQRT_S>'")
+    ),
+    case!(
+        "xsec NaN energy",
+        Xsec,
+        ["xsec", "--process", "ee_mumu", "--sqrt-s", "NaN"],
+        err("'--sqrt-s <SQRT_S>'")
+    ),
+    case!(
+        "xsec infinite energy",
+        Xsec,
+        ["xsec", "--process", "ee_mumu", "--sqrt-s", "inf"],
+        err("'--sqrt-s <SQRT_S>'")
+    ),
+    case!(
+        "xsec energy not a number",
+        Xsec,
+        ["xsec", "--process", "ee_mumu", "--sqrt-s", "abc"],
+        err("'--sqrt-s <SQRT_S>'")
+    ),
+    case!(
+        "xsec below threshold",
+        Xsec,
+        ["xsec", "--process", "ee_ttbar", "--sqrt-s", "200"],
+        err("below the ee_ttbar threshold")
+    ),
+    case!(
+        "xsec one event",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--events",
+            "1"
+        ],
+        err("'--events <EVENTS>'")
+    ),
+    case!(
+        "xsec negative events",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--events",
+            "-3"
+        ],
+        err("'--events <EVENTS>'")
+    ),
+    case!(
+        "xsec huge events",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--events",
+            "1000000000000"
+        ],
+        err("not in 2..=1000000000")
+    ),
+    case!(
+        "xsec negative seed",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--seed",
+            "-1"
+        ],
+        err("'--seed <SEED>'")
+    ),
+    case!(
+        "xsec seed too large",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--seed",
+            "99999999999999999999999"
+        ],
+        err("'--seed <SEED>'")
+    ),
+    case!(
+        "xsec too many vegas iterations",
+        Xsec,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--vegas",
+            "5000"
+        ],
+        err("'--vegas <VEGAS>'")
+    ),
     // ---------------------------------------------------------------- param cards
-    card_case!("card with missing keys takes defaults", "card.toml", "MZ = 91.0\n", ok(&["σ "])),
+    card_case!(
+        "card with missing keys takes defaults",
+        "card.toml",
+        "MZ = 91.0\n",
+        ok(&["σ "])
+    ),
     card_case!("card integer value", "card.toml", "MZ = 91\n", ok(&["σ "])),
-    card_case!("card unknown key", "card.toml", "MZZ = 91.0\n", err("unknown field `MZZ`")),
-    card_case!("card negative mass", "card.toml", "MT = -1.0\n", err("parameter MT = -1 must be positive")),
-    card_case!("card zero Z mass", "card.toml", "MZ = 0.0\n", err("parameter MZ = 0 must be positive")),
-    card_case!("card negative width", "card.toml", "WZ = -0.1\n", err("parameter WZ = -0.1 must be positive")),
-    card_case!("card NaN", "card.toml", "MZ = nan\n", err("parameter MZ is not finite")),
-    card_case!("card infinite", "card.toml", "WZ = inf\n", err("parameter WZ is not finite")),
-    card_case!("card string value", "card.toml", "MZ = \"heavy\"\n", err("--param-card card.toml: invalid param card")),
-    card_case!("card truncated TOML", "card.toml", "MZ = 91.\n", err("invalid param card")),
-    card_case!("card empty", "card.toml", "", err("param card card.toml is empty")),
-    card_case!("card blank JSON", "card.json", " \n", err("param card card.json is empty")),
-    card_case!("card no real W mass", "card.toml", "Gf = 1e-7\n", err("no real W mass")),
-    card_case!("card JSON ok", "card.json", "{\"MZ\": 91.1, \"WZ\": 2.5}", ok(&["σ "])),
-    card_case!("card JSON unknown key", "card.json", "{\"MQ\": 1.0}", err("unknown field `MQ`")),
-    card_case!("card JSON string value", "card.json", "{\"MZ\": \"heavy\"}", err("invalid param card")),
-    card_case!("card JSON truncated", "card.json", "{\"MZ\": 91.1", err("EOF while parsing")),
-    card_case!("card JSON NaN literal", "card.json", "{\"MZ\": NaN}", err("invalid param card")),
-    card_case!("card TOML in a .json file", "card.json", "MZ = 91.1\n", err("invalid param card")),
-    card_case!("card JSON in a .toml file", "card.toml", "{\"MZ\": 91.1}", err("invalid param card")),
+    card_case!(
+        "card unknown key",
+        "card.toml",
+        "MZZ = 91.0\n",
+        err("unknown field `MZZ`")
+    ),
+    card_case!(
+        "card negative mass",
+        "card.toml",
+        "MT = -1.0\n",
+        err("parameter MT = -1 must be positive")
+    ),
+    card_case!(
+        "card zero Z mass",
+        "card.toml",
+        "MZ = 0.0\n",
+        err("parameter MZ = 0 must be positive")
+    ),
+    card_case!(
+        "card negative width",
+        "card.toml",
+        "WZ = -0.1\n",
+        err("parameter WZ = -0.1 must be positive")
+    ),
+    card_case!(
+        "card NaN",
+        "card.toml",
+        "MZ = nan\n",
+        err("parameter MZ is not finite")
+    ),
+    card_case!(
+        "card infinite",
+        "card.toml",
+        "WZ = inf\n",
+        err("parameter WZ is not finite")
+    ),
+    card_case!(
+        "card string value",
+        "card.toml",
+        "MZ = \"heavy\"\n",
+        err("--param-card card.toml: invalid param card")
+    ),
+    card_case!(
+        "card truncated TOML",
+        "card.toml",
+        "MZ = 91.\n",
+        err("invalid param card")
+    ),
+    card_case!(
+        "card empty",
+        "card.toml",
+        "",
+        err("param card card.toml is empty")
+    ),
+    card_case!(
+        "card blank JSON",
+        "card.json",
+        " \n",
+        err("param card card.json is empty")
+    ),
+    card_case!(
+        "card no real W mass",
+        "card.toml",
+        "Gf = 1e-7\n",
+        err("no real W mass")
+    ),
+    card_case!(
+        "card JSON ok",
+        "card.json",
+        "{\"MZ\": 91.1, \"WZ\": 2.5}",
+        ok(&["σ "])
+    ),
+    card_case!(
+        "card JSON unknown key",
+        "card.json",
+        "{\"MQ\": 1.0}",
+        err("unknown field `MQ`")
+    ),
+    card_case!(
+        "card JSON string value",
+        "card.json",
+        "{\"MZ\": \"heavy\"}",
+        err("invalid param card")
+    ),
+    card_case!(
+        "card JSON truncated",
+        "card.json",
+        "{\"MZ\": 91.1",
+        err("EOF while parsing")
+    ),
+    card_case!(
+        "card JSON NaN literal",
+        "card.json",
+        "{\"MZ\": NaN}",
+        err("invalid param card")
+    ),
+    card_case!(
+        "card TOML in a .json file",
+        "card.json",
+        "MZ = 91.1\n",
+        err("invalid param card")
+    ),
+    card_case!(
+        "card JSON in a .toml file",
+        "card.toml",
+        "{\"MZ\": 91.1}",
+        err("invalid param card")
+    ),
     case!("card binary garbage", ParamCard,
         ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--param-card", "card.toml"],
         files: &[Fixture::Bytes("card.toml", b"\x00\xff\xfe\x01garbage")], outputs: &[],
         err("valid UTF-8")),
-    case!("card missing file", ParamCard,
-        ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--param-card", "nosuch.toml"],
-        err("cannot read param card: nosuch.toml")),
+    case!(
+        "card missing file",
+        ParamCard,
+        [
+            "xsec",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--param-card",
+            "nosuch.toml"
+        ],
+        err("cannot read param card: nosuch.toml")
+    ),
     case!("card is a directory", ParamCard,
         ["xsec", "--process", "ee_mumu", "--sqrt-s", "91", "--param-card", "cards"],
         files: &[Fixture::Dir("cards")], outputs: &[],
@@ -217,12 +571,38 @@ static CASES: &[Case] = &[
     case!("events out is a directory", EventsOutput,
         ["events", "--process", "ee_mumu", "--sqrt-s", "91", "--events", "100", "--out", "d"],
         files: &[Fixture::Dir("d")], outputs: &[], err("--out d: is a folder, not a file")),
-    case!("events out unwritable", EventsOutput,
-        ["events", "--process", "ee_mumu", "--sqrt-s", "91", "--events", "100", "--out", "/proc/x.lhe"],
-        err("--out /proc/x.lhe")),
-    case!("events out in a missing folder", EventsOutput,
-        ["events", "--process", "ee_mumu", "--sqrt-s", "91", "--events", "100", "--out", "nodir/x.lhe"],
-        err("the folder nodir does not exist")),
+    case!(
+        "events out unwritable",
+        EventsOutput,
+        [
+            "events",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--events",
+            "100",
+            "--out",
+            "/proc/x.lhe"
+        ],
+        err("--out /proc/x.lhe")
+    ),
+    case!(
+        "events out in a missing folder",
+        EventsOutput,
+        [
+            "events",
+            "--process",
+            "ee_mumu",
+            "--sqrt-s",
+            "91",
+            "--events",
+            "100",
+            "--out",
+            "nodir/x.lhe"
+        ],
+        err("the folder nodir does not exist")
+    ),
     case!("events sigma underflows", EventsOutput,
         ["events", "--process", "ee_mumu", "--sqrt-s", "1e300", "--events", "100", "--out", "o.lhe"],
         files: NONE, outputs: &["o.lhe"], err("ee_mumu at √s = 1e300 GeV: σ underflows to 0")),
@@ -242,57 +622,349 @@ static CASES: &[Case] = &[
         ["events", "--process", "pp_h", "--sqrt-s", "91", "--out", "o.lhe"],
         files: NONE, outputs: &["o.lhe"], err("unknown process 'pp_h'")),
     // ---------------------------------------------------------------- vertex
-    case!("vertex ok", Vertex, ["vertex", "--jets", "50"], ok(&["fit success rate", "mean χ²/ndf"])),
-    case!("vertex ok json straight", Vertex, ["vertex", "--jets", "20", "--model", "straight", "--json"], ok(&["\"success_rate\":"])),
-    case!("vertex zero jets", Vertex, ["vertex", "--jets", "0"], err("'--jets <JETS>'")),
-    case!("vertex negative jets", Vertex, ["vertex", "--jets", "-4"], err("'--jets <JETS>'")),
-    case!("vertex too many jets", Vertex, ["vertex", "--jets", "20000000"], err("not in 1..=1000000")),
-    case!("vertex unknown model", Vertex, ["vertex", "--jets", "5", "--model", "curly"], err("'--model <MODEL>'")),
-    case!("vertex seed not a number", Vertex, ["vertex", "--jets", "5", "--seed", "x"], err("'--seed <SEED>'")),
+    case!(
+        "vertex ok",
+        Vertex,
+        ["vertex", "--jets", "50"],
+        ok(&["fit success rate", "mean χ²/ndf"])
+    ),
+    case!(
+        "vertex ok json straight",
+        Vertex,
+        ["vertex", "--jets", "20", "--model", "straight", "--json"],
+        ok(&["\"success_rate\":"])
+    ),
+    case!(
+        "vertex zero jets",
+        Vertex,
+        ["vertex", "--jets", "0"],
+        err("'--jets <JETS>'")
+    ),
+    case!(
+        "vertex negative jets",
+        Vertex,
+        ["vertex", "--jets", "-4"],
+        err("'--jets <JETS>'")
+    ),
+    case!(
+        "vertex too many jets",
+        Vertex,
+        ["vertex", "--jets", "20000000"],
+        err("not in 1..=1000000")
+    ),
+    case!(
+        "vertex unknown model",
+        Vertex,
+        ["vertex", "--jets", "5", "--model", "curly"],
+        err("'--model <MODEL>'")
+    ),
+    case!(
+        "vertex seed not a number",
+        Vertex,
+        ["vertex", "--jets", "5", "--seed", "x"],
+        err("'--seed <SEED>'")
+    ),
     // ---------------------------------------------------------------- shower
-    case!("shower ok", Shower, ["shower", "--layers", "3", "--samples", "100"], ok(&["EM shower, 3 layers", "layer"])),
-    case!("shower ok score at zero thickness", Shower, ["shower", "--layers", "2", "--samples", "50", "--thickness", "0", "--estimator", "score"], ok(&["estimator score"])),
-    case!("shower zero layers", Shower, ["shower", "--layers", "0"], err("'--layers <LAYERS>'")),
-    case!("shower too many layers", Shower, ["shower", "--layers", "101"], err("'--layers <LAYERS>'")),
-    case!("shower zero energy", Shower, ["shower", "--energy", "0"], err("'--energy <ENERGY>'")),
-    case!("shower NaN energy", Shower, ["shower", "--energy", "nan"], err("'--energy <ENERGY>'")),
-    case!("shower huge energy", Shower, ["shower", "--energy", "1e300"], err("--energy 1e300 GeV is above")),
-    case!("shower negative thickness", Shower, ["shower", "--thickness", "-1"], err("'--thickness <THICKNESS>'")),
-    case!("shower infinite thickness", Shower, ["shower", "--thickness", "inf"], err("'--thickness <THICKNESS>'")),
-    case!("shower one sample", Shower, ["shower", "--samples", "1"], err("'--samples <SAMPLES>'")),
-    case!("shower samples times layers too large", Shower, ["shower", "--samples", "10000000", "--layers", "100"], err("gradient terms in memory")),
-    case!("shower unknown estimator", Shower, ["shower", "--estimator", "magic"], err("--estimator: unknown estimator")),
-    case!("shower fd below its step", Shower, ["shower", "--estimator", "fd", "--thickness", "0.01"], err("--estimator fd with --thickness 0.01")),
+    case!(
+        "shower ok",
+        Shower,
+        ["shower", "--layers", "3", "--samples", "100"],
+        ok(&["EM shower, 3 layers", "layer"])
+    ),
+    case!(
+        "shower ok score at zero thickness",
+        Shower,
+        [
+            "shower",
+            "--layers",
+            "2",
+            "--samples",
+            "50",
+            "--thickness",
+            "0",
+            "--estimator",
+            "score"
+        ],
+        ok(&["estimator score"])
+    ),
+    case!(
+        "shower zero layers",
+        Shower,
+        ["shower", "--layers", "0"],
+        err("'--layers <LAYERS>'")
+    ),
+    case!(
+        "shower too many layers",
+        Shower,
+        ["shower", "--layers", "101"],
+        err("'--layers <LAYERS>'")
+    ),
+    case!(
+        "shower zero energy",
+        Shower,
+        ["shower", "--energy", "0"],
+        err("'--energy <ENERGY>'")
+    ),
+    case!(
+        "shower NaN energy",
+        Shower,
+        ["shower", "--energy", "nan"],
+        err("'--energy <ENERGY>'")
+    ),
+    case!(
+        "shower huge energy",
+        Shower,
+        ["shower", "--energy", "1e300"],
+        err("--energy 1e300 GeV is above")
+    ),
+    case!(
+        "shower negative thickness",
+        Shower,
+        ["shower", "--thickness", "-1"],
+        err("'--thickness <THICKNESS>'")
+    ),
+    case!(
+        "shower infinite thickness",
+        Shower,
+        ["shower", "--thickness", "inf"],
+        err("'--thickness <THICKNESS>'")
+    ),
+    case!(
+        "shower one sample",
+        Shower,
+        ["shower", "--samples", "1"],
+        err("'--samples <SAMPLES>'")
+    ),
+    case!(
+        "shower samples times layers too large",
+        Shower,
+        ["shower", "--samples", "10000000", "--layers", "100"],
+        err("gradient terms in memory")
+    ),
+    case!(
+        "shower unknown estimator",
+        Shower,
+        ["shower", "--estimator", "magic"],
+        err("--estimator: unknown estimator")
+    ),
+    case!(
+        "shower fd below its step",
+        Shower,
+        ["shower", "--estimator", "fd", "--thickness", "0.01"],
+        err("--estimator fd with --thickness 0.01")
+    ),
     // ---------------------------------------------------------------- lgso
-    case!("lgso ok", Lgso, ["lgso", "--dim", "3", "--steps", "3", "--designs", "5", "--sims", "2"], ok(&["L-GSO on the 3-D stochastic Rosenbrock", "mean cosine"])),
-    case!("lgso dim 1", Lgso, ["lgso", "--dim", "1"], err("'--dim <DIM>'")),
-    case!("lgso zero steps", Lgso, ["lgso", "--steps", "0"], err("'--steps <STEPS>'")),
-    case!("lgso target with calorimeter", Lgso, ["lgso", "--calorimeter", "--target", "0.5"], err("'--target <TARGET>'")),
-    case!("lgso NaN target", Lgso, ["lgso", "--target", "NaN"], err("'--target <TARGET>'")),
-    case!("lgso zero radius", Lgso, ["lgso", "--radius", "0"], err("'--radius <RADIUS>'")),
-    case!("lgso huge radius", Lgso, ["lgso", "--radius", "1e300"], err("--radius 1e300: at most 1000")),
-    case!("lgso negative lr", Lgso, ["lgso", "--lr", "-0.1"], err("'--lr <LR>'")),
-    case!("lgso zero designs", Lgso, ["lgso", "--designs", "0"], err("'--designs <DESIGNS>'")),
-    case!("lgso zero sims", Lgso, ["lgso", "--sims", "0"], err("'--sims <SIMS>'")),
-    case!("lgso call budget", Lgso, ["lgso", "--steps", "100000", "--designs", "10000", "--sims", "1000"], err("simulator calls, more than")),
-    case!("lgso calorimeter too many layers", Lgso, ["lgso", "--calorimeter", "--dim", "200"], err("--dim 200 with --calorimeter")),
+    case!(
+        "lgso ok",
+        Lgso,
+        [
+            "lgso",
+            "--dim",
+            "3",
+            "--steps",
+            "3",
+            "--designs",
+            "5",
+            "--sims",
+            "2"
+        ],
+        ok(&["L-GSO on the 3-D stochastic Rosenbrock", "mean cosine"])
+    ),
+    case!(
+        "lgso dim 1",
+        Lgso,
+        ["lgso", "--dim", "1"],
+        err("'--dim <DIM>'")
+    ),
+    case!(
+        "lgso zero steps",
+        Lgso,
+        ["lgso", "--steps", "0"],
+        err("'--steps <STEPS>'")
+    ),
+    case!(
+        "lgso target with calorimeter",
+        Lgso,
+        ["lgso", "--calorimeter", "--target", "0.5"],
+        err("'--target <TARGET>'")
+    ),
+    case!(
+        "lgso NaN target",
+        Lgso,
+        ["lgso", "--target", "NaN"],
+        err("'--target <TARGET>'")
+    ),
+    case!(
+        "lgso zero radius",
+        Lgso,
+        ["lgso", "--radius", "0"],
+        err("'--radius <RADIUS>'")
+    ),
+    case!(
+        "lgso huge radius",
+        Lgso,
+        ["lgso", "--radius", "1e300"],
+        err("--radius 1e300: at most 1000")
+    ),
+    case!(
+        "lgso negative lr",
+        Lgso,
+        ["lgso", "--lr", "-0.1"],
+        err("'--lr <LR>'")
+    ),
+    case!(
+        "lgso zero designs",
+        Lgso,
+        ["lgso", "--designs", "0"],
+        err("'--designs <DESIGNS>'")
+    ),
+    case!(
+        "lgso zero sims",
+        Lgso,
+        ["lgso", "--sims", "0"],
+        err("'--sims <SIMS>'")
+    ),
+    case!(
+        "lgso call budget",
+        Lgso,
+        [
+            "lgso",
+            "--steps",
+            "100000",
+            "--designs",
+            "10000",
+            "--sims",
+            "1000"
+        ],
+        err("simulator calls, more than")
+    ),
+    case!(
+        "lgso calorimeter too many layers",
+        Lgso,
+        ["lgso", "--calorimeter", "--dim", "200"],
+        err("--dim 200 with --calorimeter")
+    ),
     // ---------------------------------------------------------------- invariants
-    case!("invariants ok untrained", Invariants, ["invariants", "--hidden", "4", "--train", "50", "--test", "50", "--epochs", "0"], ok(&["r(pT)", "[4]"])),
-    case!("invariants zero width", Invariants, ["invariants", "--hidden", "0"], err("--hidden 0: width 0")),
-    case!("invariants width not a number", Invariants, ["invariants", "--hidden", "4,x"], err("--hidden 4,x: \"x\" is not a width")),
-    case!("invariants empty widths", Invariants, ["invariants", "--hidden", ""], err("is not a width")),
-    case!("invariants one training event", Invariants, ["invariants", "--train", "1"], err("'--train <TRAIN>'")),
-    case!("invariants zero lr", Invariants, ["invariants", "--lr", "0"], err("'--lr <LR>'")),
-    case!("invariants negative epochs", Invariants, ["invariants", "--epochs", "-1"], err("'--epochs <EPOCHS>'")),
-    case!("invariants diverging training", Invariants, ["invariants", "--hidden", "4", "--train", "50", "--test", "50", "--epochs", "50", "--lr", "1e300"],
-        err("the training MSE of network [4] is NaN")),
+    case!(
+        "invariants ok untrained",
+        Invariants,
+        [
+            "invariants",
+            "--hidden",
+            "4",
+            "--train",
+            "50",
+            "--test",
+            "50",
+            "--epochs",
+            "0"
+        ],
+        ok(&["r(pT)", "[4]"])
+    ),
+    case!(
+        "invariants zero width",
+        Invariants,
+        ["invariants", "--hidden", "0"],
+        err("--hidden 0: width 0")
+    ),
+    case!(
+        "invariants width not a number",
+        Invariants,
+        ["invariants", "--hidden", "4,x"],
+        err("--hidden 4,x: \"x\" is not a width")
+    ),
+    case!(
+        "invariants empty widths",
+        Invariants,
+        ["invariants", "--hidden", ""],
+        err("is not a width")
+    ),
+    case!(
+        "invariants one training event",
+        Invariants,
+        ["invariants", "--train", "1"],
+        err("'--train <TRAIN>'")
+    ),
+    case!(
+        "invariants zero lr",
+        Invariants,
+        ["invariants", "--lr", "0"],
+        err("'--lr <LR>'")
+    ),
+    case!(
+        "invariants negative epochs",
+        Invariants,
+        ["invariants", "--epochs", "-1"],
+        err("'--epochs <EPOCHS>'")
+    ),
+    case!(
+        "invariants diverging training",
+        Invariants,
+        [
+            "invariants",
+            "--hidden",
+            "4",
+            "--train",
+            "50",
+            "--test",
+            "50",
+            "--epochs",
+            "50",
+            "--lr",
+            "1e300"
+        ],
+        err("the training MSE of network [4] is NaN")
+    ),
     // ---------------------------------------------------------------- weightnet
-    case!("weightnet ok", Weightnet, ["weightnet", "--train", "10", "--test", "10", "--epochs", "1", "--hidden", "4"], ok(&["held-out vertex resolution, 10 jets", "network, after training"])),
-    case!("weightnet zero training jets", Weightnet, ["weightnet", "--train", "0"], err("'--train <TRAIN>'")),
-    case!("weightnet zero test jets", Weightnet, ["weightnet", "--test", "0"], err("'--test <TEST>'")),
-    case!("weightnet zero width", Weightnet, ["weightnet", "--hidden", "0"], err("'--hidden <HIDDEN>'")),
-    case!("weightnet NaN lr", Weightnet, ["weightnet", "--lr", "nan"], err("'--lr <LR>'")),
-    case!("weightnet negative epochs", Weightnet, ["weightnet", "--epochs", "-2"], err("'--epochs <EPOCHS>'")),
+    case!(
+        "weightnet ok",
+        Weightnet,
+        [
+            "weightnet",
+            "--train",
+            "10",
+            "--test",
+            "10",
+            "--epochs",
+            "1",
+            "--hidden",
+            "4"
+        ],
+        ok(&[
+            "held-out vertex resolution, 10 jets",
+            "network, after training"
+        ])
+    ),
+    case!(
+        "weightnet zero training jets",
+        Weightnet,
+        ["weightnet", "--train", "0"],
+        err("'--train <TRAIN>'")
+    ),
+    case!(
+        "weightnet zero test jets",
+        Weightnet,
+        ["weightnet", "--test", "0"],
+        err("'--test <TEST>'")
+    ),
+    case!(
+        "weightnet zero width",
+        Weightnet,
+        ["weightnet", "--hidden", "0"],
+        err("'--hidden <HIDDEN>'")
+    ),
+    case!(
+        "weightnet NaN lr",
+        Weightnet,
+        ["weightnet", "--lr", "nan"],
+        err("'--lr <LR>'")
+    ),
+    case!(
+        "weightnet negative epochs",
+        Weightnet,
+        ["weightnet", "--epochs", "-2"],
+        err("'--epochs <EPOCHS>'")
+    ),
 ];
 
 /// A fresh, empty folder for one run.
@@ -362,7 +1034,10 @@ fn run_case(index: usize, case: &Case) -> Result<(), String> {
         return Err(format!("panic: {stderr}"));
     }
     let result = match &case.expect {
-        Expect::Ok { stdout: want, absent } => {
+        Expect::Ok {
+            stdout: want,
+            absent,
+        } => {
             if !out.status.success() {
                 Err(format!("expected success, got {:?}: {stderr}", out.status))
             } else if let Some(w) = want.iter().find(|w| !stdout.contains(*w)) {
@@ -497,7 +1172,20 @@ fn xsec_is_identical_at_one_and_two_threads() {
     // 8000 points in blocks of 1000: the blocks really are spread over the threads.
     same_at_one_and_two_threads(
         "xsec",
-        &["xsec", "--process", "ee_ttbar", "--sqrt-s", "500", "--events", "8000", "--vegas", "2", "--seed", "3", "--json"],
+        &[
+            "xsec",
+            "--process",
+            "ee_ttbar",
+            "--sqrt-s",
+            "500",
+            "--events",
+            "8000",
+            "--vegas",
+            "2",
+            "--seed",
+            "3",
+            "--json",
+        ],
         &[],
         as_is,
     );
@@ -507,7 +1195,20 @@ fn xsec_is_identical_at_one_and_two_threads() {
 fn events_are_identical_at_one_and_two_threads() {
     same_at_one_and_two_threads(
         "events",
-        &["events", "--process", "ee_ttbar_wbwb", "--sqrt-s", "500", "--events", "2000", "--unweighted", "--seed", "4", "--out", "tt.lhe"],
+        &[
+            "events",
+            "--process",
+            "ee_ttbar_wbwb",
+            "--sqrt-s",
+            "500",
+            "--events",
+            "2000",
+            "--unweighted",
+            "--seed",
+            "4",
+            "--out",
+            "tt.lhe",
+        ],
         &["tt.lhe"],
         as_is,
     );
@@ -517,7 +1218,16 @@ fn events_are_identical_at_one_and_two_threads() {
 fn shower_is_identical_at_one_and_two_threads() {
     same_at_one_and_two_threads(
         "shower",
-        &["shower", "--layers", "4", "--samples", "400", "--seed", "9", "--json"],
+        &[
+            "shower",
+            "--layers",
+            "4",
+            "--samples",
+            "400",
+            "--seed",
+            "9",
+            "--json",
+        ],
         &[],
         without_seconds,
     );
