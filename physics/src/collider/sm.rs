@@ -335,7 +335,8 @@ mod tests {
         assert!(matches!(e, ParamError::Parse(_)));
         let e = ParamCard::from_path(Path::new("/nonexistent/card.toml")).unwrap_err();
         assert!(matches!(e, ParamError::Io { .. }));
-        let empty = std::env::temp_dir().join(format!("diffhep-empty-card-{}.toml", std::process::id()));
+        let empty =
+            std::env::temp_dir().join(format!("diffhep-empty-card-{}.toml", std::process::id()));
         std::fs::write(&empty, " \n\t\n").unwrap();
         let e = ParamCard::from_path(&empty).unwrap_err();
         std::fs::remove_file(&empty).unwrap();

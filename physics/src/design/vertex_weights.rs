@@ -249,7 +249,10 @@ pub fn train_weight_net(cfg: &WeightNetConfig) -> Result<WeightNetReport, Weight
         ("network after training", &after),
     ] {
         check_finite(
-            format_args!("the median held-out distance ({what}; {} fits failed)", r.failed),
+            format_args!(
+                "the median held-out distance ({what}; {} fits failed)",
+                r.failed
+            ),
             r.median_mm,
         )?;
         check_finite(format_args!("the RMS held-out distance ({what})"), r.rms_mm)?;

@@ -401,7 +401,10 @@ fn check_representable(process: Process, r: &XsecResult) -> Result<(), NotRepres
         for (i, row) in f.iter().enumerate() {
             for (j, v) in row.iter().enumerate() {
                 check_finite(
-                    format_args!("Fisher information [{}][{}]", GRAD_PARAMS[i], GRAD_PARAMS[j]),
+                    format_args!(
+                        "Fisher information [{}][{}]",
+                        GRAD_PARAMS[i], GRAD_PARAMS[j]
+                    ),
                     *v,
                 )?;
             }
