@@ -67,7 +67,8 @@ where
             .ok_or_else(|| NnError::File(format!("metadata key {SPEC_KEY} missing")))?;
         let spec: MlpSpec = serde_json::from_str(spec_json).map_err(file_err)?;
         let st = SafeTensors::deserialize(bytes).map_err(file_err)?;
-        let mut flat: Vec<E> = Vec::with_capacity(spec.num_params());
+        // Never reserve more than the file's bytes can hold (the spec comes from the file).
+        let mut flat: Vec<E> = Vec::with_capacity(spec.num_params().min(bytes.len() / E::BYTES));
         let mut read = |name: String, shape: Vec<usize>| -> Result<(), NnError> {
             let t = st
                 .tensor(&name)

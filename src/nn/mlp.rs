@@ -216,7 +216,11 @@ impl MlpSpec {
 
     /// Number of weights and biases.
     pub fn num_params(&self) -> usize {
-        self.widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+        // Saturating: the widths may come from a file (an absurd spec then fails the size check).
+        self.widths
+            .windows(2)
+            .map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1]))
+            .fold(0, usize::saturating_add)
     }
 
     /// Number of inputs.

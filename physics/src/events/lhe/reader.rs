@@ -184,7 +184,8 @@ fn read_init<R: BufRead>(lines: &mut Lines<R>) -> Result<LheInit, LheError> {
             parse_int(lines, f[7], "PDFSUP(2)")?,
         ],
         weight_strategy,
-        processes: Vec::with_capacity(nprup),
+        // The count comes from the file: reserve no more than a sane amount up front.
+        processes: Vec::with_capacity(nprup.min(1024)),
     };
     for i in 0..nprup {
         let what = format!("XSECUP XERRUP XMAXUP LPRUP of process {}", i + 1);
@@ -231,7 +232,8 @@ fn read_event<R: BufRead>(lines: &mut Lines<R>) -> Result<LheEvent, LheError> {
         scale: parse_f64(lines, f[3], "SCALUP")?,
         alpha_qed: parse_f64(lines, f[4], "AQEDUP")?,
         alpha_qcd: parse_f64(lines, f[5], "AQCDUP")?,
-        particles: Vec::with_capacity(nup),
+        // The count comes from the file: reserve no more than a sane amount up front.
+        particles: Vec::with_capacity(nup.min(1024)),
     };
     for i in 0..nup {
         let what = format!(
