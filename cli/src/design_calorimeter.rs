@@ -188,7 +188,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let (done, current) = runs.split_at_mut(i);
         let current = &mut current[0];
         bar.inc(current.history().len() as u64);
-        let mut write_error = None;
         let finished = current.run_until_stopped(
             &shower,
             &settings,
@@ -200,15 +199,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             |state| {
                 let mut all = done.to_vec();
                 all.push(state.clone());
-                if let Err(e) = save(&all) {
-                    write_error = Some(e);
-                }
-                Ok(())
+                save(&all)
             },
         )?;
-        if let Some(e) = write_error {
-            return Err(e);
-        }
         let Some(hist) = finished else {
             bar.abandon();
             save(&runs)?;

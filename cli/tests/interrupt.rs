@@ -82,30 +82,30 @@ fn interrupted(cwd: &Path, args: &[&str], wait_for: &Path, extra: Duration, sign
     }
 }
 
-/// Run `diffhep args` in `cwd`, require success and return stdout.
-fn ok_in(cwd: &Path, args: &[&str]) -> String {
+/// Run `diffhep args` in `cwd`; its output and its stderr as text.
+fn run_in(cwd: &Path, args: &[&str]) -> (std::process::Output, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_diffhep"))
         .args(args)
         .current_dir(cwd)
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    (out, err)
+}
+
+/// Run `diffhep args` in `cwd`, require success and return stdout.
+fn ok_in(cwd: &Path, args: &[&str]) -> String {
+    let (out, err) = run_in(cwd, args);
     assert!(out.status.success(), "{args:?}: {err}");
-    assert!(!err.contains("panicked"), "{err}");
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Run `diffhep args` in `cwd`, require a one-line error containing `needle`.
+/// Run `diffhep args` in `cwd`, require an error containing `needle`.
 fn err_in(cwd: &Path, args: &[&str], needle: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_diffhep"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (out, err) = run_in(cwd, args);
     assert!(!out.status.success(), "{args:?} was accepted");
     assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {err}");
-    assert!(!err.contains("panicked"), "{err}");
     assert!(
         err.contains(needle),
         "{args:?}: expected {needle:?} in {err}"

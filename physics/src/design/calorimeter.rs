@@ -259,7 +259,9 @@ pub fn optimize(
 ) -> std::result::Result<Vec<StepRecord>, DesignError> {
     let mut run = Optimization::start(shower, kind, initial, settings)?;
     let finished =
-        run.run_until_stopped(shower, settings, observe, &StopFlag::new(), |_| Ok(()))?;
+        run.run_until_stopped::<DesignError>(shower, settings, observe, &StopFlag::new(), |_| {
+            Ok(())
+        })?;
     Ok(finished.expect("a run that is never asked to stop finishes"))
 }
 
@@ -322,15 +324,16 @@ impl Optimization {
     /// Run on until the last step (returning every record) or until `stop` is requested
     /// (returning `Ok(None)` at a step boundary). `observe` sees each new record, `save` the
     /// state after every step (to checkpoint it).
-    pub fn run_until_stopped(
+    /// A failed `save` ends the run with its error (`E` holds the run's own errors too).
+    pub fn run_until_stopped<E: From<DesignError>>(
         &mut self,
         shower: &Shower,
         settings: &DesignSettings,
         observe: impl FnMut(&StepRecord),
         stop: &StopFlag,
-        mut save: impl FnMut(&Optimization) -> std::result::Result<(), DesignError>,
-    ) -> std::result::Result<Option<Vec<StepRecord>>, DesignError> {
-        let kind: EstimatorKind = self.estimator.parse()?;
+        mut save: impl FnMut(&Optimization) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Option<Vec<StepRecord>>, E> {
+        let kind: EstimatorKind = self.estimator.parse().map_err(DesignError::from)?;
         let l = self.design_loop.params().len();
         let mut objective = CalorimeterObjective {
             program: SummedSignal {
@@ -348,7 +351,8 @@ impl Optimization {
             }
             let reason = self
                 .design_loop
-                .run_for(1, &mut objective, &mut [&mut callback])?;
+                .run_for(1, &mut objective, &mut [&mut callback])
+                .map_err(E::from)?;
             self.runs = objective.runs;
             save(self)?;
             if reason.is_some() {
