@@ -69,6 +69,7 @@ use rayon::prelude::*;
 
 use crate::lanes::{load_block, Block, LaneDual, LaneDual2, LaneJet, LaneMask, LANES};
 use crate::scalar::Scalar;
+use crate::simd::{self, SimdError, SimdPath};
 use crate::tape::{BVar, BatchTape, BatchValue, TapeError};
 
 /// Up to this many derivative directions [`Engine::Auto`] uses lane duals; above, the batched
@@ -175,6 +176,9 @@ pub enum BatchError {
         /// The value.
         value: f64,
     },
+    /// A requested SIMD path this CPU lacks.
+    #[error("{0}")]
+    Simd(#[from] SimdError),
     /// An error from the batched tape.
     #[error("batched tape: {0}")]
     Tape(#[from] TapeError),
@@ -272,6 +276,9 @@ pub struct BatchOptions {
     pub block: usize,
     /// Events per block (= lanes) of the batched tape (default 256).
     pub tape_block: usize,
+    /// SIMD path for the lane kernels (default `None`: [`crate::simd::active`], the best path
+    /// of the CPU unless `DIFFHEP_SIMD` forces one). Every path gives the same bits.
+    pub simd: Option<SimdPath>,
 }
 
 impl Default for BatchOptions {
@@ -280,6 +287,7 @@ impl Default for BatchOptions {
             engine: Engine::Auto,
             block: 2048,
             tape_block: 256,
+            simd: None,
         }
     }
 }
@@ -440,6 +448,7 @@ pub fn jacobian_into<F: EventFn>(
 ) -> Result<(), BatchError> {
     let engine = opts.engine.resolve(wrt.len());
     validate(f, params, events, wrt, opts, engine == Engine::BatchedTape)?;
+    let path = simd::resolve(opts.simd)?;
     let n = events.len();
     out.values.resize(n, 0.0);
     out.partials.resize_with(wrt.len(), Vec::new);
@@ -477,25 +486,35 @@ pub fn jacobian_into<F: EventFn>(
                 .into_par_iter()
                 .map(|(start, v, mut ps)| {
                     let cols = events.slice(start, start + v.len());
-                    let mut first = true;
-                    let mut k0 = 0;
-                    // Directions in passes of at most 8; values from the first pass.
-                    for chunk in wrt
-                        .chunks(LANE_DUAL_PASS)
-                        .chain(wrt.is_empty().then_some(&[][..]))
-                    {
-                        let out_v = if first { Some(&mut *v) } else { None };
-                        let out_p = &mut ps[k0..k0 + chunk.len()];
-                        let clean = with_directions!(chunk.len(), |N| {
-                            lane_jacobian_block::<F, N>(f, params, &cols, chunk, out_v, out_p)
-                        });
-                        if !clean {
-                            return Err(first_non_finite(&cols, start).expect("kernel saw one"));
-                        }
-                        first = false;
-                        k0 += chunk.len();
-                    }
-                    Ok(())
+                    simd::on_path(
+                        path,
+                        #[inline(always)]
+                        || {
+                            let mut first = true;
+                            let mut k0 = 0;
+                            // Directions in passes of at most 8; values from the first pass.
+                            for chunk in wrt
+                                .chunks(LANE_DUAL_PASS)
+                                .chain(wrt.is_empty().then_some(&[][..]))
+                            {
+                                let out_v = if first { Some(&mut *v) } else { None };
+                                let out_p = &mut ps[k0..k0 + chunk.len()];
+                                let clean = with_directions!(chunk.len(), |N| {
+                                    lane_jacobian_block::<F, N>(
+                                        f, params, &cols, chunk, out_v, out_p,
+                                    )
+                                });
+                                if !clean {
+                                    return Err(
+                                        first_non_finite(&cols, start).expect("kernel saw one")
+                                    );
+                                }
+                                first = false;
+                                k0 += chunk.len();
+                            }
+                            Ok(())
+                        },
+                    )
                 })
                 .collect();
             first_error(results)?;
@@ -505,6 +524,8 @@ pub fn jacobian_into<F: EventFn>(
 }
 
 /// Lane-dual pass over one block: values (if asked) and the partials along `wrt` (≤ 8).
+/// Inlined into the dispatched closure so it is compiled for each SIMD path.
+#[inline(always)]
 fn lane_jacobian_block<F: EventFn, const N: usize>(
     f: &F,
     params: &[f64],
@@ -639,7 +660,7 @@ pub fn sum_gradient<F: EventFn>(
             for (pass, chunk) in wrt.chunks(LANE_DUAL_PASS).enumerate() {
                 let k0 = pass * LANE_DUAL_PASS;
                 let out = with_directions!(chunk.len(), |N| lane_sum::<F, LaneDual<N>, N>(
-                    f, params, events, chunk, opts.block
+                    f, params, events, chunk, opts
                 ))?;
                 if pass == 0 {
                     value = out[0];
@@ -647,7 +668,7 @@ pub fn sum_gradient<F: EventFn>(
                 gradient[k0..k0 + chunk.len()].copy_from_slice(&out[1..]);
             }
             if d == 0 {
-                value = lane_sum::<F, LaneDual<0>, 0>(f, params, events, &[], opts.block)?[0];
+                value = lane_sum::<F, LaneDual<0>, 0>(f, params, events, &[], opts)?[0];
             }
             let mut parts = vec![value];
             parts.extend(gradient);
@@ -676,7 +697,7 @@ pub fn sum_hessian<F: EventFn>(
         });
     }
     let parts = with_directions!(d, |N| lane_sum::<F, LaneDual2<N>, N>(
-        f, params, events, wrt, opts.block
+        f, params, events, wrt, opts
     ))?;
     finish(parts, d, true)
 }
@@ -709,19 +730,25 @@ fn lane_sum<F: EventFn, J, const N: usize>(
     params: &[f64],
     events: &Events,
     wrt: &[usize],
-    block: usize,
+    opts: &BatchOptions,
 ) -> Result<Vec<f64>, BatchError>
 where
     J: LaneJet + Scalar<Mask = LaneMask>,
 {
+    let path = simd::resolve(opts.simd)?;
+    let block = opts.block;
     let n = events.len();
     let starts: Vec<usize> = (0..n).step_by(block).collect();
     let blocks: Vec<Result<Vec<f64>, BatchError>> = starts
         .into_par_iter()
         .map(|start| {
             let cols = events.slice(start, (start + block).min(n));
-            lane_sum_block::<F, J, N>(f, params, &cols, wrt)
-                .ok_or_else(|| first_non_finite(&cols, start).expect("kernel saw one"))
+            simd::on_path(
+                path,
+                #[inline(always)]
+                || lane_sum_block::<F, J, N>(f, params, &cols, wrt),
+            )
+            .ok_or_else(|| first_non_finite(&cols, start).expect("kernel saw one"))
         })
         .collect();
     let mut total = vec![0.0; J::PARTS];
@@ -733,6 +760,8 @@ where
     Ok(total)
 }
 
+/// One block of [`lane_sum`]; inlined into the dispatched closure (compiled per SIMD path).
+#[inline(always)]
 fn lane_sum_block<F: EventFn, J, const N: usize>(
     f: &F,
     params: &[f64],

@@ -47,6 +47,7 @@
 //! block is one instruction, with AVX2 two. Results differ between builds only in the last bits
 //! (fused multiply–add is used when available). See `docs/lanes.md` for measured numbers.
 
+mod block;
 pub mod math;
 mod second;
 
@@ -55,8 +56,7 @@ use std::fmt;
 
 pub use second::LaneDual2;
 
-/// One SIMD block: an `f64` per lane.
-pub type Block = wide::f64x8;
+pub use block::Block;
 
 /// Lanes (events) per block.
 pub const LANES: usize = 8;

@@ -39,6 +39,7 @@ pub mod nn;
 pub mod optim;
 #[cfg(feature = "learn")]
 pub mod sbi;
+pub mod simd;
 pub mod stochastic;
 
 pub use complex::Complex;

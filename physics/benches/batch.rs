@@ -7,11 +7,15 @@
 //! Engines: fused f64 primal (scalar loop and 8-lane blocks), a hand-written fused adjoint (the
 //! baseline, written below), per-event num-dual, the batched tape (blocks of 256, via the batch
 //! API), lane duals called directly, and the batch API end to end (lane duals chosen by the
-//! rule; 1 thread, and 2 threads for information). After the criterion groups, a table of
-//! ns/event and ratios measured in the same run is printed.
+//! rule; 1 and 2 threads). After the criterion groups, a table of ns/event and ratios measured
+//! in the same run is printed.
 //!
-//! Run (fast path; see docs/lanes.md):
-//! `RUSTFLAGS="-C target-cpu=native" cargo bench --bench batch -- --warm-up-time 1 --measurement-time 2`
+//! Every row is measured on each SIMD path the CPU supports (run-time dispatch, `diffhep::simd`:
+//! a default build, no RUSTFLAGS), then the batch API's overhead over the kernel and the
+//! 2-thread speed-up at 10³–10⁶ events. Run:
+//! `cargo bench --bench batch -- --warm-up-time 1 --measurement-time 2`
+//! (only the table: `cargo bench --bench batch -- summary`; JAX beside it:
+//! `benches/batch_vs_jax.sh`).
 
 // Index loops over events and parts read like the formulas in these hand-written kernels.
 #![allow(clippy::needless_range_loop)]
@@ -25,12 +29,14 @@ use diffhep::batch::{
     Wrt,
 };
 use diffhep::lanes::{LaneDual, Lanes, LANES};
+use diffhep::simd::{self, SimdPath};
 use diffhep::Scalar;
 use diffhep_physics::collider::ee_mumu::{
     couplings, msq_with, EeMuMuCouplings, EeMuMuEvents, EwParams,
 };
 use num_dual::DualSVec64;
 
+/// Events of the main table.
 const EVENTS: usize = 100_000;
 
 struct Data {
@@ -39,7 +45,7 @@ struct Data {
     p: EwParams<f64>,
 }
 
-fn data() -> Data {
+fn data(n: usize) -> Data {
     // A fixed LCG: √s uniform in [60, 120] GeV, cosθ uniform in [−1, 1].
     let mut s: u64 = 0x2545F4914F6CDD1D;
     let mut u = move || {
@@ -48,8 +54,8 @@ fn data() -> Data {
             .wrapping_add(1442695040888963407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
-    let rs = (0..EVENTS).map(|_| 60.0 + 60.0 * u()).collect();
-    let c = (0..EVENTS).map(|_| 2.0 * u() - 1.0).collect();
+    let rs = (0..n).map(|_| 60.0 + 60.0 * u()).collect();
+    let c = (0..n).map(|_| 2.0 * u() - 1.0).collect();
     Data {
         rs,
         c,
@@ -59,6 +65,7 @@ fn data() -> Data {
 
 // ---------------------------------------------------------------- fused primal
 /// Values per event, plain f64 loop (the compiler vectorises it: no loop-carried sum).
+#[inline(always)]
 fn primal_scalar(d: &Data, out: &mut [f64]) {
     let g = couplings(&d.p);
     for ((o, &rs), &c) in out.iter_mut().zip(&d.rs).zip(&d.c) {
@@ -67,6 +74,7 @@ fn primal_scalar(d: &Data, out: &mut [f64]) {
 }
 
 /// Values per event, generic code on 8-lane blocks without tangents.
+#[inline(always)]
 fn primal_lanes(d: &Data, out: &mut [f64]) {
     let p = d.p.to_array().map(Lanes::from_f64);
     let g = EeMuMuEvents.shared(&p);
@@ -140,6 +148,7 @@ fn hand_event(g: &EeMuMuCouplings<f64>, s: f64, c: f64) -> (f64, [f64; 7]) {
 }
 
 /// Fit gradient by the hand adjoint: parameter adjoints summed over events, chained once.
+#[inline(always)]
 fn hand_fit(h: &HandParams, d: &Data) -> (f64, [f64; 2]) {
     // Eight independent accumulators per quantity, so the loop vectorises across events.
     let mut v = [0.0; LANES];
@@ -160,6 +169,7 @@ fn hand_fit(h: &HandParams, d: &Data) -> (f64, [f64; 2]) {
 }
 
 /// 4-partial Jacobian by the hand adjoint.
+#[inline(always)]
 fn hand_jac(h: &HandParams, d: &Data, out: &mut [Vec<f64>; 5]) {
     let [v, drs, dc, dmz, dsw] = out;
     for e in 0..d.rs.len() {
@@ -200,6 +210,7 @@ fn numdual_jac(d: &Data, out: &mut [Vec<f64>; 5]) {
 }
 
 // ---------------------------------------------------------------- lane duals, direct
+#[inline(always)]
 fn lane_fit(d: &Data) -> (f64, [f64; 2]) {
     let p = d.p.to_array();
     let params = [
@@ -219,6 +230,7 @@ fn lane_fit(d: &Data) -> (f64, [f64; 2]) {
     )
 }
 
+#[inline(always)]
 fn lane_jac(d: &Data, out: &mut [Vec<f64>; 5]) {
     let p = d.p.to_array();
     let params = [
@@ -252,10 +264,11 @@ fn lane_jac(d: &Data, out: &mut [Vec<f64>; 5]) {
 const FIT: [usize; 2] = [0, 2];
 const JAC: [Wrt; 4] = [Wrt::Column(0), Wrt::Column(1), Wrt::Param(0), Wrt::Param(2)];
 
-fn api_fit(d: &Data, engine: Engine) -> (f64, [f64; 2]) {
+fn api_fit(d: &Data, engine: Engine, simd: SimdPath) -> (f64, [f64; 2]) {
     let events = Events::new(&[&d.rs, &d.c]).unwrap();
     let opts = BatchOptions {
         engine,
+        simd: Some(simd),
         ..BatchOptions::default()
     };
     let g = sum_gradient(&EeMuMuEvents, &d.p.to_array(), &events, &FIT, &opts).unwrap();
@@ -263,10 +276,16 @@ fn api_fit(d: &Data, engine: Engine) -> (f64, [f64; 2]) {
 }
 
 /// Per-event Jacobian through the API, into reused buffers (`out`) or freshly allocated ones.
-fn api_jac(d: &Data, engine: Engine, out: Option<&mut EventJacobian>) -> Vec<Vec<f64>> {
+fn api_jac(
+    d: &Data,
+    engine: Engine,
+    simd: SimdPath,
+    out: Option<&mut EventJacobian>,
+) -> Vec<Vec<f64>> {
     let events = Events::new(&[&d.rs, &d.c]).unwrap();
     let opts = BatchOptions {
         engine,
+        simd: Some(simd),
         ..BatchOptions::default()
     };
     let p = d.p.to_array();
@@ -292,8 +311,8 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .unwrap()
 }
 
-fn outputs() -> [Vec<f64>; 5] {
-    std::array::from_fn(|_| vec![0.0; EVENTS])
+fn outputs(n: usize) -> [Vec<f64>; 5] {
+    std::array::from_fn(|_| vec![0.0; n])
 }
 
 fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -316,94 +335,142 @@ fn api_jac_buffer(d: &Data) -> EventJacobian {
     .unwrap()
 }
 
+/// Run `f` compiled for `path` (the bench's kernels are inlined into the dispatched closure).
+fn on<R>(path: SimdPath, f: impl FnOnce() -> R) -> R {
+    simd::run_on(path, f).expect("path is supported")
+}
+
 fn criterion_groups(c: &mut Criterion) {
-    let d = data();
+    let d = data(EVENTS);
     let h = hand_params(&d.p);
     let one = pool(1);
-    let mut out = outputs();
-    let mut g = c.benchmark_group("ee_mumu_1e5_events");
-    g.bench_function("primal_f64_scalar", |b| {
-        b.iter(|| primal_scalar(black_box(&d), &mut out[0]))
-    });
+    let path = simd::active();
+    let mut out = outputs(EVENTS);
+    let mut g = c.benchmark_group(format!("ee_mumu_1e5_events_{path}"));
     g.bench_function("primal_lanes", |b| {
-        b.iter(|| primal_lanes(black_box(&d), &mut out[0]))
+        b.iter(|| {
+            on(
+                path,
+                #[inline(always)]
+                || primal_lanes(black_box(&d), &mut out[0]),
+            )
+        })
     });
     g.bench_function("fit/hand_adjoint", |b| {
-        b.iter(|| hand_fit(&h, black_box(&d)))
+        b.iter(|| {
+            on(
+                path,
+                #[inline(always)]
+                || hand_fit(&h, black_box(&d)),
+            )
+        })
     });
-    g.bench_function("fit/lane_dual", |b| b.iter(|| lane_fit(black_box(&d))));
+    g.bench_function("fit/lane_dual", |b| {
+        b.iter(|| {
+            on(
+                path,
+                #[inline(always)]
+                || lane_fit(black_box(&d)),
+            )
+        })
+    });
     g.bench_function("fit/api_1thread", |b| {
-        b.iter(|| one.install(|| api_fit(black_box(&d), Engine::Auto)))
-    });
-    g.bench_function("fit/batched_tape_1thread", |b| {
-        b.iter(|| one.install(|| api_fit(black_box(&d), Engine::BatchedTape)))
+        b.iter(|| one.install(|| api_fit(black_box(&d), Engine::Auto, path)))
     });
     g.bench_function("jac4/hand_adjoint", |b| {
-        b.iter(|| hand_jac(&h, black_box(&d), &mut out))
+        b.iter(|| {
+            on(
+                path,
+                #[inline(always)]
+                || hand_jac(&h, black_box(&d), &mut out),
+            )
+        })
     });
     g.bench_function("jac4/lane_dual", |b| {
-        b.iter(|| lane_jac(black_box(&d), &mut out))
-    });
-    g.bench_function("jac4/num_dual_per_event", |b| {
-        b.iter(|| numdual_jac(black_box(&d), &mut out))
+        b.iter(|| {
+            on(
+                path,
+                #[inline(always)]
+                || lane_jac(black_box(&d), &mut out),
+            )
+        })
     });
     let mut buf = api_jac_buffer(&d);
     g.bench_function("jac4/api_1thread", |b| {
-        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf))))
-    });
-    g.bench_function("jac4/batched_tape_1thread", |b| {
-        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::BatchedTape, Some(&mut buf))))
+        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::Auto, path, Some(&mut buf))))
     });
     g.finish();
 }
 
-/// Median ns/event of `reps` timed runs of `f` over all events.
-fn ns_per_event(reps: usize, mut f: impl FnMut()) -> f64 {
+/// Median ns/event over `reps` timed samples of `f` (each sample repeats `f` until ≥ 2 ms).
+fn ns_per_event(events: usize, reps: usize, mut f: impl FnMut()) -> f64 {
     f();
+    let s = Instant::now();
+    f();
+    let once = s.elapsed().as_secs_f64();
+    let inner = ((2e-3 / once.max(1e-9)).ceil() as usize).clamp(1, 10_000);
     let mut t: Vec<f64> = (0..reps)
         .map(|_| {
             let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e9 / EVENTS as f64
+            for _ in 0..inner {
+                f();
+            }
+            s.elapsed().as_secs_f64() * 1e9 / (events * inner) as f64
         })
         .collect();
     t.sort_by(f64::total_cmp);
     t[reps / 2]
 }
 
-fn summary(_c: &mut Criterion) {
-    let d = data();
-    let h = hand_params(&d.p);
-    let (one, two) = (pool(1), pool(2));
-    let mut out = outputs();
-
-    // Cross-check every engine against the hand adjoint before timing.
-    let (hv, hg) = hand_fit(&h, &d);
+/// Every engine against the hand adjoint, on `path`, before anything is timed.
+fn cross_check(d: &Data, h: &HandParams, path: SimdPath) {
+    let n = d.rs.len();
+    let (hv, hg) = on(
+        path,
+        #[inline(always)]
+        || hand_fit(h, d),
+    );
     for (name, (v, g)) in [
-        ("lane", lane_fit(&d)),
-        ("api", api_fit(&d, Engine::Auto)),
-        ("tape", api_fit(&d, Engine::BatchedTape)),
+        (
+            "lane",
+            on(
+                path,
+                #[inline(always)]
+                || lane_fit(d),
+            ),
+        ),
+        ("api", api_fit(d, Engine::Auto, path)),
+        ("tape", api_fit(d, Engine::BatchedTape, path)),
     ] {
         let r = rel_diff(&[v, g[0], g[1]], &[hv, hg[0], hg[1]]);
         assert!(
             r < 1e-9,
-            "fit gradient {name} differs from the hand adjoint: {r:e}"
+            "fit gradient {name} ({path}) differs from the hand adjoint: {r:e}"
         );
     }
-    let mut hj = outputs();
-    hand_jac(&h, &d, &mut hj);
-    lane_jac(&d, &mut out);
+    let mut hj = outputs(n);
+    on(
+        path,
+        #[inline(always)]
+        || hand_jac(h, d, &mut hj),
+    );
+    let mut out = outputs(n);
+    on(
+        path,
+        #[inline(always)]
+        || lane_jac(d, &mut out),
+    );
     let mut worst = 0.0f64;
     for k in 0..5 {
         worst = worst.max(rel_diff(&out[k], &hj[k]));
     }
-    numdual_jac(&d, &mut out);
+    numdual_jac(d, &mut out);
     for k in 0..5 {
         worst = worst.max(rel_diff(&out[k], &hj[k]));
     }
     for j in [
-        api_jac(&d, Engine::Auto, None),
-        api_jac(&d, Engine::BatchedTape, None),
+        api_jac(d, Engine::Auto, path, None),
+        api_jac(d, Engine::BatchedTape, path, None),
     ] {
         for k in 0..5 {
             worst = worst.max(rel_diff(&j[k], &hj[k]));
@@ -411,89 +478,179 @@ fn summary(_c: &mut Criterion) {
     }
     assert!(
         worst < 1e-9,
-        "Jacobian differs from the hand adjoint: {worst:e}"
+        "Jacobian ({path}) differs from the hand adjoint: {worst:e}"
     );
+}
 
+/// The main table's rows for one dispatch path: (name, ns/event, baseline ns/event).
+fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)> {
+    let (one, two) = (pool(1), pool(2));
+    let n = d.rs.len();
     let reps = 15;
-    let mut buf = api_jac_buffer(&d);
-    let primal = ns_per_event(reps, || primal_scalar(black_box(&d), &mut out[0]));
-    let primal_l = ns_per_event(reps, || primal_lanes(black_box(&d), &mut out[0]));
-    let hfit = ns_per_event(reps, || {
-        black_box(hand_fit(&h, black_box(&d)));
+    let mut out = outputs(n);
+    let mut buf = api_jac_buffer(d);
+    let t = |f: &mut dyn FnMut()| ns_per_event(n, reps, f);
+    let primal_s = t(&mut || {
+        on(
+            path,
+            #[inline(always)]
+            || primal_scalar(black_box(d), &mut out[0]),
+        )
     });
-    let hjac = ns_per_event(reps, || hand_jac(&h, black_box(&d), &mut out));
-    let rows: Vec<(&str, f64, f64)> = vec![
-        ("fused f64 primal (scalar loop)", primal, hfit),
-        ("fused f64 primal (8-lane blocks)", primal_l, hfit),
-        ("fit grad: hand-written fused adjoint", hfit, hfit),
-        (
-            "fit grad: lane dual <2>",
-            ns_per_event(reps, || {
-                black_box(lane_fit(black_box(&d)));
-            }),
-            hfit,
-        ),
-        (
-            "fit grad: batch API (auto -> lane dual), 1 thread",
-            ns_per_event(reps, || {
-                black_box(one.install(|| api_fit(black_box(&d), Engine::Auto)));
-            }),
-            hfit,
-        ),
-        (
-            "fit grad: batch API, 2 threads",
-            ns_per_event(reps, || {
-                black_box(two.install(|| api_fit(black_box(&d), Engine::Auto)));
-            }),
-            hfit,
-        ),
-        (
-            "fit grad: batched tape (256-event blocks), 1 thread",
-            ns_per_event(5, || {
-                black_box(one.install(|| api_fit(black_box(&d), Engine::BatchedTape)));
-            }),
-            hfit,
-        ),
-        ("jac4: hand-written fused adjoint", hjac, hjac),
-        (
-            "jac4: lane dual <4>",
-            ns_per_event(reps, || lane_jac(black_box(&d), &mut out)),
-            hjac,
-        ),
-        (
-            "jac4: num-dual per event (DualSVec64<4>)",
-            ns_per_event(5, || numdual_jac(black_box(&d), &mut out)),
-            hjac,
-        ),
-        (
-            "jac4: batch API (auto -> lane dual), 1 thread",
-            ns_per_event(reps, || {
-                one.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf)));
-            }),
-            hjac,
-        ),
-        (
-            "jac4: batch API, 2 threads",
-            ns_per_event(reps, || {
-                two.install(|| api_jac(black_box(&d), Engine::Auto, Some(&mut buf)));
-            }),
-            hjac,
-        ),
-        (
-            "jac4: batch API, 1 thread, fresh output Vecs",
-            ns_per_event(reps, || {
-                black_box(one.install(|| api_jac(black_box(&d), Engine::Auto, None)));
-            }),
-            hjac,
-        ),
-        (
-            "jac4: batched tape (256-event blocks), 1 thread",
-            ns_per_event(5, || {
-                one.install(|| api_jac(black_box(&d), Engine::BatchedTape, Some(&mut buf)));
-            }),
-            hjac,
-        ),
-    ];
+    let primal_l = t(&mut || {
+        on(
+            path,
+            #[inline(always)]
+            || primal_lanes(black_box(d), &mut out[0]),
+        )
+    });
+    let hfit = t(&mut || {
+        black_box(on(
+            path,
+            #[inline(always)]
+            || hand_fit(h, black_box(d)),
+        ));
+    });
+    let lfit = t(&mut || {
+        black_box(on(
+            path,
+            #[inline(always)]
+            || lane_fit(black_box(d)),
+        ));
+    });
+    let afit1 = t(&mut || {
+        black_box(one.install(|| api_fit(black_box(d), Engine::Auto, path)));
+    });
+    let afit2 = t(&mut || {
+        black_box(two.install(|| api_fit(black_box(d), Engine::Auto, path)));
+    });
+    let hjac = t(&mut || {
+        on(
+            path,
+            #[inline(always)]
+            || hand_jac(h, black_box(d), &mut out),
+        )
+    });
+    let ljac = t(&mut || {
+        on(
+            path,
+            #[inline(always)]
+            || lane_jac(black_box(d), &mut out),
+        )
+    });
+    let ajac1 = t(&mut || {
+        one.install(|| api_jac(black_box(d), Engine::Auto, path, Some(&mut buf)));
+    });
+    let ajac2 = t(&mut || {
+        two.install(|| api_jac(black_box(d), Engine::Auto, path, Some(&mut buf)));
+    });
+    let p = |name: &str| format!("[{path}] {name}");
+    vec![
+        (p("fused f64 primal (scalar loop)"), primal_s, hfit),
+        (p("fused f64 primal (8-lane blocks)"), primal_l, hfit),
+        (p("fit grad: hand-written fused adjoint"), hfit, hfit),
+        (p("fit grad: lane dual <2> kernel"), lfit, hfit),
+        (p("fit grad: batch API, 1 thread"), afit1, hfit),
+        (p("fit grad: batch API, 2 threads"), afit2, hfit),
+        (p("jac4: hand-written fused adjoint"), hjac, hjac),
+        (p("jac4: lane dual <4> kernel"), ljac, hjac),
+        (p("jac4: batch API, 1 thread"), ajac1, hjac),
+        (p("jac4: batch API, 2 threads"), ajac2, hjac),
+    ]
+}
+
+fn summary(_c: &mut Criterion) {
+    let d = data(EVENTS);
+    let h = hand_params(&d.p);
+    let paths = SimdPath::supported();
+    for &path in &paths {
+        cross_check(&d, &h, path);
+    }
+    let active = simd::active();
+    let one = pool(1);
+    let mut out = outputs(EVENTS);
+    let mut rows = Vec::new();
+    for &path in &paths {
+        rows.extend(path_rows(&d, &h, path));
+    }
+    // Engines without a SIMD path of their own, on the active path.
+    let primal = rows
+        .iter()
+        .find(|r| r.0 == format!("[{active}] fused f64 primal (8-lane blocks)"))
+        .map(|r| r.1)
+        .expect("active path measured");
+    let hfit = on(
+        active,
+        #[inline(always)]
+        || {
+            ns_per_event(EVENTS, 5, || {
+                black_box(hand_fit(&h, black_box(&d)));
+            })
+        },
+    );
+    let hjac = on(
+        active,
+        #[inline(always)]
+        || ns_per_event(EVENTS, 5, || hand_jac(&h, black_box(&d), &mut out)),
+    );
+    let mut buf = api_jac_buffer(&d);
+    rows.push((
+        format!("[{active}] fit grad: batched tape (256-event blocks), 1 thread"),
+        ns_per_event(EVENTS, 5, || {
+            black_box(one.install(|| api_fit(black_box(&d), Engine::BatchedTape, active)));
+        }),
+        hfit,
+    ));
+    rows.push((
+        "jac4: num-dual per event (DualSVec64<4>)".into(),
+        ns_per_event(EVENTS, 5, || numdual_jac(black_box(&d), &mut out)),
+        hjac,
+    ));
+    rows.push((
+        format!("[{active}] jac4: batched tape (256-event blocks), 1 thread"),
+        ns_per_event(EVENTS, 5, || {
+            one.install(|| api_jac(black_box(&d), Engine::BatchedTape, active, Some(&mut buf)));
+        }),
+        hjac,
+    ));
+
+    // The API's cost over the kernel, and the thread scaling, across data sizes (active path).
+    let two = pool(2);
+    let mut sizes = Vec::new();
+    for n in [1_000usize, 10_000, 100_000, 1_000_000] {
+        let dn = data(n);
+        let reps = 9;
+        let mut o = outputs(n);
+        let mut b = api_jac_buffer(&dn);
+        let kfit = ns_per_event(n, reps, || {
+            black_box(on(
+                active,
+                #[inline(always)]
+                || lane_fit(black_box(&dn)),
+            ));
+        });
+        let f1 = ns_per_event(n, reps, || {
+            black_box(one.install(|| api_fit(black_box(&dn), Engine::Auto, active)));
+        });
+        let f2 = ns_per_event(n, reps, || {
+            black_box(two.install(|| api_fit(black_box(&dn), Engine::Auto, active)));
+        });
+        let kjac = ns_per_event(n, reps, || {
+            on(
+                active,
+                #[inline(always)]
+                || lane_jac(black_box(&dn), &mut o),
+            )
+        });
+        let j1 = ns_per_event(n, reps, || {
+            one.install(|| api_jac(black_box(&dn), Engine::Auto, active, Some(&mut b)));
+        });
+        let j2 = ns_per_event(n, reps, || {
+            two.install(|| api_jac(black_box(&dn), Engine::Auto, active, Some(&mut b)));
+        });
+        sizes.push((n, kfit, f1, f2, kjac, j1, j2));
+    }
+
     // Where does the engine rule's crossover lie? The sum gradient with d directions (the four
     // parameters repeated), lane duals against the batched tape.
     let mut crossover = Vec::new();
@@ -506,7 +663,7 @@ fn summary(_c: &mut Criterion) {
                 engine,
                 ..BatchOptions::default()
             };
-            ns_per_event(5, || {
+            ns_per_event(EVENTS, 5, || {
                 one.install(|| {
                     black_box(sum_gradient(&EeMuMuEvents, &p, &events, &wrt, &opts).unwrap());
                 })
@@ -516,7 +673,12 @@ fn summary(_c: &mut Criterion) {
     }
 
     println!();
-    println!("e+e- -> mu+mu- |M|^2, {EVENTS} events (median of timed runs, same process)");
+    let names: Vec<&str> = paths.iter().map(|p| p.name()).collect();
+    println!(
+        "e+e- -> mu+mu- |M|^2, {EVENTS} events (median of timed runs, same process); \
+         SIMD paths of this CPU: {}; active: {active}",
+        names.join(", ")
+    );
     println!(
         "{:<52} {:>9} {:>12} {:>12}",
         "engine", "ns/event", "/ primal", "/ hand adj."
@@ -530,7 +692,39 @@ fn summary(_c: &mut Criterion) {
             ns / base
         );
     }
-    println!("(JAX jit+vmap anchor for value+grad of the same function: 7.5-16 ns/event)");
+    let (fv, fg) = hand_fit(&h, &d);
+    println!(
+        "fit: sum |M|^2 = {fv:.14e}, d/dMZ = {:.14e}, d/dsw2 = {:.14e} (JAX side by side: \
+         python3 benches/jax_batch.py prints the same rows and numbers)",
+        fg[0], fg[1]
+    );
+    println!();
+    println!(
+        "batch API vs the kernel called directly, and threads, by size ([{active}], ns/event):"
+    );
+    println!(
+        "{:>9} {:>8} {:>8} {:>6} {:>8} {:>6} | {:>8} {:>8} {:>6} {:>8} {:>6}",
+        "events",
+        "fit kern",
+        "API 1t",
+        "/kern",
+        "API 2t",
+        "2t x",
+        "jac kern",
+        "API 1t",
+        "/kern",
+        "API 2t",
+        "2t x"
+    );
+    for (n, kf, f1, f2, kj, j1, j2) in sizes {
+        println!(
+            "{n:>9} {kf:>8.2} {f1:>8.2} {:>6.2} {f2:>8.2} {:>6.2} | {kj:>8.2} {j1:>8.2} {:>6.2} {j2:>8.2} {:>6.2}",
+            f1 / kf,
+            f1 / f2,
+            j1 / kj,
+            j1 / j2
+        );
+    }
     println!();
     println!("sum gradient with d directions, batch API, 1 thread (ns/event):");
     println!("{:>4} {:>12} {:>14}", "d", "lane duals", "batched tape");

@@ -394,7 +394,7 @@ mod tests {
     fn worst(xs: &[f64], lane: impl Fn(Block) -> Block, reference: impl Fn(f64) -> f64) -> u64 {
         let mut worst = 0;
         for c in xs.chunks(8) {
-            let b = Block::from(c);
+            let b = crate::lanes::load_block(c);
             let got = lane(b).to_array();
             for (i, &x) in c.iter().enumerate() {
                 let u = ulps(got[i], reference(x));
@@ -487,7 +487,7 @@ mod tests {
             1e308,
             -1e308,
         ];
-        let b = Block::from(&xs[..]);
+        let b = crate::lanes::load_block(&xs);
         type Case = (&'static str, fn(Block) -> Block, fn(f64) -> f64);
         let cases: [Case; 8] = [
             ("exp", |x| exp(x).f, f64::exp),

@@ -118,7 +118,7 @@ pub fn couplings<S: Scalar>(p: &EwParams<S>) -> EeMuMuCouplings<S> {
 
 /// Spin-averaged |M|² at centre-of-mass energy squared `s` (GeV²) and `cos_theta` (angle between
 /// e⁻ and μ⁻), from precomputed [`couplings`]. Dimensionless.
-#[inline]
+#[inline(always)]
 pub fn msq_with<S: Scalar>(g: &EeMuMuCouplings<S>, s: &S, cos_theta: &S) -> S {
     let d = s.clone() - g.mz2.clone();
     // χ = s/(d + i M_Z Γ_Z): Re χ = s d / D, |χ|² = s² / D, D = d² + (M_Z Γ_Z)².
