@@ -780,38 +780,54 @@ where
         })
         .collect();
     let shared = f.shared(&p);
-    let len = cols.first().map_or(0, |c| c.len());
-    let full = len - len % LANES;
-    let mut ev = ColumnBuf::new(cols.iter().map(|_| J::constant_block(Block::ZERO)));
-    let mut acc = J::from_f64(0.0);
-    // Lane-wise "all data finite so far"; checked once at the end of the block.
-    let mut finite = LaneMask::first(LANES).0;
-    let mut g = 0;
-    while g < full {
-        for (j, c) in cols.iter().enumerate() {
-            let x = load_block(&c[g..g + LANES]);
-            finite &= x.is_finite();
-            ev.set_re(j, x);
-        }
-        acc += f.eval(&shared, ev.as_slice());
-        g += LANES;
-    }
-    if full < len {
-        for (j, c) in cols.iter().enumerate() {
-            let x = load_block(&c[full..len]);
-            finite &= x.is_finite();
-            ev.set_re(j, x);
-        }
-        let y = f.eval(&shared, ev.as_slice());
-        // Padded lanes repeat a real event but must not count.
-        acc += J::pick(LaneMask::first(len - full).0, &y, &J::from_f64(0.0));
-    }
-    if !finite.all() {
-        return None;
-    }
+    let zero = || J::constant_block(Block::ZERO);
+    let acc = match cols {
+        [a] => lane_sum_groups(f, &shared, &[*a], [zero()]),
+        [a, b] => lane_sum_groups(f, &shared, &[*a, *b], [zero(); 2]),
+        [a, b, c] => lane_sum_groups(f, &shared, &[*a, *b, *c], [zero(); 3]),
+        [a, b, c, d] => lane_sum_groups(f, &shared, &[*a, *b, *c, *d], [zero(); 4]),
+        _ => lane_sum_groups(f, &shared, cols, vec![zero(); cols.len()]),
+    }?;
     let mut out = vec![0.0; J::PARTS];
     acc.add_lane_sums(&mut out);
     Some(out)
+}
+
+/// The lane-wise sum of `f` over the groups of 8 events of one block (`None` if a data value is
+/// not finite), with `ev` holding one number per column. Up to 4 columns come as fixed-size
+/// arrays, so after inlining the column loop unrolls and the group's inputs stay in registers.
+#[inline(always)]
+fn lane_sum_groups<F, J, B>(f: &F, shared: &F::Shared<J>, cols: &[&[f64]], mut ev: B) -> Option<J>
+where
+    F: EventFn,
+    J: LaneJet + Scalar<Mask = LaneMask>,
+    B: AsRef<[J]> + AsMut<[J]>,
+{
+    let len = cols.first().map_or(0, |c| c.len());
+    let full = len - len % LANES;
+    let mut acc = J::from_f64(0.0);
+    // Lane-wise "all data finite so far"; checked once at the end of the block.
+    let mut finite = LaneMask::first(LANES).0;
+    let mut load = |ev: &mut B, start: usize, end: usize| {
+        for (slot, c) in ev.as_mut().iter_mut().zip(cols) {
+            let x = load_block(&c[start..end]);
+            finite &= x.is_finite();
+            slot.set_re(x);
+        }
+    };
+    let mut g = 0;
+    while g < full {
+        load(&mut ev, g, g + LANES);
+        acc += f.eval(shared, ev.as_ref());
+        g += LANES;
+    }
+    if full < len {
+        load(&mut ev, full, len);
+        let y = f.eval(shared, ev.as_ref());
+        // Padded lanes repeat a real event but must not count.
+        acc += J::pick(LaneMask::first(len - full).0, &y, &J::from_f64(0.0));
+    }
+    finite.all().then_some(acc)
 }
 
 /// One group's event columns: on the stack for up to 8 columns, on the heap beyond. Built once

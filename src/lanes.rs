@@ -32,20 +32,17 @@
 //! assert_eq!(dy, 2.0 * 2.0 * (1..=LANES).map(|i| (i * i) as f64).sum::<f64>());
 //! ```
 //!
-//! # Build settings: getting the fast path
-//! The block type is always 8 lanes of `f64`; how many machine instructions one block operation
-//! takes depends on the target features the crate is *compiled* for. The portable default
-//! (`x86-64` baseline, SSE2) is correct everywhere but runs each block as four 2-lane halves. For
-//! the fast path compile for the machine you run on:
-//!
-//! ```text
-//! RUSTFLAGS="-C target-cpu=native" cargo bench --bench batch
-//! ```
-//!
-//! or copy `.cargo/config.toml.example` from the repository to `.cargo/config.toml` (local
-//! builds only — never commit it, binaries built so may not run on other CPUs). With AVX-512 one
-//! block is one instruction, with AVX2 two. Results differ between builds only in the last bits
-//! (fused multiply–add is used when available). See `docs/lanes.md` for measured numbers.
+//! # Fast without build flags
+//! A [`Block`] is 8 `f64` lanes whose operations are plain per-lane loops
+//! (`#[inline(always)]`); how wide the machine instructions are depends on the function they are
+//! inlined into. The batch API ([`crate::batch`]) runs its kernels through [`crate::simd`], which
+//! picks at run time the widest path the CPU has (AVX-512, AVX2+FMA, or the portable SSE2
+//! baseline), so a default `cargo build --release` gets the fast path. Code that drives lane duals
+//! itself wraps its loop: `diffhep::simd::dispatch(#[inline(always)] || my_loop(..))`, and keeps
+//! the functions it calls inlinable (`#[inline(always)]` on generic helpers in the hot path;
+//! a function that is not inlined still runs, as portable code). Every path computes the same
+//! bits (no fused multiply–add). `DIFFHEP_SIMD=portable|avx2|avx512` forces a path.
+//! See `docs/lanes.md` for measured numbers.
 
 mod block;
 pub mod math;
@@ -79,6 +76,19 @@ pub fn load_block(src: &[f64]) -> Block {
     Block::from(a)
 }
 
+/// `[f(0), …, f(N−1)]`, built by a plain loop over a `zero`-initialised array. Unlike
+/// `std::array::from_fn` (whose generic internals LLVM may leave as out-of-line calls), this
+/// always inlines, so the chain rule over tangents is compiled into each SIMD path's kernel
+/// ([`crate::simd`]).
+#[inline(always)]
+pub(crate) fn fill<T: Copy, const N: usize>(zero: T, f: impl Fn(usize) -> T) -> [T; N] {
+    let mut a = [zero; N];
+    for (k, slot) in a.iter_mut().enumerate() {
+        *slot = f(k);
+    }
+    a
+}
+
 /// A lane mask: the result of a lane-wise comparison of lane duals (all bits set = true).
 #[derive(Clone, Copy)]
 pub struct LaneMask(pub Block);
@@ -92,7 +102,7 @@ impl LaneMask {
 
     /// A mask whose first `n` lanes are true (the valid lanes of a tail block).
     pub fn first(n: usize) -> Self {
-        let a: [f64; LANES] = array::from_fn(|i| if i < n { f64::from_bits(!0) } else { 0.0 });
+        let a: [f64; LANES] = fill(0.0, |i| if i < n { f64::from_bits(!0) } else { 0.0 });
         LaneMask(Block::from(a))
     }
 }
@@ -218,14 +228,14 @@ impl<const N: usize> LaneJet for LaneDual<N> {
     fn map_parts(&self, f: impl Fn(Block) -> Block) -> Self {
         LaneDual {
             re: f(self.re),
-            eps: array::from_fn(|k| f(self.eps[k])),
+            eps: fill(Block::ZERO, |k| f(self.eps[k])),
         }
     }
     #[inline(always)]
     fn zip_parts(&self, other: &Self, f: impl Fn(Block, Block) -> Block) -> Self {
         LaneDual {
             re: f(self.re, other.re),
-            eps: array::from_fn(|k| f(self.eps[k], other.eps[k])),
+            eps: fill(Block::ZERO, |k| f(self.eps[k], other.eps[k])),
         }
     }
     #[inline(always)]
@@ -239,21 +249,25 @@ impl<const N: usize> LaneJet for LaneDual<N> {
     fn chain<F: FnOnce() -> Block>(&self, u: math::Unary<F>) -> Self {
         LaneDual {
             re: u.f,
-            eps: array::from_fn(|k| self.eps[k] * u.d1),
+            eps: fill(Block::ZERO, |k| self.eps[k] * u.d1),
         }
     }
     #[inline(always)]
     fn chain2<F: FnOnce() -> [Block; 3]>(&self, other: &Self, b: math::Binary<F>) -> Self {
         LaneDual {
             re: b.f,
-            eps: array::from_fn(|k| self.eps[k].mul_add(b.da, other.eps[k] * b.db)),
+            eps: fill(Block::ZERO, |k| {
+                self.eps[k].mul_add(b.da, other.eps[k] * b.db)
+            }),
         }
     }
     #[inline(always)]
     fn pick(mask: Block, if_true: &Self, if_false: &Self) -> Self {
         LaneDual {
             re: mask.select(if_true.re, if_false.re),
-            eps: array::from_fn(|k| mask.select(if_true.eps[k], if_false.eps[k])),
+            eps: fill(Block::ZERO, |k| {
+                mask.select(if_true.eps[k], if_false.eps[k])
+            }),
         }
     }
     const PARTS: usize = 1 + N;
@@ -261,7 +275,7 @@ impl<const N: usize> LaneJet for LaneDual<N> {
     fn seeded(re: Block, dirs: &[bool]) -> Self {
         LaneDual {
             re,
-            eps: array::from_fn(|k| {
+            eps: fill(Block::ZERO, |k| {
                 if dirs[k] {
                     Block::splat(1.0)
                 } else {

@@ -13,9 +13,12 @@
 //!
 //! What the caller must do: keep the hot code inlinable into the closure. The batch API
 //! ([`crate::batch`]) dispatches its block kernels itself; an [`crate::batch::EventFn`]'s `eval`
-//! should be `#[inline]` (or `#[inline(always)]` if it is large) so that it is compiled into
-//! each path rather than called as portable code. Code that uses lane duals directly wraps its
-//! loop: `diffhep::simd::dispatch(|| my_loop(..))`.
+//! and the generic helpers it calls should be `#[inline(always)]`, so that they are compiled
+//! into each path rather than called as portable code (a call that is not inlined still gives
+//! the same numbers, at the portable speed). Code that uses lane duals directly wraps its loop
+//! in an always-inlined closure: `diffhep::simd::dispatch(#[inline(always)] || my_loop(..))`
+//! (the attribute matters: without it LLVM may keep the closure out of line, compiled once for
+//! the baseline).
 //!
 //! # Choosing a path
 //! [`active`] is the best path the CPU supports, unless the environment variable

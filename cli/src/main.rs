@@ -82,6 +82,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A bad DIFFHEP_SIMD (unknown name, or a path this CPU lacks) is refused before any work.
+    if let Err(e) = diffhep::simd::env_choice() {
+        eprintln!("error: {}: {e}", diffhep::simd::ENV_VAR);
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Vertex(args) => vertex::run(&args),
         Command::Xsec(args) => xsec::run(&args),

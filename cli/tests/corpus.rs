@@ -1232,3 +1232,49 @@ fn shower_is_identical_at_one_and_two_threads() {
         without_seconds,
     );
 }
+
+#[test]
+fn simd_path_from_the_environment_is_checked_and_changes_no_number() {
+    let args = [
+        "xsec",
+        "--process",
+        "ee_mumu",
+        "--sqrt-s",
+        "91.188",
+        "--events",
+        "4000",
+        "--seed",
+        "5",
+        "--json",
+    ];
+    // An unknown path is refused before any work, with the variable named.
+    let dir = scratch("simd-bad");
+    let run = diffhep_timed(&args, &dir, &[("DIFFHEP_SIMD", "sse9")], TIMEOUT);
+    let out = run.output.expect("no hang");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("DIFFHEP_SIMD") && err.contains("unknown SIMD path 'sse9'"),
+        "{err}"
+    );
+    // Every path this CPU has prints the same numbers as the portable one.
+    let mut outputs = Vec::new();
+    for path in diffhep::simd::SimdPath::supported() {
+        let dir = scratch(&format!("simd-{path}"));
+        let run = diffhep_timed(&args, &dir, &[("DIFFHEP_SIMD", path.name())], TIMEOUT);
+        let out = run.output.expect("no hang");
+        assert!(
+            out.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push((path, out.stdout));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+    for (path, o) in &outputs[1..] {
+        assert!(
+            o == &outputs[0].1,
+            "xsec output differs between portable and {path}"
+        );
+    }
+}

@@ -6,9 +6,7 @@
 //! `H ← f_a H_a + f_b H_b + f_aa a aᵀ + f_ab (a bᵀ + b aᵀ) + f_bb b bᵀ` (Griewank & Walther 2008,
 //! ch. 13). The same elementary-function table ([`super::math`]) supplies `f, f', f''`.
 
-use std::array;
-
-use super::{impl_lane_scalar, math, Block, LaneJet, LANES};
+use super::{fill, impl_lane_scalar, math, Block, LaneJet, LANES};
 
 /// Second-order forward-mode number over a block of [`LANES`] events: per lane the value, `N`
 /// first derivatives and the `N×N` second derivatives along the seeded directions. A unary `f`
@@ -98,16 +96,20 @@ impl<const N: usize> LaneJet for LaneDual2<N> {
     fn map_parts(&self, f: impl Fn(Block) -> Block) -> Self {
         LaneDual2 {
             re: f(self.re),
-            grad: array::from_fn(|i| f(self.grad[i])),
-            hess: array::from_fn(|i| array::from_fn(|j| f(self.hess[i][j]))),
+            grad: fill(Block::ZERO, |i| f(self.grad[i])),
+            hess: fill([Block::ZERO; N], |i| {
+                fill(Block::ZERO, |j| f(self.hess[i][j]))
+            }),
         }
     }
     #[inline(always)]
     fn zip_parts(&self, o: &Self, f: impl Fn(Block, Block) -> Block) -> Self {
         LaneDual2 {
             re: f(self.re, o.re),
-            grad: array::from_fn(|i| f(self.grad[i], o.grad[i])),
-            hess: array::from_fn(|i| array::from_fn(|j| f(self.hess[i][j], o.hess[i][j]))),
+            grad: fill(Block::ZERO, |i| f(self.grad[i], o.grad[i])),
+            hess: fill([Block::ZERO; N], |i| {
+                fill(Block::ZERO, |j| f(self.hess[i][j], o.hess[i][j]))
+            }),
         }
     }
     #[inline(always)]
@@ -123,9 +125,11 @@ impl<const N: usize> LaneJet for LaneDual2<N> {
         let g = &self.grad;
         LaneDual2 {
             re: u.f,
-            grad: array::from_fn(|i| g[i] * u.d1),
-            hess: array::from_fn(|i| {
-                array::from_fn(|j| self.hess[i][j].mul_add(u.d1, d2 * g[i] * g[j]))
+            grad: fill(Block::ZERO, |i| g[i] * u.d1),
+            hess: fill([Block::ZERO; N], |i| {
+                fill(Block::ZERO, |j| {
+                    self.hess[i][j].mul_add(u.d1, d2 * g[i] * g[j])
+                })
             }),
         }
     }
@@ -135,9 +139,9 @@ impl<const N: usize> LaneJet for LaneDual2<N> {
         let (x, y) = (&self.grad, &o.grad);
         LaneDual2 {
             re: b.f,
-            grad: array::from_fn(|i| x[i].mul_add(b.da, y[i] * b.db)),
-            hess: array::from_fn(|i| {
-                array::from_fn(|j| {
+            grad: fill(Block::ZERO, |i| x[i].mul_add(b.da, y[i] * b.db)),
+            hess: fill([Block::ZERO; N], |i| {
+                fill(Block::ZERO, |j| {
                     self.hess[i][j] * b.da
                         + o.hess[i][j] * b.db
                         + aa * x[i] * x[j]
