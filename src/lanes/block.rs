@@ -56,6 +56,20 @@ impl PartialEq for Block {
 /// All bits set: a true mask lane.
 const TRUE_BITS: u64 = !0;
 
+/// Methods that apply one of the `wide` crate's unary kernels lane-wise (see the module
+/// documentation: the same code, so the same bits, on every dispatch path).
+macro_rules! wide_unary {
+    ($($name:ident: $doc:literal,)*) => {
+        $(
+            #[doc = $doc]
+            #[inline(always)]
+            pub fn $name(self) -> Self {
+                self.via_wide(|x| x.$name())
+            }
+        )*
+    };
+}
+
 impl Block {
     /// All lanes zero.
     // SAFETY: `Repr` is 8 `f64`s (64 bytes) for which every bit pattern is valid.
@@ -253,28 +267,19 @@ impl Block {
         Block::new(f(wide::f64x8::from(self.to_array())).to_array())
     }
 
-    /// Lane-wise `eˣ`.
-    #[inline(always)]
-    pub fn exp(self) -> Self {
-        self.via_wide(|x| x.exp())
-    }
-
-    /// Lane-wise natural logarithm.
-    #[inline(always)]
-    pub fn ln(self) -> Self {
-        self.via_wide(|x| x.ln())
-    }
-
-    /// Lane-wise `ln(1 + x)`.
-    #[inline(always)]
-    pub fn ln_1p(self) -> Self {
-        self.via_wide(|x| x.ln_1p())
-    }
-
-    /// Lane-wise `eˣ − 1`.
-    #[inline(always)]
-    pub fn exp_m1(self) -> Self {
-        self.via_wide(|x| x.exp_m1())
+    wide_unary! {
+        exp: "Lane-wise `eˣ`.",
+        ln: "Lane-wise natural logarithm.",
+        ln_1p: "Lane-wise `ln(1 + x)`.",
+        exp_m1: "Lane-wise `eˣ − 1`.",
+        sin: "Lane-wise sine.",
+        cos: "Lane-wise cosine.",
+        asin: "Lane-wise arcsine.",
+        acos: "Lane-wise arccosine.",
+        atan: "Lane-wise arctangent.",
+        sinh: "Lane-wise hyperbolic sine.",
+        cosh: "Lane-wise hyperbolic cosine.",
+        tanh: "Lane-wise hyperbolic tangent.",
     }
 
     /// Lane-wise `(sin x, cos x)`.
@@ -284,59 +289,11 @@ impl Block {
         (Block::new(s.to_array()), Block::new(c.to_array()))
     }
 
-    /// Lane-wise sine.
-    #[inline(always)]
-    pub fn sin(self) -> Self {
-        self.via_wide(|x| x.sin())
-    }
-
-    /// Lane-wise cosine.
-    #[inline(always)]
-    pub fn cos(self) -> Self {
-        self.via_wide(|x| x.cos())
-    }
-
-    /// Lane-wise arcsine.
-    #[inline(always)]
-    pub fn asin(self) -> Self {
-        self.via_wide(|x| x.asin())
-    }
-
-    /// Lane-wise arccosine.
-    #[inline(always)]
-    pub fn acos(self) -> Self {
-        self.via_wide(|x| x.acos())
-    }
-
-    /// Lane-wise arctangent.
-    #[inline(always)]
-    pub fn atan(self) -> Self {
-        self.via_wide(|x| x.atan())
-    }
-
     /// Lane-wise `atan2(self, x)` (self = y).
     #[inline(always)]
     pub fn atan2(self, x: Self) -> Self {
         let x = wide::f64x8::from(x.to_array());
         self.via_wide(|y| y.atan2(x))
-    }
-
-    /// Lane-wise hyperbolic sine.
-    #[inline(always)]
-    pub fn sinh(self) -> Self {
-        self.via_wide(|x| x.sinh())
-    }
-
-    /// Lane-wise hyperbolic cosine.
-    #[inline(always)]
-    pub fn cosh(self) -> Self {
-        self.via_wide(|x| x.cosh())
-    }
-
-    /// Lane-wise hyperbolic tangent.
-    #[inline(always)]
-    pub fn tanh(self) -> Self {
-        self.via_wide(|x| x.tanh())
     }
 
     /// Lane-wise `self^y` for a general exponent (the kernel behind `powf`).
