@@ -14,6 +14,7 @@ mod fab;
 mod interrupt;
 mod invariants;
 mod lgso;
+mod me;
 mod output;
 mod process_args;
 mod progress;
@@ -36,6 +37,10 @@ enum Command {
     Vertex(vertex::Args),
     /// Monte Carlo cross section of a process with A_FB and the gradient w.r.t. every parameter.
     Xsec(xsec::Args),
+    /// |M|² of any tree-level process (MadGraph syntax) at given momenta, with its gradient.
+    Me(me::Args),
+    /// List the subprocesses a process string builds: currents, colour flows, orders.
+    Processes(me::ProcessesArgs),
     /// Generate weighted or unweighted events of a process into a Les Houches Event file.
     Events(events::Args),
     /// Expected per-layer deposits of the toy EM shower and their gradient w.r.t. each thickness.
@@ -91,6 +96,8 @@ fn main() -> ExitCode {
         Command::Vertex(args) => vertex::run(&args),
         Command::Xsec(args) => xsec::run(&args),
         Command::Events(args) => events::run(&args),
+        Command::Me(args) => me::run(&args),
+        Command::Processes(args) => me::run_processes(&args),
         Command::Shower(args) => shower::run(&args),
         Command::Design(args) => design::run(&args),
         Command::Lgso(args) => lgso::run(&args),

@@ -1,7 +1,7 @@
 // The check of fuzz target `param_card` (fuzz/fuzz_targets/param_card.rs), shared with the replay
 // test of the workspace (`include!`d there): panics on a crash, returns on any Ok or Err.
 
-use diffhep_physics::collider::sm::ParamCard;
+use diffhep_physics::collider::sm::{ParamCard, PARAM_NAMES};
 
 /// Run the parser on `data` and exercise what it returns; panics only on a bug.
 pub fn check(data: &[u8]) {
@@ -20,10 +20,16 @@ pub fn check(data: &[u8]) {
         let json = serde_json::to_string(&card).expect("a valid card serialises to JSON");
         let back = ParamCard::from_json_str(&json).expect("a serialised card parses again");
         assert_eq!(back, card, "JSON round trip");
-        let toml = format!(
-            "MZ = {:?}\nWZ = {:?}\naEWM1 = {:?}\nGf = {:?}\nMT = {:?}\nWT = {:?}\nMH = {:?}\nWW = {:?}\n",
-            card.MZ, card.WZ, card.aEWM1, card.Gf, card.MT, card.WT, card.MH, card.WW
-        );
+        // Every parameter, from the list of names (so that a new parameter is written too).
+        let toml: String = PARAM_NAMES
+            .iter()
+            .map(|name| {
+                format!(
+                    "{name} = {:?}\n",
+                    card.get(name).expect("a listed parameter")
+                )
+            })
+            .collect();
         let back = ParamCard::from_toml_str(&toml).expect("a written TOML card parses again");
         assert_eq!(back, card, "TOML round trip");
     }

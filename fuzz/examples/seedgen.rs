@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use diffhep::fab::{BufferConfig, Method, Trainer};
 use diffhep::flows::{Domain, Flow, FlowSpec, Transform};
 use diffhep::nn::{Activation, Mlp, MlpSpec};
-use diffhep_physics::collider::sm::ParamCard;
+use diffhep_physics::collider::sm::{ParamCard, PARAM_NAMES};
 use diffhep_physics::targets::fab::FabProblem;
 use diffhep_physics::Process;
 
@@ -23,10 +23,16 @@ fn main() {
 
     // Param cards: the first byte selects the parser (even, written T: TOML; odd, written K: JSON).
     let card = ParamCard::default();
-    let toml = format!(
-        "MZ = {:?}\nWZ = {:?}\naEWM1 = {:?}\nGf = {:?}\nMT = {:?}\nWT = {:?}\nMH = {:?}\nWW = {:?}\n",
-        card.MZ, card.WZ, card.aEWM1, card.Gf, card.MT, card.WT, card.MH, card.WW
-    );
+    // Every parameter, from the list of names (so that a new parameter is written too).
+    let toml: String = PARAM_NAMES
+        .iter()
+        .map(|name| {
+            format!(
+                "{name} = {:?}\n",
+                card.get(name).expect("a listed parameter")
+            )
+        })
+        .collect();
     let json = serde_json::to_string_pretty(&card).expect("the default card serialises");
     write(
         &dir,

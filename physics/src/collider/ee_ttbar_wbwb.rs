@@ -97,7 +97,8 @@ pub fn me2<S: RealScalar>(p: &SmParams<S>, ex: Exchange, mom: &[FourVector<S>; 6
             let col = scale(&den_t, &slash_plus_m(&pt, &mt, &mid));
             for lw in [-1i8, 0, 1] {
                 let eps = conj_vec(&polarisation(&mom[3], &d.mw, lw));
-                let col2 = chiral(&pl0, &pl1, &slash(&eps, &col));
+                // ū(b) ε̸* P_L: the projector acts on the top side (V−A).
+                let col2 = slash(&eps, &chiral(&pl0, &pl1, &col));
                 for hb in [-1i8, 1] {
                     let ub = bar(&u(&mom[2], &zero, hb));
                     total += dot(&ub, &col2).norm_sqr();

@@ -16,7 +16,7 @@
 //! - The tests check the completeness relations Σλ u ū = p̸ + m, Σλ v v̄ = p̸ − m and
 //!   Σλ ε^μ ε^{ν*} = −g^{μν} + k^μ k^ν/m², which fix every convention that matters for |M|².
 
-use diffhep::{Complex, RealScalar};
+use diffhep::{Complex, RealScalar, Scalar};
 
 use crate::lorentz::FourVector;
 
@@ -26,7 +26,7 @@ pub type Spinor<S> = [Complex<S>; 4];
 /// A four-vector with complex components (upper index): polarisations and currents.
 pub type CVector<S> = [Complex<S>; 4];
 
-fn c<S: RealScalar>(x: S) -> Complex<S> {
+fn c<S: Scalar>(x: S) -> Complex<S> {
     Complex::real(x)
 }
 
@@ -90,12 +90,12 @@ pub fn v<S: RealScalar>(p: &FourVector<S>, m: &S, hel: i8) -> Spinor<S> {
 }
 
 /// Dirac adjoint ψ̄ = ψ†γ⁰, returned as the components to contract with [`dot`].
-pub fn bar<S: RealScalar>(psi: &Spinor<S>) -> Spinor<S> {
+pub fn bar<S: Scalar>(psi: &Spinor<S>) -> Spinor<S> {
     [psi[2].conj(), psi[3].conj(), psi[0].conj(), psi[1].conj()]
 }
 
 /// ψ̄_a ψ_b where `abar` = [`bar`]`(ψ_a)`: Σᵢ abarᵢ ψ_bᵢ.
-pub fn dot<S: RealScalar>(abar: &Spinor<S>, b: &Spinor<S>) -> Complex<S> {
+pub fn dot<S: Scalar>(abar: &Spinor<S>, b: &Spinor<S>) -> Complex<S> {
     abar[0].clone() * b[0].clone()
         + abar[1].clone() * b[1].clone()
         + abar[2].clone() * b[2].clone()
@@ -103,7 +103,7 @@ pub fn dot<S: RealScalar>(abar: &Spinor<S>, b: &Spinor<S>) -> Complex<S> {
 }
 
 /// Complex components of a real four-vector.
-pub fn cvec<S: RealScalar>(p: &FourVector<S>) -> CVector<S> {
+pub fn cvec<S: Scalar>(p: &FourVector<S>) -> CVector<S> {
     [
         c(p.e.clone()),
         c(p.px.clone()),
@@ -113,12 +113,12 @@ pub fn cvec<S: RealScalar>(p: &FourVector<S>) -> CVector<S> {
 }
 
 /// Complex conjugate of a complex four-vector.
-pub fn conj_vec<S: RealScalar>(k: &CVector<S>) -> CVector<S> {
+pub fn conj_vec<S: Scalar>(k: &CVector<S>) -> CVector<S> {
     [k[0].conj(), k[1].conj(), k[2].conj(), k[3].conj()]
 }
 
 /// k̸ψ = γ^μ k_μ ψ for a complex four-vector `k` given with upper index.
-pub fn slash<S: RealScalar>(k: &CVector<S>, psi: &Spinor<S>) -> Spinor<S> {
+pub fn slash<S: Scalar>(k: &CVector<S>, psi: &Spinor<S>) -> Spinor<S> {
     // k·σ = k⁰ − k⃗·σ⃗ acts on ψ_R into the upper pair; k·σ̄ = k⁰ + k⃗·σ⃗ on ψ_L into the lower.
     let [k0, kx, ky, kz] = k.clone();
     let kp = kx.clone() + ky.mul_i(); // kx + i ky
@@ -148,7 +148,7 @@ pub fn slash_plus_m<S: RealScalar>(p: &FourVector<S>, m: &S, psi: &Spinor<S>) ->
 }
 
 /// Chiral vertex factor (c_L P_L + c_R P_R)ψ.
-pub fn chiral<S: RealScalar>(cl: &Complex<S>, cr: &Complex<S>, psi: &Spinor<S>) -> Spinor<S> {
+pub fn chiral<S: Scalar>(cl: &Complex<S>, cr: &Complex<S>, psi: &Spinor<S>) -> Spinor<S> {
     [
         cl.clone() * psi[0].clone(),
         cl.clone() * psi[1].clone(),
@@ -158,7 +158,7 @@ pub fn chiral<S: RealScalar>(cl: &Complex<S>, cr: &Complex<S>, psi: &Spinor<S>) 
 }
 
 /// Scale a spinor by a complex number.
-pub fn scale<S: RealScalar>(k: &Complex<S>, psi: &Spinor<S>) -> Spinor<S> {
+pub fn scale<S: Scalar>(k: &Complex<S>, psi: &Spinor<S>) -> Spinor<S> {
     [
         k.clone() * psi[0].clone(),
         k.clone() * psi[1].clone(),
@@ -168,7 +168,7 @@ pub fn scale<S: RealScalar>(k: &Complex<S>, psi: &Spinor<S>) -> Spinor<S> {
 }
 
 /// Sum of two spinors.
-pub fn add<S: RealScalar>(a: &Spinor<S>, b: &Spinor<S>) -> Spinor<S> {
+pub fn add<S: Scalar>(a: &Spinor<S>, b: &Spinor<S>) -> Spinor<S> {
     [
         a[0].clone() + b[0].clone(),
         a[1].clone() + b[1].clone(),
@@ -178,7 +178,7 @@ pub fn add<S: RealScalar>(a: &Spinor<S>, b: &Spinor<S>) -> Spinor<S> {
 }
 
 /// The vector current J^μ = ψ̄_a γ^μ (c_L P_L + c_R P_R) ψ_b (upper index), `abar` = [`bar`]`(ψ_a)`.
-pub fn current<S: RealScalar>(
+pub fn current<S: Scalar>(
     abar: &Spinor<S>,
     b: &Spinor<S>,
     cl: &Complex<S>,
@@ -212,7 +212,7 @@ pub fn current<S: RealScalar>(
 }
 
 /// Minkowski product of two complex four-vectors (no conjugation).
-pub fn mdot<S: RealScalar>(a: &CVector<S>, b: &CVector<S>) -> Complex<S> {
+pub fn mdot<S: Scalar>(a: &CVector<S>, b: &CVector<S>) -> Complex<S> {
     a[0].clone() * b[0].clone()
         - a[1].clone() * b[1].clone()
         - a[2].clone() * b[2].clone()

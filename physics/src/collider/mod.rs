@@ -8,6 +8,7 @@
 //! (a process maps the unit hypercube to momenta), and the engine (`diffhep`); nothing from
 //! integration, events, detectors, design studies or learning targets.
 
+pub mod amplitude;
 pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;

@@ -1,0 +1,297 @@
+//! Running a compiled [`Program`]: external wavefunctions, the currents in order, the dual
+//! amplitudes of each colour flow and the colour- and helicity-summed |M|², in any number type.
+
+use diffhep::{Complex, RealScalar, Scalar};
+
+use super::model::{CouplingExpr, Mass, Model, ModelPoint, Spin};
+use super::program::{Op, Program};
+use super::vertices::{self as vx, Current, LineKind};
+use crate::collider::helicity;
+use crate::lorentz::FourVector;
+
+/// The wavefunction of external leg `leg` (momentum `p`, helicity `hel`).
+fn wavefunction<S: RealScalar>(
+    prog: &Program,
+    model: &Model,
+    point: &ModelPoint<S>,
+    leg: usize,
+    p: &FourVector<S>,
+    hel: i8,
+) -> Current<S> {
+    let l = prog.legs[leg];
+    let part = &model.particles[l.particle];
+    let m = point.mass(part.mass);
+    match part.spin {
+        Spin::Scalar => vx::scalar(Complex::one()),
+        Spin::Vector => {
+            let e = helicity::polarisation(p, m, hel);
+            if l.incoming {
+                e
+            } else {
+                helicity::conj_vec(&e)
+            }
+        }
+        Spin::Fermion => match (l.incoming, part.pdg > 0) {
+            (true, true) => helicity::u(p, m, hel),
+            (true, false) => helicity::bar(&helicity::v(p, m, hel)),
+            (false, true) => helicity::bar(&helicity::u(p, m, hel)),
+            (false, false) => helicity::v(p, m, hel),
+        },
+    }
+}
+
+/// Couplings of the program at one parameter point: `[c_L, c_R, unused]` or the three
+/// four-vector coefficients.
+fn couplings<S: Scalar>(
+    prog: &Program,
+    model: &Model,
+    point: &ModelPoint<S>,
+) -> Vec<[Complex<S>; 3]> {
+    prog.couplings
+        .iter()
+        .map(|c| match c {
+            CouplingExpr::Ewk4(legs) => point.ewk4(model, *legs),
+            c => {
+                let [a, b] = point.coupling(model, c);
+                [a, b, Complex::zero()]
+            }
+        })
+        .collect()
+}
+
+fn scale<S: Scalar>(x: Current<S>, k: f64) -> Current<S> {
+    if k == 1.0 {
+        return x;
+    }
+    x.map(|z| z.scale_f64(k))
+}
+
+/// The per-point state of an evaluation: momenta of the currents, propagator denominators,
+/// couplings and every external wavefunction, ready to run any helicity configuration.
+pub struct Evaluator<'a, S> {
+    prog: &'a Program,
+    node_p: Vec<[S; 4]>,
+    props: Vec<Option<(Complex<S>, S, bool)>>,
+    coup: Vec<[Complex<S>; 3]>,
+    hels: Vec<&'static [i8]>,
+    wfs: Vec<Vec<Current<S>>>,
+    values: Vec<Current<S>>,
+    root_line: LineKind,
+}
+
+impl<'a, S: RealScalar> Evaluator<'a, S> {
+    /// Prepare the evaluation of `prog` at the momenta of the legs in process order. With
+    /// `gauge_leg`, that leg's polarisation vectors are replaced by its momentum divided by its
+    /// energy (a gauge-invariance check: every amplitude must then vanish).
+    pub fn new(
+        prog: &'a Program,
+        model: &Model,
+        point: &ModelPoint<S>,
+        momenta: &[FourVector<S>],
+        gauge_leg: Option<usize>,
+    ) -> Self {
+        let n = prog.legs.len();
+        // momentum flowing into the diagram along each leg
+        let flow: Vec<[S; 4]> = momenta
+            .iter()
+            .zip(&prog.legs)
+            .map(|(p, l)| {
+                let v = [p.e.clone(), p.px.clone(), p.py.clone(), p.pz.clone()];
+                if l.incoming {
+                    v
+                } else {
+                    v.map(|x| -x)
+                }
+            })
+            .collect();
+        let node_p: Vec<[S; 4]> = prog
+            .nodes
+            .iter()
+            .map(|node| {
+                let mut s: [S; 4] = std::array::from_fn(|_| S::zero());
+                for (k, f) in flow.iter().enumerate() {
+                    if node.mask >> k & 1 == 1 {
+                        for m in 0..4 {
+                            s[m] = s[m].clone() + f[m].clone();
+                        }
+                    }
+                }
+                s
+            })
+            .collect();
+        let props = prog
+            .nodes
+            .iter()
+            .zip(&node_p)
+            .map(|(node, p)| {
+                if !node.propagate {
+                    return None;
+                }
+                let part = &model.particles[node.particle];
+                let m = point.mass(part.mass).clone();
+                let w = point.width(part.width);
+                Some((vx::denominator(p, &m, w), m, part.mass != Mass::Zero))
+            })
+            .collect();
+        let hels: Vec<&'static [i8]> = prog
+            .legs
+            .iter()
+            .map(|l| model.particles[l.particle].helicities())
+            .collect();
+        let wfs = (0..n)
+            .map(|k| {
+                hels[k]
+                    .iter()
+                    .map(|&h| {
+                        if gauge_leg == Some(k) {
+                            let p = &momenta[k];
+                            let c = |x: &S| Complex::real(x.clone() / p.e.clone());
+                            [c(&p.e), c(&p.px), c(&p.py), c(&p.pz)]
+                        } else {
+                            wavefunction(prog, model, point, k, &momenta[k], h)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let root = &model.particles[prog.emitted[0]];
+        let root_line = match root.spin {
+            Spin::Fermion if root.pdg > 0 => LineKind::Column,
+            Spin::Fermion => LineKind::Row,
+            Spin::Vector => LineKind::Vector,
+            Spin::Scalar => LineKind::Scalar,
+        };
+        Evaluator {
+            prog,
+            node_p,
+            props,
+            coup: couplings(prog, model, point),
+            hels,
+            wfs,
+            values: vec![vx::zero(); prog.nodes.len()],
+            root_line,
+        }
+    }
+
+    /// The helicity values allowed for each leg.
+    pub fn helicities(&self) -> &[&'static [i8]] {
+        &self.hels
+    }
+
+    /// Number of helicity configurations.
+    pub fn configurations(&self) -> usize {
+        self.hels.iter().map(|h| h.len()).product()
+    }
+
+    /// The indices into [`Self::helicities`] of configuration `config` (mixed radix, last leg
+    /// fastest).
+    pub fn configuration(&self, mut config: usize) -> Vec<usize> {
+        let mut choice = vec![0usize; self.hels.len()];
+        for k in (0..self.hels.len()).rev() {
+            choice[k] = config % self.hels[k].len();
+            config /= self.hels[k].len();
+        }
+        choice
+    }
+
+    /// The dual amplitude of every colour flow for one helicity configuration (`choice[k]`
+    /// indexes the helicities of leg k).
+    pub fn amplitudes(&mut self, choice: &[usize]) -> Vec<Complex<S>> {
+        let prog = self.prog;
+        for (i, node) in prog.nodes.iter().enumerate() {
+            let mut acc = vx::zero();
+            for t in &node.terms {
+                let values = &self.values;
+                let node_p = &self.node_p;
+                let inp = |j: usize| &values[t.inputs[j] as usize];
+                let cp = &self.coup[t.coupling as usize];
+                let cc = [cp[0].clone(), cp[1].clone()];
+                let v = match t.op {
+                    Op::External => {
+                        let leg = t.inputs[0] as usize;
+                        self.wfs[leg][choice[leg]].clone()
+                    }
+                    Op::FfvCol => vx::ffv_col(inp(0), inp(1), &cc),
+                    Op::FfvRow => vx::ffv_row(inp(0), inp(1), &cc),
+                    Op::FfvVec => vx::ffv_vec(inp(0), inp(1), &cc),
+                    Op::FfsCol => vx::ffs_col(inp(0), inp(1), &cc),
+                    Op::FfsRow => vx::ffs_row(inp(0), inp(1), &cc),
+                    Op::FfsScalar => vx::ffs_scalar(inp(0), inp(1), &cc),
+                    Op::Vvv => {
+                        let (a, b) = (t.inputs[0] as usize, t.inputs[1] as usize);
+                        vx::vvv(&values[a], &node_p[a], &values[b], &node_p[b], &cp[0])
+                    }
+                    Op::Vvvv => vx::vvvv([inp(0), inp(1), inp(2)], cp),
+                    Op::Gluon4 => vx::gluon4([inp(0), inp(1), inp(2)], &cp[0]),
+                    Op::VvScalar => vx::vv_scalar(inp(0), inp(1), None, &cp[0]),
+                    Op::VvsScalar => vx::vv_scalar(inp(0), inp(1), Some(inp(2)), &cp[0]),
+                    Op::VsVector => vx::vs_vector(inp(0), inp(1), None, &cp[0]),
+                    Op::VssVector => vx::vs_vector(inp(0), inp(1), Some(inp(2)), &cp[0]),
+                    Op::Sss => vx::scalars(&[inp(0), inp(1)], &cp[0]),
+                    Op::Ssss => vx::scalars(&[inp(0), inp(1), inp(2)], &cp[0]),
+                };
+                let v = scale(v, t.coef);
+                for (a, x) in acc.iter_mut().zip(v) {
+                    *a += x;
+                }
+            }
+            self.values[i] = match &self.props[i] {
+                Some((den, m, massive)) => {
+                    vx::propagate(node.line, &acc, &self.node_p[i], m, *massive, den)
+                }
+                None => acc,
+            };
+        }
+        let root = &self.wfs[0][choice[0]];
+        prog.amplitudes
+            .iter()
+            .map(|terms| {
+                let mut s = Complex::zero();
+                for rt in terms {
+                    let v = &self.values[rt.node as usize];
+                    let x = match self.root_line {
+                        LineKind::Column => helicity::dot(v, root),
+                        LineKind::Row => helicity::dot(root, v),
+                        LineKind::Vector => helicity::mdot(v, root),
+                        LineKind::Scalar => v[0].clone() * root[0].clone(),
+                    };
+                    s += x.scale_f64(rt.coef);
+                }
+                s
+            })
+            .collect()
+    }
+}
+
+/// Σ_{σσ'} A_σ* C_{σσ'} A_σ' for one helicity configuration.
+pub fn colour_sum<S: Scalar>(colour: &[Vec<f64>], amps: &[Complex<S>]) -> S {
+    let mut total = S::zero();
+    for (x, row) in colour.iter().enumerate() {
+        let ax = &amps[x];
+        total += ax.norm_sqr() * row[x];
+        for (y, ay) in amps.iter().enumerate().skip(x + 1) {
+            let re = ax.re.clone() * ay.re.clone() + ax.im.clone() * ay.im.clone();
+            total += re * (2.0 * row[y]);
+        }
+    }
+    total
+}
+
+/// Σ over helicities and colours of |M|² (no averaging, no identical-particle factor) for the
+/// momenta of the legs in process order.
+pub fn msq_summed<S: RealScalar>(
+    prog: &Program,
+    model: &Model,
+    point: &ModelPoint<S>,
+    momenta: &[FourVector<S>],
+) -> S {
+    let mut ev = Evaluator::new(prog, model, point, momenta, None);
+    let colour = prog.colour();
+    let mut total = S::zero();
+    for config in 0..ev.configurations() {
+        let choice = ev.configuration(config);
+        let amps = ev.amplitudes(&choice);
+        total += colour_sum(colour, &amps);
+    }
+    total
+}

@@ -1,0 +1,747 @@
+//! The Standard Model as data: particles, vertices and the couplings of each vertex as
+//! expressions of the param card.
+//!
+//! # Conventions
+//! Peskin & Schroeder's: covariant derivative D_μ = ∂_μ − i g_s t^a G^a_μ − i g t^i W^i_μ − i g′ Y B_μ,
+//! W^3 = c_W Z + s_W A, B = −s_W Z + c_W A, W^± = (W^1 ∓ i W^2)/√2 (the field W⁺ annihilates an
+//! incoming W⁺). Every vertex is given with all particles *incoming*; its Feynman rule (the
+//! factor i included) is
+//! - fermion–fermion–vector `ψ̄ γ^μ (c_L P_L + c_R P_R) ψ V_μ`: i γ^μ (c_L P_L + c_R P_R) with
+//!   c = e Q for the photon, (g/c_W)(T₃ − Q s_W²) and −(g/c_W) Q s_W² (left, right) for the Z,
+//!   g/√2 (left only, unit CKM) for the W, g_s t^a for the gluon;
+//! - fermion–fermion–Higgs: −i m_f/v (the Yukawa masses `ymb`, `ymt`, `ymtau`);
+//! - three vectors (X, Y, Z), momenta k₁, k₂, k₃ incoming:
+//!   C [g^{μν}(k₁ − k₂)^ρ + g^{νρ}(k₂ − k₃)^μ + g^{ρμ}(k₃ − k₁)^ν] with
+//!   C = g Σ ε^{abc} U_{aX} U_{bY} U_{cZ}, U the map from the physical fields to W^{1,2,3};
+//! - four vectors: −i g² Σ_e [F^{12,34}(g₁₃g₂₄ − g₁₄g₂₃) + F^{13,24}(g₁₂g₃₄ − g₁₄g₂₃)
+//!   + F^{14,23}(g₁₂g₃₄ − g₁₃g₂₄)] with F^{ij,kl} = Σ ε^{abe} ε^{cde} U_{ai} U_{bj} U_{ck} U_{dl};
+//! - Higgs–vector–vector i g m_W g^{μν} (W⁺W⁻), i g m_Z/c_W g^{μν} (ZZ); HHVV i g²/2 and
+//!   i g²/(2c_W²); HHH −3i m_H²/v; HHHH −3i m_H²/v².
+//!
+//! Gluon self-interactions are handled in the colour-flow decomposition by the engine (colour
+//! ordered vertices), not through ε^{abc}; see [`super::colour`].
+//!
+//! Massive vector bosons are in unitary gauge; widths are fixed widths in every propagator.
+
+use diffhep::{Complex, Scalar};
+
+use crate::collider::sm::SmParams;
+
+/// Spin of a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spin {
+    /// Spin 0.
+    Scalar,
+    /// Spin ½ (Dirac).
+    Fermion,
+    /// Spin 1.
+    Vector,
+}
+
+/// SU(3) representation of a particle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColourRep {
+    /// Colourless.
+    Singlet,
+    /// Quark (3).
+    Triplet,
+    /// Antiquark (3̄).
+    AntiTriplet,
+    /// Gluon (8).
+    Octet,
+}
+
+/// A mass parameter of the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mass {
+    /// Massless.
+    Zero,
+    /// `MZ`.
+    Z,
+    /// The W mass derived in the `sm` scheme.
+    W,
+    /// `MT`.
+    T,
+    /// `MB`.
+    B,
+    /// `MTA`.
+    Ta,
+    /// `MH`.
+    H,
+}
+
+/// A width parameter of the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Width {
+    /// Stable.
+    Zero,
+    /// `WZ`.
+    Z,
+    /// `WW`.
+    W,
+    /// `WT`.
+    T,
+    /// `WH`.
+    H,
+}
+
+/// One particle (a particle and its antiparticle are two entries unless self-conjugate).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Particle {
+    /// MadGraph name (`u`, `u~`, `e-`, `w+`, `a`, `g`, ...).
+    pub name: &'static str,
+    /// PDG code (negative for antiparticles).
+    pub pdg: i32,
+    /// Spin.
+    pub spin: Spin,
+    /// Colour representation.
+    pub colour: ColourRep,
+    /// Electric charge in units of e/3.
+    pub charge3: i8,
+    /// Mass parameter.
+    pub mass: Mass,
+    /// Width parameter.
+    pub width: Width,
+    /// Index of the antiparticle in [`Model::particles`] (itself if self-conjugate).
+    pub anti: usize,
+}
+
+impl Particle {
+    /// Whether this is a fermion with positive PDG code (its field ψ annihilates it).
+    pub fn is_fermion(&self) -> bool {
+        self.spin == Spin::Fermion && self.pdg > 0
+    }
+    /// Whether this is an antifermion.
+    pub fn is_antifermion(&self) -> bool {
+        self.spin == Spin::Fermion && self.pdg < 0
+    }
+    /// Colour dimension (1, 3 or 8).
+    pub fn colour_dim(&self) -> u32 {
+        match self.colour {
+            ColourRep::Singlet => 1,
+            ColourRep::Triplet | ColourRep::AntiTriplet => 3,
+            ColourRep::Octet => 8,
+        }
+    }
+    /// Number of helicity states (massless vectors have two).
+    pub fn helicities(&self) -> &'static [i8] {
+        match (self.spin, self.mass) {
+            (Spin::Scalar, _) => &[0],
+            (Spin::Fermion, _) => &[-1, 1],
+            (Spin::Vector, Mass::Zero) => &[-1, 1],
+            (Spin::Vector, _) => &[-1, 0, 1],
+        }
+    }
+}
+
+/// The Lorentz structure of a vertex (see the module documentation for the Feynman rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lorentz {
+    /// ψ̄ γ^μ (c_L P_L + c_R P_R) ψ V_μ; legs `[ψ̄ side, ψ side, V]`.
+    Ffv,
+    /// ψ̄ (c_L P_L + c_R P_R) ψ S; legs `[ψ̄ side, ψ side, S]`.
+    Ffs,
+    /// Three vectors (antisymmetric structure; for gluons colour ordered).
+    Vvv,
+    /// Four vectors (for gluons colour ordered).
+    Vvvv,
+    /// V·V S.
+    Vvs,
+    /// V·V S S.
+    Vvss,
+    /// Three scalars.
+    Sss,
+    /// Four scalars.
+    Ssss,
+}
+
+/// What a vertex's coupling is, as an expression of the model parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CouplingExpr {
+    /// Photon–fermion: c_L = c_R = e Q (charge in units of e/3).
+    Photon {
+        /// 3Q of the fermion.
+        charge3: i8,
+    },
+    /// Z–fermion: (g/c_W)(T₃ − Q s_W²), −(g/c_W) Q s_W².
+    Zboson {
+        /// 2T₃ of the left-handed fermion.
+        t3x2: i8,
+        /// 3Q of the fermion.
+        charge3: i8,
+    },
+    /// W–fermion: g/√2, left-handed.
+    Wboson,
+    /// Quark–gluon g_s (the colour factor is handled by the engine).
+    Strong,
+    /// Yukawa −m_f/v (times i in the rule), for the fermion with this mass.
+    Yukawa(Mass),
+    /// Three electroweak vectors, fields as particle indices in leg order.
+    Ewk3([usize; 3]),
+    /// Four electroweak vectors, fields in leg order.
+    Ewk4([usize; 4]),
+    /// Three gluons (colour-ordered rule g_s (−i/√2) × structure).
+    Gluon3,
+    /// Four gluons (colour-ordered rule i g_s²/2 × structure).
+    Gluon4,
+    /// H W⁺ W⁻ or H Z Z.
+    HiggsVv {
+        /// Z (true) or W (false).
+        z: bool,
+    },
+    /// H H W⁺ W⁻ or H H Z Z.
+    HiggsHiggsVv {
+        /// Z (true) or W (false).
+        z: bool,
+    },
+    /// H H H.
+    Higgs3,
+    /// H H H H.
+    Higgs4,
+}
+
+/// A vertex: its incoming legs (particle indices), structure, coupling and coupling orders.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vertex {
+    /// Incoming particles (3 or 4), in the order the Lorentz structure names them.
+    pub legs: Vec<usize>,
+    /// Lorentz structure.
+    pub lorentz: Lorentz,
+    /// Coupling.
+    pub coupling: CouplingExpr,
+    /// Powers of g_s.
+    pub qcd: u8,
+    /// Powers of e.
+    pub qed: u8,
+}
+
+/// Particles and vertices of a model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// Every particle and antiparticle.
+    pub particles: Vec<Particle>,
+    /// Every vertex.
+    pub vertices: Vec<Vertex>,
+}
+
+/// Fermion data for building the Standard Model: (name, antiname, pdg, 3Q, 2T₃, colour, mass, width).
+type FermionRow = (&'static str, &'static str, i32, i8, i8, bool, Mass, Width);
+
+const FERMIONS: [FermionRow; 12] = [
+    ("d", "d~", 1, -1, -1, true, Mass::Zero, Width::Zero),
+    ("u", "u~", 2, 2, 1, true, Mass::Zero, Width::Zero),
+    ("s", "s~", 3, -1, -1, true, Mass::Zero, Width::Zero),
+    ("c", "c~", 4, 2, 1, true, Mass::Zero, Width::Zero),
+    ("b", "b~", 5, -1, -1, true, Mass::B, Width::Zero),
+    ("t", "t~", 6, 2, 1, true, Mass::T, Width::T),
+    ("e-", "e+", 11, -3, -1, false, Mass::Zero, Width::Zero),
+    ("ve", "ve~", 12, 0, 1, false, Mass::Zero, Width::Zero),
+    ("mu-", "mu+", 13, -3, -1, false, Mass::Zero, Width::Zero),
+    ("vm", "vm~", 14, 0, 1, false, Mass::Zero, Width::Zero),
+    ("ta-", "ta+", 15, -3, -1, false, Mass::Ta, Width::Zero),
+    ("vt", "vt~", 16, 0, 1, false, Mass::Zero, Width::Zero),
+];
+
+impl Model {
+    /// MadGraph's `sm` model (default restrictions: massless u, d, s, c, e, μ and neutrinos; massive
+    /// b, t, τ; Yukawa couplings of b, t, τ only; unit CKM).
+    pub fn sm() -> Self {
+        let mut particles = Vec::new();
+        let mut push = |p: Particle| {
+            particles.push(p);
+            particles.len() - 1
+        };
+        let mut fermions = Vec::new();
+        for (name, anti, pdg, q3, t3x2, coloured, mass, width) in FERMIONS {
+            let i = push(Particle {
+                name,
+                pdg,
+                spin: Spin::Fermion,
+                colour: if coloured {
+                    ColourRep::Triplet
+                } else {
+                    ColourRep::Singlet
+                },
+                charge3: q3,
+                mass,
+                width,
+                anti: 0,
+            });
+            let j = push(Particle {
+                name: anti,
+                pdg: -pdg,
+                spin: Spin::Fermion,
+                colour: if coloured {
+                    ColourRep::AntiTriplet
+                } else {
+                    ColourRep::Singlet
+                },
+                charge3: -q3,
+                mass,
+                width,
+                anti: 0,
+            });
+            fermions.push((i, j, q3, t3x2, coloured, mass));
+        }
+        let boson = |name, pdg, spin, colour, charge3, mass, width| Particle {
+            name,
+            pdg,
+            spin,
+            colour,
+            charge3,
+            mass,
+            width,
+            anti: 0,
+        };
+        let g = push(boson(
+            "g",
+            21,
+            Spin::Vector,
+            ColourRep::Octet,
+            0,
+            Mass::Zero,
+            Width::Zero,
+        ));
+        let a = push(boson(
+            "a",
+            22,
+            Spin::Vector,
+            ColourRep::Singlet,
+            0,
+            Mass::Zero,
+            Width::Zero,
+        ));
+        let z = push(boson(
+            "z",
+            23,
+            Spin::Vector,
+            ColourRep::Singlet,
+            0,
+            Mass::Z,
+            Width::Z,
+        ));
+        let wp = push(boson(
+            "w+",
+            24,
+            Spin::Vector,
+            ColourRep::Singlet,
+            3,
+            Mass::W,
+            Width::W,
+        ));
+        let wm = push(boson(
+            "w-",
+            -24,
+            Spin::Vector,
+            ColourRep::Singlet,
+            -3,
+            Mass::W,
+            Width::W,
+        ));
+        let h = push(boson(
+            "h",
+            25,
+            Spin::Scalar,
+            ColourRep::Singlet,
+            0,
+            Mass::H,
+            Width::H,
+        ));
+        for (i, p) in particles.iter_mut().enumerate() {
+            p.anti = i;
+        }
+        for &(f, fb, ..) in &fermions {
+            particles[f].anti = fb;
+            particles[fb].anti = f;
+        }
+        particles[wp].anti = wm;
+        particles[wm].anti = wp;
+
+        let mut vertices = Vec::new();
+        let mut v = |legs: Vec<usize>, lorentz, coupling, qcd, qed| {
+            vertices.push(Vertex {
+                legs,
+                lorentz,
+                coupling,
+                qcd,
+                qed,
+            })
+        };
+        for &(f, fb, q3, t3x2, coloured, mass) in &fermions {
+            if q3 != 0 {
+                v(
+                    vec![fb, f, a],
+                    Lorentz::Ffv,
+                    CouplingExpr::Photon { charge3: q3 },
+                    0,
+                    1,
+                );
+            }
+            v(
+                vec![fb, f, z],
+                Lorentz::Ffv,
+                CouplingExpr::Zboson { t3x2, charge3: q3 },
+                0,
+                1,
+            );
+            if coloured {
+                v(vec![fb, f, g], Lorentz::Ffv, CouplingExpr::Strong, 1, 0);
+            }
+            if matches!(mass, Mass::B | Mass::T | Mass::Ta) {
+                v(
+                    vec![fb, f, h],
+                    Lorentz::Ffs,
+                    CouplingExpr::Yukawa(mass),
+                    0,
+                    1,
+                );
+            }
+        }
+        // W couplings of each doublet (up-type = T₃ > 0 partner listed right after the down type).
+        for pair in fermions.chunks(2) {
+            let (dn, dnb, ..) = pair[0];
+            let (up, upb, ..) = pair[1];
+            // ū γ W⁺ d and d̄ γ W⁻ u (leptons: ν̄ W⁺ ℓ⁻, ℓ̄ W⁻ ν).
+            v(vec![upb, dn, wp], Lorentz::Ffv, CouplingExpr::Wboson, 0, 1);
+            v(vec![dnb, up, wm], Lorentz::Ffv, CouplingExpr::Wboson, 0, 1);
+        }
+        v(vec![g, g, g], Lorentz::Vvv, CouplingExpr::Gluon3, 1, 0);
+        v(vec![g, g, g, g], Lorentz::Vvvv, CouplingExpr::Gluon4, 2, 0);
+        for n in [a, z] {
+            v(
+                vec![wp, wm, n],
+                Lorentz::Vvv,
+                CouplingExpr::Ewk3([wp, wm, n]),
+                0,
+                1,
+            );
+        }
+        for legs in [
+            [wp, wm, wp, wm],
+            [wp, wm, a, a],
+            [wp, wm, z, z],
+            [wp, wm, a, z],
+        ] {
+            v(legs.to_vec(), Lorentz::Vvvv, CouplingExpr::Ewk4(legs), 0, 2);
+        }
+        v(
+            vec![wp, wm, h],
+            Lorentz::Vvs,
+            CouplingExpr::HiggsVv { z: false },
+            0,
+            1,
+        );
+        v(
+            vec![z, z, h],
+            Lorentz::Vvs,
+            CouplingExpr::HiggsVv { z: true },
+            0,
+            1,
+        );
+        v(
+            vec![wp, wm, h, h],
+            Lorentz::Vvss,
+            CouplingExpr::HiggsHiggsVv { z: false },
+            0,
+            2,
+        );
+        v(
+            vec![z, z, h, h],
+            Lorentz::Vvss,
+            CouplingExpr::HiggsHiggsVv { z: true },
+            0,
+            2,
+        );
+        v(vec![h, h, h], Lorentz::Sss, CouplingExpr::Higgs3, 0, 1);
+        v(vec![h, h, h, h], Lorentz::Ssss, CouplingExpr::Higgs4, 0, 2);
+        Model {
+            particles,
+            vertices,
+        }
+    }
+
+    /// The index of the particle named `name` (MadGraph spelling).
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.particles.iter().position(|p| p.name == name)
+    }
+}
+
+/// Electroweak and strong couplings and masses at one parameter point, in any number type.
+#[derive(Clone, Debug)]
+pub struct ModelPoint<S> {
+    /// e = √(4πα).
+    pub e: S,
+    /// g = e/s_W.
+    pub g: S,
+    /// s_W.
+    pub sw: S,
+    /// c_W.
+    pub cw: S,
+    /// g_s = √(4π α_s).
+    pub gs: S,
+    /// v = 2 m_W s_W/e.
+    pub v: S,
+    /// Masses in the order of [`Mass`] (Zero, Z, W, T, B, Ta, H).
+    pub masses: [S; 7],
+    /// Widths in the order of [`Width`] (Zero, Z, W, T, H).
+    pub widths: [S; 5],
+    /// Yukawa masses of b, t, τ.
+    pub yukawa: [S; 3],
+}
+
+impl<S: Scalar> ModelPoint<S> {
+    /// Couplings and masses from the parameters (`sm` scheme, see [`crate::collider::sm`]).
+    pub fn new(p: &SmParams<S>) -> Self {
+        let d = p.derived();
+        let sw = d.sw2.sqrt();
+        let cw = d.cw2.sqrt();
+        let g = d.e.clone() / sw.clone();
+        let gs = (p.alpha_s.clone() * (4.0 * std::f64::consts::PI)).sqrt();
+        let v = d.mw.clone() * sw.clone() * 2.0 / d.e.clone();
+        ModelPoint {
+            e: d.e,
+            g,
+            sw,
+            cw,
+            gs,
+            v,
+            masses: [
+                S::zero(),
+                p.mz.clone(),
+                d.mw,
+                p.mt.clone(),
+                p.mb.clone(),
+                p.mta.clone(),
+                p.mh.clone(),
+            ],
+            widths: [
+                S::zero(),
+                p.wz.clone(),
+                p.ww.clone(),
+                p.wt.clone(),
+                p.wh.clone(),
+            ],
+            yukawa: [p.ymb.clone(), p.ymt.clone(), p.ymtau.clone()],
+        }
+    }
+
+    /// The value of a mass parameter.
+    pub fn mass(&self, m: Mass) -> &S {
+        &self.masses[m as usize]
+    }
+
+    /// The value of a width parameter.
+    pub fn width(&self, w: Width) -> &S {
+        &self.widths[w as usize]
+    }
+
+    /// The coupling of a vertex, the factor i of the Feynman rule included; for fermion
+    /// vertices `(c_L, c_R)`, for the others the single coupling in the first entry (the second
+    /// is unused), for four-vector electroweak vertices the coefficients of the three metric
+    /// structures are returned by [`ModelPoint::ewk4`] instead.
+    pub fn coupling(&self, model: &Model, c: &CouplingExpr) -> [Complex<S>; 2] {
+        let i = |x: S| Complex::new(S::zero(), x);
+        let zero = Complex::zero;
+        match *c {
+            CouplingExpr::Photon { charge3 } => {
+                let q = i(self.e.clone() * (charge3 as f64 / 3.0));
+                [q.clone(), q]
+            }
+            CouplingExpr::Zboson { t3x2, charge3 } => {
+                let gz = self.g.clone() / self.cw.clone();
+                let qs = self.sw.clone() * self.sw.clone() * (charge3 as f64 / 3.0);
+                let left = gz.clone() * (qs.rsub(t3x2 as f64 / 2.0));
+                let right = -(gz * qs);
+                [i(left), i(right)]
+            }
+            CouplingExpr::Wboson => [i(self.g.clone() * std::f64::consts::FRAC_1_SQRT_2), zero()],
+            CouplingExpr::Strong => [i(self.gs.clone()), i(self.gs.clone())],
+            CouplingExpr::Yukawa(m) => {
+                let y = match m {
+                    Mass::B => &self.yukawa[0],
+                    Mass::T => &self.yukawa[1],
+                    _ => &self.yukawa[2],
+                };
+                let c = i(-(y.clone() / self.v.clone()));
+                [c.clone(), c]
+            }
+            CouplingExpr::Ewk3(legs) => [self.ewk3(model, legs), zero()],
+            CouplingExpr::Ewk4(_) => [zero(), zero()],
+            // g_s(−i/√2): the colour-ordered three-gluon rule.
+            CouplingExpr::Gluon3 => [
+                i(-(self.gs.clone() * std::f64::consts::FRAC_1_SQRT_2)),
+                zero(),
+            ],
+            // i g_s²/2: the colour-ordered four-gluon rule.
+            CouplingExpr::Gluon4 => [i(self.gs.clone() * self.gs.clone() * 0.5), zero()],
+            CouplingExpr::HiggsVv { z } => {
+                let c = if z {
+                    self.g.clone() * self.masses[Mass::Z as usize].clone() / self.cw.clone()
+                } else {
+                    self.g.clone() * self.masses[Mass::W as usize].clone()
+                };
+                [i(c), zero()]
+            }
+            CouplingExpr::HiggsHiggsVv { z } => {
+                let g2 = self.g.clone() * self.g.clone() * 0.5;
+                let c = if z {
+                    g2 / (self.cw.clone() * self.cw.clone())
+                } else {
+                    g2
+                };
+                [i(c), zero()]
+            }
+            CouplingExpr::Higgs3 => {
+                let mh = &self.masses[Mass::H as usize];
+                [i(-(mh.clone() * mh.clone() * 3.0 / self.v.clone())), zero()]
+            }
+            CouplingExpr::Higgs4 => {
+                let mh = &self.masses[Mass::H as usize];
+                let v2 = self.v.clone() * self.v.clone();
+                [i(-(mh.clone() * mh.clone() * 3.0 / v2)), zero()]
+            }
+        }
+    }
+
+    /// U_{aX}: the component of W^a (a = 0, 1, 2 for W¹, W², W³) in the physical field X.
+    fn mixing(&self, model: &Model, x: usize) -> [Complex<S>; 3] {
+        let r = std::f64::consts::FRAC_1_SQRT_2;
+        let c = |re: f64, im: f64| Complex::new(S::from_f64(re), S::from_f64(im));
+        match model.particles[x].pdg {
+            24 => [c(r, 0.0), c(0.0, r), Complex::zero()],
+            -24 => [c(r, 0.0), c(0.0, -r), Complex::zero()],
+            23 => [
+                Complex::zero(),
+                Complex::zero(),
+                Complex::real(self.cw.clone()),
+            ],
+            22 => [
+                Complex::zero(),
+                Complex::zero(),
+                Complex::real(self.sw.clone()),
+            ],
+            _ => [Complex::zero(), Complex::zero(), Complex::zero()],
+        }
+    }
+
+    /// C = g Σ ε^{abc} U_{aX} U_{bY} U_{cZ} for three electroweak vectors.
+    pub fn ewk3(&self, model: &Model, legs: [usize; 3]) -> Complex<S> {
+        let u = legs.map(|x| self.mixing(model, x));
+        let mut sum = Complex::zero();
+        for (a, b, c, sign) in EPSILON {
+            let t = u[0][a].clone() * u[1][b].clone() * u[2][c].clone();
+            sum += t.scale_f64(sign);
+        }
+        sum.scale(&self.g)
+    }
+
+    /// The coefficients (−i g² F^{12,34}, −i g² F^{13,24}, −i g² F^{14,23}) of a four-vector
+    /// electroweak vertex with legs in the given order.
+    pub fn ewk4(&self, model: &Model, legs: [usize; 4]) -> [Complex<S>; 3] {
+        let u = legs.map(|x| self.mixing(model, x));
+        // F^{ij,kl} = Σ_e (Σ_ab ε^{abe} U_ai U_bj)(Σ_cd ε^{cde} U_ck U_dl).
+        let cross = |i: usize, j: usize| -> [Complex<S>; 3] {
+            let mut out = [Complex::zero(), Complex::zero(), Complex::zero()];
+            for (a, b, e, sign) in EPSILON {
+                out[e] += (u[i][a].clone() * u[j][b].clone()).scale_f64(sign);
+            }
+            out
+        };
+        let f = |i: usize, j: usize, k: usize, l: usize| {
+            let (x, y) = (cross(i, j), cross(k, l));
+            let mut s = Complex::zero();
+            for e in 0..3 {
+                s += x[e].clone() * y[e].clone();
+            }
+            s
+        };
+        let g2 = self.g.clone() * self.g.clone();
+        let mi_g2 = Complex::new(S::zero(), -g2);
+        [
+            f(0, 1, 2, 3) * mi_g2.clone(),
+            f(0, 2, 1, 3) * mi_g2.clone(),
+            f(0, 3, 1, 2) * mi_g2,
+        ]
+    }
+}
+
+/// The nonzero entries (a, b, c, ε^{abc}) of the Levi-Civita symbol.
+const EPSILON: [(usize, usize, usize, f64); 6] = [
+    (0, 1, 2, 1.0),
+    (1, 2, 0, 1.0),
+    (2, 0, 1, 1.0),
+    (1, 0, 2, -1.0),
+    (0, 2, 1, -1.0),
+    (2, 1, 0, -1.0),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collider::sm::ParamCard;
+
+    #[test]
+    fn particles_pair_with_their_antiparticles() {
+        let m = Model::sm();
+        for (i, p) in m.particles.iter().enumerate() {
+            let a = &m.particles[p.anti];
+            assert_eq!(a.anti, i, "{}", p.name);
+            assert_eq!(a.pdg, if p.anti == i { p.pdg } else { -p.pdg });
+            assert_eq!(a.charge3, -p.charge3);
+        }
+        assert_eq!(m.find("t~").map(|i| m.particles[i].pdg), Some(-6));
+        assert_eq!(m.find("w-").map(|i| m.particles[i].charge3), Some(-3));
+        assert!(m.find("x").is_none());
+    }
+
+    #[test]
+    fn every_vertex_conserves_charge_and_colour_triality() {
+        let m = Model::sm();
+        for v in &m.vertices {
+            let q: i32 = v.legs.iter().map(|&l| m.particles[l].charge3 as i32).sum();
+            assert_eq!(q, 0, "{v:?}");
+            let tri: i32 = v
+                .legs
+                .iter()
+                .map(|&l| match m.particles[l].colour {
+                    ColourRep::Triplet => 1,
+                    ColourRep::AntiTriplet => -1,
+                    _ => 0,
+                })
+                .sum();
+            assert_eq!(tri, 0, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn gauge_self_couplings_follow_from_the_mixing() {
+        // Closed forms of the P&S conventions: C(W⁺, W⁻, A) = −i e, C(W⁺, W⁻, Z) = −i g c_W.
+        let m = Model::sm();
+        let pt = ModelPoint::new(&ParamCard::default().to_params::<f64>());
+        let (wp, wm, a, z) = (
+            m.find("w+").unwrap(),
+            m.find("w-").unwrap(),
+            m.find("a").unwrap(),
+            m.find("z").unwrap(),
+        );
+        let ca = pt.ewk3(&m, [wp, wm, a]);
+        assert!(
+            ca.re.abs() < 1e-15 && (ca.im + pt.e).abs() < 1e-15,
+            "{ca:?}"
+        );
+        let cz = pt.ewk3(&m, [wp, wm, z]);
+        assert!((cz.im + pt.g * pt.cw).abs() < 1e-15, "{cz:?}");
+        // Antisymmetry under exchange of two legs.
+        let swapped = pt.ewk3(&m, [wm, wp, a]);
+        assert!((swapped.im - pt.e).abs() < 1e-15);
+        // W⁺W⁻AA: F^{12,34} = 0 (no ε with two 3s), F^{13,24} = F^{14,23} = s_W², so the rule is
+        // −i e² (2 g₁₂g₃₄ − g₁₃g₂₄ − g₁₄g₂₃), the textbook W⁺W⁻γγ vertex.
+        let [f1, f2, f3] = pt.ewk4(&m, [wp, wm, a, a]);
+        let e2 = pt.e * pt.e;
+        assert!(f1.abs() < 1e-15);
+        assert!(
+            (f2.im + e2).abs() < 1e-14 && (f3.im + e2).abs() < 1e-14,
+            "{f2:?} {f3:?}"
+        );
+    }
+}
