@@ -41,7 +41,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let (process, card) = args.target.resolve()?;
     crate::output::new_file("--out", &args.out, args.force)?;
     let sample = generate(
-        process,
+        process.clone(),
         &card,
         args.target.sqrt_s,
         args.events as usize,

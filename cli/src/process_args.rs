@@ -3,19 +3,30 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use diffhep_physics::collider::cuts::Cuts;
 use diffhep_physics::collider::process::{Process, ProcessError};
 use diffhep_physics::collider::sm::ParamCard;
 
 /// Process, energy and model parameters.
 #[derive(clap::Args, Debug)]
 pub struct ProcessArgs {
-    /// Process: ee_mumu, ee_ttbar or ee_ttbar_wbwb.
+    /// Process: ee_mumu, ee_ttbar, ee_ttbar_wbwb, or any MadGraph-style process string with two
+    /// massless beams, e.g. "e+ e- > mu+ mu- a" or "u u~ > e+ e- g" (all tree diagrams).
     #[arg(long)]
     pub process: String,
+    /// Generation cut NAME=VALUE for a process string (MadGraph run-card names: ptj, ptb, pta,
+    /// ptl, etaj, etab, etaa, etal, drjj, drbb, drll, draa, drbj, draj, drjl, dral, mmjj, mmll);
+    /// repeatable; applied after --run-card. Defaults: MadGraph's LO run card.
+    #[arg(long = "cut", value_name = "NAME=VALUE")]
+    pub cuts: Vec<String>,
+    /// Run card (TOML with cut names as keys, e.g. `ptj = 30.0`) for a process string.
+    #[arg(long)]
+    pub run_card: Option<PathBuf>,
     /// Centre-of-mass energy in GeV (finite, > 0, above the process threshold).
     #[arg(long, allow_negative_numbers = true, value_parser = crate::checks::positive_f64)]
     pub sqrt_s: f64,
-    /// Param card (TOML, or JSON if the name ends in .json); MadGraph `sm` defaults otherwise.
+    /// Param card (SLHA param_card.dat, TOML, or JSON if the name ends in .json); MadGraph `sm`
+    /// defaults otherwise.
     #[arg(long)]
     pub param_card: Option<PathBuf>,
 }
@@ -25,7 +36,24 @@ impl ProcessArgs {
     /// validated, and √s is checked against the process threshold for those parameters, before
     /// any point is sampled.
     pub fn resolve(&self) -> anyhow::Result<(Process, ParamCard)> {
-        let process: Process = self.process.parse()?;
+        let process: Process = if self.process.contains('>') {
+            let mut cuts = match &self.run_card {
+                Some(p) => Cuts::from_path(p)?,
+                None => Cuts::default(),
+            };
+            for c in &self.cuts {
+                cuts.apply(c).context("--cut")?;
+            }
+            Process::from_string(&self.process, cuts)?
+        } else {
+            if !self.cuts.is_empty() || self.run_card.is_some() {
+                anyhow::bail!(
+                    "--cut and --run-card apply to process strings; {} has no generation cuts",
+                    self.process
+                );
+            }
+            self.process.parse()?
+        };
         let card = match &self.param_card {
             Some(p) => {
                 ParamCard::from_path(p).with_context(|| format!("--param-card {}", p.display()))?
@@ -35,7 +63,7 @@ impl ProcessArgs {
         let threshold = process.threshold(&card.to_params::<f64>());
         if self.sqrt_s <= threshold {
             return Err(ProcessError::BelowThreshold {
-                process: process.name(),
+                process: process.name().to_string(),
                 sqrt_s: self.sqrt_s,
                 threshold,
             })

@@ -43,7 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             pb.set_position(done as u64);
         }
     };
-    let r = cross_section(process, &card, args.target.sqrt_s, &cfg, Some(&tick)).with_context(
+    let r = cross_section(process.clone(), &card, args.target.sqrt_s, &cfg, Some(&tick)).with_context(
         || {
             format!(
                 "{} at √s = {} GeV",

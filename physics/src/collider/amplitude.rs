@@ -7,6 +7,7 @@
 //! ([`subprocess`]), the process-string syntax ([`syntax`]) and the subprocesses of a process string
 //! ([`matrix_element`]).
 
+pub mod collision;
 pub mod colour;
 pub mod evaluate;
 pub mod matrix_element;

@@ -9,6 +9,7 @@
 //! integration, events, detectors, design studies or learning targets.
 
 pub mod amplitude;
+pub mod cuts;
 pub mod ee_ffbar;
 pub mod ee_mumu;
 pub mod ee_ttbar_wbwb;

@@ -6,16 +6,20 @@
 //! | `ee_mumu` | e+e- → γ/Z → μ+μ- (massless) | flat 2-body map, 2 dimensions |
 //! | `ee_ttbar` | e+e- → γ/Z → t t̄ (m_t = MT) | flat 2-body map, 2 dimensions |
 //! | `ee_ttbar_wbwb` | e+e- → t t̄ → b W⁺ b̄ W⁻ (Breit–Wigner tops, on-shell W) | resonant map, 8 dimensions |
+//! | any MadGraph-style string, e.g. `"e+ e- > mu+ mu- a"` | every tree diagram ([`crate::collider::amplitude`]), with generation cuts | flat RAMBO map, 3n − 4 dimensions |
 //!
 //! The integrand is w(x) = (ħc)²/(2s) · |M|²(p(x)) · dΦ(x) in pb per unit hypercube volume, so
 //! σ = ∫ w dx. It is generic over `RealScalar`, so the same call gives pathwise derivatives of w
 //! with respect to any parameter (and √s) when those are dual numbers.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use diffhep::RealScalar;
 
 use crate::collider::ee_ffbar::{self, Exchange, HBARC2_PB, MUON, TOP};
+use crate::collider::amplitude::collision::{CollisionError, StringProcess};
+use crate::collider::cuts::Cuts;
 use crate::collider::ee_ttbar_wbwb;
 use crate::collider::sm::SmParams;
 use crate::lorentz::FourVector;
@@ -23,7 +27,7 @@ use crate::phase_space::resonant::{TopPairMap, TopPairParams};
 use crate::phase_space::{PhaseSpace, PhaseSpaceError};
 
 /// A process known to diffhep.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Process {
     /// e+e- → μ+μ- via γ and Z.
     EeMuMu,
@@ -31,14 +35,19 @@ pub enum Process {
     EeTTbar,
     /// e+e- → t t̄ → b W⁺ b̄ W⁻.
     EeTTbarWbWb,
+    /// Any process string, evaluated by the general amplitude engine, with its cuts.
+    String(Arc<StringProcess>),
 }
 
 /// Errors of the process layer.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ProcessError {
     /// No process of that name.
-    #[error("unknown process '{0}' (known: {known})", known = Process::ALL.map(|p| p.name()).join(", "))]
+    #[error("unknown process '{0}' (known: {known}, or a MadGraph-style process string such as \"e+ e- > mu+ mu- a\")", known = Process::ALL.map(|p| p.name().to_string()).join(", "))]
     Unknown(String),
+    /// A process string that cannot be built; the cause is kept.
+    #[error("process '{0}': {1}")]
+    String(String, #[source] CollisionError),
     /// The phase-space map rejected the point or the energy; the [`PhaseSpaceError`] is the
     /// source.
     #[error("phase space: {0}")]
@@ -47,7 +56,7 @@ pub enum ProcessError {
     #[error("√s = {sqrt_s} GeV is below the {process} threshold of {threshold} GeV")]
     BelowThreshold {
         /// The process.
-        process: &'static str,
+        process: String,
         /// √s requested.
         sqrt_s: f64,
         /// The threshold.
@@ -58,9 +67,13 @@ pub enum ProcessError {
 impl FromStr for Process {
     type Err = ProcessError;
 
-    /// Look a process up by its name ([`Process::name`]); an unknown name is a
+    /// Look a process up by its name ([`Process::name`]), or build a process string (anything
+    /// with a `>`) with MadGraph's default cuts; an unknown name is a
     /// [`ProcessError::Unknown`], whose message lists every process.
     fn from_str(name: &str) -> Result<Self, ProcessError> {
+        if name.contains('>') {
+            return Process::from_string(name, Cuts::default());
+        }
         Self::ALL
             .into_iter()
             .find(|p| p.name() == name)
@@ -81,21 +94,40 @@ impl Process {
     /// All processes.
     pub const ALL: [Process; 3] = [Process::EeMuMu, Process::EeTTbar, Process::EeTTbarWbWb];
 
+    /// A process string with generation cuts.
+    pub fn from_string(text: &str, cuts: Cuts) -> Result<Self, ProcessError> {
+        StringProcess::new(text, cuts)
+            .map(|p| Process::String(Arc::new(p)))
+            .map_err(|e| ProcessError::String(text.to_string(), e))
+    }
+
     /// The process's name (as accepted by [`FromStr`]).
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Process::EeMuMu => "ee_mumu",
             Process::EeTTbar => "ee_ttbar",
             Process::EeTTbarWbWb => "ee_ttbar_wbwb",
+            Process::String(p) => p.text(),
         }
     }
 
-    /// PDG codes of the final state, in the order of the momenta.
-    pub fn pdg_final(&self) -> &'static [i32] {
+    /// PDG codes of the incoming particles (first along +z); for a string of several
+    /// subprocesses, the first.
+    pub fn pdg_initial(&self) -> Vec<i32> {
         match self {
-            Process::EeMuMu => &[13, -13],
-            Process::EeTTbar => &[6, -6],
-            Process::EeTTbarWbWb => &[5, 24, -5, -24],
+            Process::String(p) => p.pdg_initial(0),
+            _ => vec![11, -11],
+        }
+    }
+
+    /// PDG codes of the final state, in the order of the momenta; for a string of several
+    /// subprocesses, the first.
+    pub fn pdg_final(&self) -> Vec<i32> {
+        match self {
+            Process::EeMuMu => vec![13, -13],
+            Process::EeTTbar => vec![6, -6],
+            Process::EeTTbarWbWb => vec![5, 24, -5, -24],
+            Process::String(p) => p.pdg_final(0),
         }
     }
 
@@ -104,6 +136,7 @@ impl Process {
         match self {
             Process::EeMuMu | Process::EeTTbar => 2,
             Process::EeTTbarWbWb => TopPairMap::DIM,
+            Process::String(p) => p.dim(),
         }
     }
 
@@ -117,6 +150,10 @@ impl Process {
     /// ∂σ/∂param cannot vanish identically, so an estimate of exactly 0 means it underflowed;
     /// where it does not (MT and WT for ee_mumu, WT for on-shell tops) it is 0 by construction.
     pub fn depends_on(&self, param: &str) -> bool {
+        if let Process::String(_) = self {
+            // Which parameters a general process depends on is not known in advance.
+            return param == "sqrt_s";
+        }
         match param {
             "MZ" | "WZ" | "aEWM1" | "Gf" | "sqrt_s" => true,
             "MT" => !matches!(self, Process::EeMuMu),
@@ -131,6 +168,7 @@ impl Process {
             Process::EeMuMu => 0.0,
             Process::EeTTbar => 2.0 * p.mt,
             Process::EeTTbarWbWb => 2.0 * p.derived().mw,
+            Process::String(s) => s.threshold(p),
         }
     }
 
@@ -143,6 +181,7 @@ impl Process {
                 let mw = p.derived().mw;
                 vec![S::zero(), mw.clone(), S::zero(), mw]
             }
+            Process::String(s) => s.final_masses(p),
         }
     }
 
@@ -161,6 +200,10 @@ impl Process {
         ];
         let s = sqrt_s.clone() * sqrt_s.clone();
         let flux = (s.clone() * 2.0).recip() * HBARC2_PB;
+        if let Process::String(sp) = self {
+            let (momenta, weight) = sp.point(p, sqrt_s, x)?;
+            return Ok(ProcessPoint { momenta, weight });
+        }
         let (momenta, me2, ps) = match self {
             Process::EeMuMu | Process::EeTTbar => {
                 let masses = self.final_masses(p);
@@ -194,6 +237,7 @@ impl Process {
                 let me2 = ee_ttbar_wbwb::me2(p, Exchange::FULL, &arr);
                 (mom, me2, pt.weight)
             }
+            Process::String(_) => unreachable!("handled above"),
         };
         Ok(ProcessPoint {
             momenta,
@@ -212,10 +256,10 @@ mod tests {
         let e = "ee_qq".parse::<Process>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown process 'ee_qq' (known: ee_mumu, ee_ttbar, ee_ttbar_wbwb)"
+            "unknown process 'ee_qq' (known: ee_mumu, ee_ttbar, ee_ttbar_wbwb, or a MadGraph-style process string such as \"e+ e- > mu+ mu- a\")"
         );
         let e = ProcessError::BelowThreshold {
-            process: "ee_ttbar",
+            process: "ee_ttbar".into(),
             sqrt_s: 300.0,
             threshold: 346.0,
         };

@@ -68,12 +68,12 @@ pub fn generate(
     let threshold = process.threshold(&p);
     if sqrt_s <= threshold {
         return Err(EventGenError::Process(ProcessError::BelowThreshold {
-            process: process.name(),
+            process: process.name().to_string(),
             sqrt_s,
             threshold,
         }));
     }
-    let builder = EventBuilder::new(process, card, sqrt_s);
+    let builder = EventBuilder::new(process.clone(), card, sqrt_s);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut events = Vec::with_capacity(n);
     let (mut sw, mut sw2) = (0.0, 0.0);
@@ -100,16 +100,21 @@ pub fn generate(
     }
     let err = ((sw2 / nf - sigma * sigma).max(0.0) / (nf - 1.0).max(1.0)).sqrt();
     check_finite("the error of σ", err)?;
-    if unweighted {
+    let beams = process.pdg_initial();
+    let mut file = if unweighted {
         let weights: Vec<f64> = events.iter().map(|e| e.weight).collect();
-        return unweighted_file(&weights, seed, sqrt_s, (sigma, err), |i| {
+        unweighted_file(&weights, seed, sqrt_s, (sigma, err), |i| {
             Some(events[i].clone())
         })
-        .map_err(EventGenError::Lhe);
-    }
-    let max_w = events.iter().map(|e| e.weight).fold(0.0, f64::max);
-    let init = LheInit::electron_positron(sqrt_s, sigma, err, false, max_w);
-    Ok(LheFile { init, events })
+        .map_err(EventGenError::Lhe)?
+    } else {
+        let max_w = events.iter().map(|e| e.weight).fold(0.0, f64::max);
+        let init = LheInit::electron_positron(sqrt_s, sigma, err, false, max_w);
+        LheFile { init, events }
+    };
+    // The beams of the process (e⁻e⁺ for the hand-written ones, as written for a string).
+    file.init.beam_ids = [beams[0], beams[1]];
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ pub struct Estimate {
 #[derive(Clone, Debug)]
 pub struct XsecResult {
     /// Process name.
-    pub process: &'static str,
+    pub process: String,
     /// √s in GeV.
     pub sqrt_s_gev: f64,
     /// σ in pb.
@@ -226,7 +226,7 @@ pub fn cross_section(
     let threshold = process.threshold(&p64);
     if sqrt_s <= threshold {
         return Err(ProcessError::BelowThreshold {
-            process: process.name(),
+            process: process.name().to_string(),
             sqrt_s,
             threshold,
         }
@@ -367,7 +367,7 @@ pub fn cross_section(
         (None, None)
     };
     let result = XsecResult {
-        process: process.name(),
+        process: process.name().to_string(),
         sqrt_s_gev: sqrt_s,
         sigma_pb: sigma,
         sigma_err_pb: sigma_err,

@@ -61,7 +61,7 @@ impl ProcessTarget {
         if !(sqrt_s.is_finite() && sqrt_s > threshold) {
             return Err(FabError::Config(
                 ProcessError::BelowThreshold {
-                    process: process.name(),
+                    process: process.name().to_string(),
                     sqrt_s,
                     threshold,
                 }
@@ -85,7 +85,7 @@ impl ProcessTarget {
 
     /// The process.
     pub fn process(&self) -> Process {
-        self.integrand.process
+        self.integrand.process.clone()
     }
 
     /// √s in GeV.
@@ -108,7 +108,7 @@ impl ProcessTarget {
         let it = &self.integrand;
         let p = it.card.to_params::<f64>();
         let pt = it.process.point(&p, &it.sqrt_s, u).ok()?;
-        Some(EventBuilder::new(it.process, &it.card, it.sqrt_s).event(&pt.momenta, weight))
+        Some(EventBuilder::new(it.process.clone(), &it.card, it.sqrt_s).event(&pt.momenta, weight))
     }
 
     /// The VEGAS baseline (Lepage 1978, [`crate::integrate::vegas`]): adapt a grid for `iterations` ×
@@ -401,7 +401,7 @@ mod tests {
                 vec![0.21, 0.63, 0.48, 0.35, 0.77, 0.12, 0.56, 0.9],
             ),
         ] {
-            let t = ProcessTarget::new(process, &card, sqrt_s).unwrap();
+            let t = ProcessTarget::new(process.clone(), &card, sqrt_s).unwrap();
             // The generic integrand: forward (duals), reverse (tape) and Ridders FD agree.
             check_gradient(t.integrand(), &u, &GradCheckConfig::default()).assert_ok();
             // The target's ∇ log p against Ridders differences of log p.

@@ -178,7 +178,7 @@ fn depends_on_matches_the_gradients_that_are_not_identically_zero() {
         (Process::EeTTbar, 500.0),
         (Process::EeTTbarWbWb, 500.0),
     ] {
-        let r = cross_section(process, &card, sqrt_s, &cfg(500), None).unwrap();
+        let r = cross_section(process.clone(), &card, sqrt_s, &cfg(500), None).unwrap();
         for (name, e) in &r.gradient {
             assert_eq!(
                 e.value != 0.0,
