@@ -252,7 +252,7 @@ impl StringProcess {
 /// The index i with Σ_{j<i} w_j ≤ u Σ w < Σ_{j≤i} w_j (0 if every weight is 0).
 fn pick(w: &[f64], u: f64) -> usize {
     let total: f64 = w.iter().sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return 0;
     }
     let mut acc = 0.0;
@@ -283,7 +283,10 @@ mod tests {
         // one tag leaves the quark and enters the gluon, the other leaves the gluon for ū.
         assert_eq!(tags[0], [0, 0]);
         let (u, ub, g) = (tags[2], tags[3], tags[4]);
-        assert!(u[0] != 0 && u[1] == 0 && ub[0] == 0 && ub[1] != 0, "{tags:?}");
+        assert!(
+            u[0] != 0 && u[1] == 0 && ub[0] == 0 && ub[1] != 0,
+            "{tags:?}"
+        );
         assert_eq!(g[1], u[0], "{tags:?}");
         assert_eq!(g[0], ub[1], "{tags:?}");
     }
