@@ -192,7 +192,14 @@ pub fn run_processes(args: &ProcessesArgs) -> anyhow::Result<()> {
         .map(|s| {
             let p = &s.program;
             let terms: usize = p.nodes.iter().map(|n| n.terms.len()).sum();
+            let total: usize = p
+                .legs
+                .iter()
+                .map(|l| me.model.particles[l.particle].helicities().len())
+                .product();
             json!({
+                "helicities": s.helicities.len(),
+                "helicities_total": total,
                 "subprocess": s.label(),
                 "currents": p.nodes.len(),
                 "vertex_terms": terms,
@@ -211,17 +218,22 @@ pub fn run_processes(args: &ProcessesArgs) -> anyhow::Result<()> {
     } else {
         println!("process      {}", args.process);
         println!(
-            "{:<4} {:<32} {:>8} {:>8} {:>6} {:>10}  orders (QCD, QED)",
-            "#", "subprocess", "currents", "terms", "flows", "identical"
+            "{:<4} {:<32} {:>8} {:>8} {:>6} {:>9} {:>10}  orders (QCD, QED)",
+            "#", "subprocess", "currents", "terms", "flows", "hel", "identical"
         );
         for (i, r) in rows.iter().enumerate() {
             println!(
-                "{:<4} {:<32} {:>8} {:>8} {:>6} {:>10.4}  {}",
+                "{:<4} {:<32} {:>8} {:>8} {:>6} {:>9} {:>10.4}  {}",
                 i,
                 r["subprocess"].as_str().unwrap_or(""),
                 r["currents"].as_u64().unwrap_or(0),
                 r["vertex_terms"].as_u64().unwrap_or(0),
                 r["colour_flows"].as_u64().unwrap_or(0),
+                format!(
+                    "{}/{}",
+                    r["helicities"].as_u64().unwrap_or(0),
+                    r["helicities_total"].as_u64().unwrap_or(0)
+                ),
                 r["identical_particle_factor"].as_f64().unwrap_or(f64::NAN),
                 r["orders_qcd_qed"]
             );

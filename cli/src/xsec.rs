@@ -43,15 +43,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             pb.set_position(done as u64);
         }
     };
-    let r = cross_section(process.clone(), &card, args.target.sqrt_s, &cfg, Some(&tick)).with_context(
-        || {
-            format!(
-                "{} at √s = {} GeV",
-                process.name(),
-                number(args.target.sqrt_s)
-            )
-        },
-    )?;
+    let r = cross_section(
+        process.clone(),
+        &card,
+        args.target.sqrt_s,
+        &cfg,
+        Some(&tick),
+    )
+    .with_context(|| {
+        format!(
+            "{} at √s = {} GeV",
+            process.name(),
+            number(args.target.sqrt_s)
+        )
+    })?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }

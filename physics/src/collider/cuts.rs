@@ -211,13 +211,14 @@ impl Cuts {
     /// Read a run card: TOML with cut names as keys (`ptj = 30.0`); missing keys keep the
     /// MadGraph defaults.
     pub fn from_path(path: &Path) -> Result<Self, CutError> {
-        let file_err = |message: String, source: Option<Arc<dyn std::error::Error + Send + Sync>>| {
-            CutError::File {
-                path: path.to_path_buf(),
-                message,
-                source,
-            }
-        };
+        let file_err =
+            |message: String, source: Option<Arc<dyn std::error::Error + Send + Sync>>| {
+                CutError::File {
+                    path: path.to_path_buf(),
+                    message,
+                    source,
+                }
+            };
         let text = std::fs::read_to_string(path)
             .map_err(|e| file_err(e.to_string(), Some(Arc::new(e))))?;
         let cuts: Cuts =

@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use diffhep::RealScalar;
 
-use crate::collider::ee_ffbar::{self, Exchange, HBARC2_PB, MUON, TOP};
 use crate::collider::amplitude::collision::{CollisionError, StringProcess};
 use crate::collider::cuts::Cuts;
+use crate::collider::ee_ffbar::{self, Exchange, HBARC2_PB, MUON, TOP};
 use crate::collider::ee_ttbar_wbwb;
 use crate::collider::sm::SmParams;
 use crate::lorentz::FourVector;

@@ -72,7 +72,11 @@ impl EventBuilder {
     pub fn event(&self, momenta: &[FourVector<f64>], weight: f64) -> LheEvent {
         if let Process::String(sp) = &self.process {
             let (sub, tags) = sp.event_colours(&self.params, momenta, uniforms(momenta));
-            let ids: Vec<i32> = sp.pdg_initial(sub).into_iter().chain(sp.pdg_final(sub)).collect();
+            let ids: Vec<i32> = sp
+                .pdg_initial(sub)
+                .into_iter()
+                .chain(sp.pdg_final(sub))
+                .collect();
             let particles = ids
                 .iter()
                 .zip(momenta)

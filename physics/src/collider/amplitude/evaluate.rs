@@ -277,18 +277,97 @@ pub fn colour_sum<S: Scalar>(colour: &[Vec<f64>], amps: &[Complex<S>]) -> S {
     total
 }
 
+/// A generic reference point of the process: the incoming particles in their centre-of-mass
+/// frame along ±z (one incoming particle at rest) and a RAMBO final state at
+/// √s = 1.5 Σm + 100 GeV, or `None` where no such point exists (a massless decaying particle).
+fn reference_momenta(
+    prog: &Program,
+    model: &Model,
+    point: &ModelPoint<f64>,
+) -> Option<Vec<FourVector<f64>>> {
+    let mass = |k: usize| *point.mass(model.particles[prog.legs[k].particle].mass);
+    let n_in = prog.legs.iter().filter(|l| l.incoming).count();
+    let m_in: Vec<f64> = (0..n_in).map(mass).collect();
+    let m_out: Vec<f64> = (n_in..prog.legs.len()).map(mass).collect();
+    let sum_out: f64 = m_out.iter().sum();
+    let sqrt_s = match n_in {
+        1 => m_in[0],
+        _ => 1.5 * (m_in.iter().sum::<f64>()).max(sum_out) + 100.0,
+    };
+    if m_out.len() < 2 || sqrt_s <= sum_out {
+        return None;
+    }
+    let mut mom = Vec::new();
+    if n_in == 1 {
+        mom.push(FourVector::new(sqrt_s, 0.0, 0.0, 0.0));
+    } else {
+        let s = sqrt_s * sqrt_s;
+        let (a, b) = (m_in[0], m_in[1]);
+        let q = ((s - (a + b).powi(2)) * (s - (a - b).powi(2)))
+            .max(0.0)
+            .sqrt()
+            / (2.0 * sqrt_s);
+        mom.push(FourVector::new((q * q + a * a).sqrt(), 0.0, 0.0, q));
+        mom.push(FourVector::new((q * q + b * b).sqrt(), 0.0, 0.0, -q));
+    }
+    let dim = 3 * m_out.len() - 4;
+    let x: Vec<f64> = (0..dim)
+        .map(|k| (0.31 + 0.618_034 * k as f64).fract())
+        .collect();
+    let pt = crate::phase_space::PhaseSpace::generate_with_masses(sqrt_s, &m_out, &x).ok()?;
+    mom.extend(pt.momenta);
+    Some(mom)
+}
+
+/// The helicity configurations that contribute: those with a dual amplitude that is not exactly
+/// zero at a generic reference point with the default parameters (MadGraph's rule). Exact zeros
+/// come from the massless fermions' chirality (their spinors have exact zero components), so
+/// they are structural and hold at every point and parameter value. All configurations if no
+/// reference point exists.
+pub fn live_configurations(prog: &Program, model: &Model) -> Vec<usize> {
+    let params = crate::collider::sm::ParamCard::default().to_params::<f64>();
+    let point = ModelPoint::new(&params);
+    let hels: usize = prog
+        .legs
+        .iter()
+        .map(|l| model.particles[l.particle].helicities().len())
+        .product();
+    let Some(mom) = reference_momenta(prog, model, &point) else {
+        return (0..hels).collect();
+    };
+    let mut ev = Evaluator::new(prog, model, &point, &mom, None);
+    (0..hels)
+        .filter(|&c| {
+            let choice = ev.configuration(c);
+            ev.amplitudes(&choice)
+                .iter()
+                .any(|a| a.re != 0.0 || a.im != 0.0)
+        })
+        .collect()
+}
+
 /// Σ over helicities and colours of |M|² (no averaging, no identical-particle factor) for the
-/// momenta of the legs in process order.
+/// momenta of the legs in process order, over the helicity configurations `live` (all if
+/// `None`).
 pub fn msq_summed<S: RealScalar>(
     prog: &Program,
     model: &Model,
     point: &ModelPoint<S>,
     momenta: &[FourVector<S>],
+    live: Option<&[usize]>,
 ) -> S {
     let mut ev = Evaluator::new(prog, model, point, momenta, None);
     let colour = prog.colour();
     let mut total = S::zero();
-    for config in 0..ev.configurations() {
+    let all: Vec<usize>;
+    let configs = match live {
+        Some(l) => l,
+        None => {
+            all = (0..ev.configurations()).collect();
+            &all
+        }
+    };
+    for &config in configs {
         let choice = ev.configuration(config);
         let amps = ev.amplitudes(&choice);
         total += colour_sum(colour, &amps);

@@ -2,7 +2,7 @@
 
 use diffhep::RealScalar;
 
-use super::evaluate::msq_summed;
+use super::evaluate::{live_configurations, msq_summed};
 use super::model::{Model, ModelPoint, Spin};
 use super::program::{build, BuildError, Leg, Program, Selection};
 use crate::collider::sm::SmParams;
@@ -48,6 +48,8 @@ pub struct Subprocess {
     pub average: f64,
     /// The identical-particle factor 1/Π n_i! of the final state (not included in [`Self::msq`]).
     pub identical: f64,
+    /// The helicity configurations that contribute ([`live_configurations`]).
+    pub helicities: Vec<usize>,
 }
 
 impl Subprocess {
@@ -86,6 +88,7 @@ impl Subprocess {
             });
         }
         let program = build(model, &legs, sel)?;
+        let helicities = live_configurations(&program, model);
         let mut states = 1.0;
         for l in legs.iter().filter(|l| l.incoming) {
             let p = &model.particles[l.particle];
@@ -116,6 +119,7 @@ impl Subprocess {
             program,
             average: 1.0 / states,
             identical,
+            helicities,
         })
     }
 
@@ -135,7 +139,13 @@ impl Subprocess {
         momenta: &[FourVector<S>],
     ) -> S {
         let point = ModelPoint::new(params);
-        msq_summed(&self.program, model, &point, momenta) * self.average
+        msq_summed(
+            &self.program,
+            model,
+            &point,
+            momenta,
+            Some(&self.helicities),
+        ) * self.average
     }
 }
 

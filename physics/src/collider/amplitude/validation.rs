@@ -443,7 +443,14 @@ fn top_decay_chain_factorises_on_shell() {
 
 /// σ in pb of a 2 → 2 subprocess at √s by Gauss–Legendre quadrature over cos θ (|M|² does not
 /// depend on the azimuth): σ = (ħc)²/(2s) · |p|/(4π√s) · ½∫|M|² dcos θ.
-fn sigma_2to2(sp: &Subprocess, model: &Model, p: &SmParams<f64>, sqrt_s: f64, m3: f64, m4: f64) -> f64 {
+fn sigma_2to2(
+    sp: &Subprocess,
+    model: &Model,
+    p: &SmParams<f64>,
+    sqrt_s: f64,
+    m3: f64,
+    m4: f64,
+) -> f64 {
     let s = sqrt_s * sqrt_s;
     let q = ((s - (m3 + m4).powi(2)) * (s - (m3 - m4).powi(2))).sqrt() / (2.0 * sqrt_s);
     let integral = crate::integrate::quadrature::integrate(
