@@ -20,22 +20,27 @@ pub struct Complex<S> {
 
 impl<S: Scalar> Complex<S> {
     /// From real and imaginary parts.
+    #[inline]
     pub fn new(re: S, im: S) -> Self {
         Complex { re, im }
     }
     /// A real number.
+    #[inline]
     pub fn real(re: S) -> Self {
         Complex { re, im: S::zero() }
     }
     /// 0.
+    #[inline]
     pub fn zero() -> Self {
         Complex::real(S::zero())
     }
     /// 1.
+    #[inline]
     pub fn one() -> Self {
         Complex::real(S::one())
     }
     /// The imaginary unit.
+    #[inline]
     pub fn i() -> Self {
         Complex {
             re: S::zero(),
@@ -43,6 +48,7 @@ impl<S: Scalar> Complex<S> {
         }
     }
     /// `cos φ + i sin φ`.
+    #[inline]
     pub fn from_phase(phi: &S) -> Self {
         Complex {
             re: phi.cos(),
@@ -50,6 +56,7 @@ impl<S: Scalar> Complex<S> {
         }
     }
     /// Complex conjugate.
+    #[inline]
     pub fn conj(&self) -> Self {
         Complex {
             re: self.re.clone(),
@@ -57,14 +64,17 @@ impl<S: Scalar> Complex<S> {
         }
     }
     /// |z|².
+    #[inline]
     pub fn norm_sqr(&self) -> S {
         self.re.clone() * self.re.clone() + self.im.clone() * self.im.clone()
     }
     /// |z|.
+    #[inline]
     pub fn abs(&self) -> S {
         self.re.hypot(&self.im)
     }
     /// Multiply by a real scalar.
+    #[inline]
     pub fn scale(&self, k: &S) -> Self {
         Complex {
             re: self.re.clone() * k.clone(),
@@ -72,6 +82,7 @@ impl<S: Scalar> Complex<S> {
         }
     }
     /// Multiply by a real constant.
+    #[inline]
     pub fn scale_f64(&self, k: f64) -> Self {
         Complex {
             re: self.re.clone() * k,
@@ -79,6 +90,7 @@ impl<S: Scalar> Complex<S> {
         }
     }
     /// Multiply by i.
+    #[inline]
     pub fn mul_i(&self) -> Self {
         Complex {
             re: -self.im.clone(),
@@ -86,6 +98,7 @@ impl<S: Scalar> Complex<S> {
         }
     }
     /// 1 / z.
+    #[inline]
     pub fn recip(&self) -> Self {
         let d = self.norm_sqr().recip();
         Complex {
@@ -97,6 +110,7 @@ impl<S: Scalar> Complex<S> {
 
 impl<S: Scalar> Add for Complex<S> {
     type Output = Self;
+    #[inline]
     fn add(self, o: Self) -> Self {
         Complex {
             re: self.re + o.re,
@@ -105,12 +119,14 @@ impl<S: Scalar> Add for Complex<S> {
     }
 }
 impl<S: Scalar> AddAssign for Complex<S> {
+    #[inline]
     fn add_assign(&mut self, o: Self) {
         *self = self.clone() + o;
     }
 }
 impl<S: Scalar> Sub for Complex<S> {
     type Output = Self;
+    #[inline]
     fn sub(self, o: Self) -> Self {
         Complex {
             re: self.re - o.re,
@@ -120,6 +136,7 @@ impl<S: Scalar> Sub for Complex<S> {
 }
 impl<S: Scalar> Neg for Complex<S> {
     type Output = Self;
+    #[inline]
     fn neg(self) -> Self {
         Complex {
             re: -self.re,
@@ -129,6 +146,7 @@ impl<S: Scalar> Neg for Complex<S> {
 }
 impl<S: Scalar> Mul for Complex<S> {
     type Output = Self;
+    #[inline]
     fn mul(self, o: Self) -> Self {
         Complex {
             re: self.re.clone() * o.re.clone() - self.im.clone() * o.im.clone(),
@@ -139,6 +157,7 @@ impl<S: Scalar> Mul for Complex<S> {
 impl<S: Scalar> Div for Complex<S> {
     type Output = Self;
     #[allow(clippy::suspicious_arithmetic_impl)]
+    #[inline]
     fn div(self, o: Self) -> Self {
         self * o.recip()
     }

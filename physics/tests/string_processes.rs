@@ -56,7 +56,10 @@ fn string_processes_integrate_and_write_consistent_events() {
             r.sigma_err_pb
         );
         let grad_sqrt_s = r.gradient.iter().find(|(n, _)| *n == "sqrt_s").unwrap().1;
-        assert!(grad_sqrt_s.value.is_finite() && grad_sqrt_s.error.is_finite(), "{text}");
+        assert!(
+            grad_sqrt_s.value.is_finite() && grad_sqrt_s.error.is_finite(),
+            "{text}"
+        );
         let file = generate(process.clone(), &card, sqrt_s, 20, 3, false)
             .unwrap_or_else(|e| panic!("{text}: {e}"));
         let bytes = write_lhe(Vec::new(), &file).unwrap();
@@ -80,7 +83,10 @@ fn string_processes_integrate_and_write_consistent_events() {
             // every colour line starts and ends: each tag appears exactly twice
             tags.sort();
             for pair in tags.chunks(2) {
-                assert!(pair.len() == 2 && pair[0] == pair[1], "{text}: tags {tags:?}");
+                assert!(
+                    pair.len() == 2 && pair[0] == pair[1],
+                    "{text}: tags {tags:?}"
+                );
             }
         }
     }

@@ -10,6 +10,7 @@
 pub mod collision;
 pub mod colour;
 pub mod evaluate;
+pub mod lanes;
 pub mod matrix_element;
 pub mod model;
 pub mod program;

@@ -90,20 +90,67 @@ impl<'a, S: RealScalar> Evaluator<'a, S> {
         momenta: &[FourVector<S>],
         gauge_leg: Option<usize>,
     ) -> Self {
-        let n = prog.legs.len();
-        // momentum flowing into the diagram along each leg
-        let flow: Vec<[S; 4]> = momenta
-            .iter()
-            .zip(&prog.legs)
-            .map(|(p, l)| {
-                let v = [p.e.clone(), p.px.clone(), p.py.clone(), p.pz.clone()];
-                if l.incoming {
-                    v
-                } else {
-                    v.map(|x| -x)
-                }
-            })
-            .collect();
+        let flow = flow_momenta(prog, momenta);
+        let wfs = external_wavefunctions(prog, model, point, momenta, gauge_leg);
+        Evaluator::from_parts(prog, model, point, flow, wfs)
+    }
+}
+
+/// The momentum flowing into the diagram along each leg (p incoming, −p outgoing).
+pub fn flow_momenta<S: Scalar>(prog: &Program, momenta: &[FourVector<S>]) -> Vec<[S; 4]> {
+    momenta
+        .iter()
+        .zip(&prog.legs)
+        .map(|(p, l)| {
+            let v = [p.e.clone(), p.px.clone(), p.py.clone(), p.pz.clone()];
+            if l.incoming {
+                v
+            } else {
+                v.map(|x| -x)
+            }
+        })
+        .collect()
+}
+
+/// Every leg's wavefunction for each of its helicities (see [`Evaluator::new`] for
+/// `gauge_leg`).
+pub fn external_wavefunctions<S: RealScalar>(
+    prog: &Program,
+    model: &Model,
+    point: &ModelPoint<S>,
+    momenta: &[FourVector<S>],
+    gauge_leg: Option<usize>,
+) -> Vec<Vec<Current<S>>> {
+    (0..prog.legs.len())
+        .map(|k| {
+            model.particles[prog.legs[k].particle]
+                .helicities()
+                .iter()
+                .map(|&h| {
+                    if gauge_leg == Some(k) {
+                        let p = &momenta[k];
+                        let c = |x: &S| Complex::real(x.clone() / p.e.clone());
+                        [c(&p.e), c(&p.px), c(&p.py), c(&p.pz)]
+                    } else {
+                        wavefunction(prog, model, point, k, &momenta[k], h)
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+impl<'a, S: Scalar> Evaluator<'a, S> {
+    /// Prepare an evaluation from the flow momenta of the legs ([`flow_momenta`]) and their
+    /// wavefunctions ([`external_wavefunctions`]), in any number type (lane-batched events
+    /// build these per event and pack them).
+    pub fn from_parts(
+        prog: &'a Program,
+        model: &Model,
+        point: &ModelPoint<S>,
+        flow: Vec<[S; 4]>,
+        wfs: Vec<Vec<Current<S>>>,
+    ) -> Self {
         let node_p: Vec<[S; 4]> = prog
             .nodes
             .iter()
@@ -137,22 +184,6 @@ impl<'a, S: RealScalar> Evaluator<'a, S> {
             .legs
             .iter()
             .map(|l| model.particles[l.particle].helicities())
-            .collect();
-        let wfs = (0..n)
-            .map(|k| {
-                hels[k]
-                    .iter()
-                    .map(|&h| {
-                        if gauge_leg == Some(k) {
-                            let p = &momenta[k];
-                            let c = |x: &S| Complex::real(x.clone() / p.e.clone());
-                            [c(&p.e), c(&p.px), c(&p.py), c(&p.pz)]
-                        } else {
-                            wavefunction(prog, model, point, k, &momenta[k], h)
-                        }
-                    })
-                    .collect()
-            })
             .collect();
         let root = &model.particles[prog.emitted[0]];
         let root_line = match root.spin {

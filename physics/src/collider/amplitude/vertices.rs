@@ -19,6 +19,7 @@ use crate::collider::helicity::{self, CVector};
 pub type Current<S> = [Complex<S>; 4];
 
 /// The zero current.
+#[inline]
 pub fn zero<S: Scalar>() -> Current<S> {
     [
         Complex::zero(),
@@ -28,10 +29,12 @@ pub fn zero<S: Scalar>() -> Current<S> {
     ]
 }
 
+#[inline]
 fn map<S: Scalar>(a: &Current<S>, f: impl Fn(&Complex<S>) -> Complex<S>) -> Current<S> {
     [f(&a[0]), f(&a[1]), f(&a[2]), f(&a[3])]
 }
 
+#[inline]
 fn axpy<S: Scalar>(acc: &mut Current<S>, k: &Complex<S>, x: &Current<S>) {
     for (a, xi) in acc.iter_mut().zip(x) {
         *a += k.clone() * xi.clone();
@@ -39,11 +42,13 @@ fn axpy<S: Scalar>(acc: &mut Current<S>, k: &Complex<S>, x: &Current<S>) {
 }
 
 /// `acc += k · x` for a complex coefficient (used to sum the terms of a current).
+#[inline]
 pub fn accumulate<S: Scalar>(acc: &mut Current<S>, k: &Complex<S>, x: &Current<S>) {
     axpy(acc, k, x)
 }
 
 /// ψ̄ k̸ for a row spinor (the form of [`helicity::bar`]).
+#[inline]
 pub fn row_slash<S: Scalar>(r: &Current<S>, k: &CVector<S>) -> Current<S> {
     let [k0, kx, ky, kz] = k.clone();
     let kp = kx.clone() + ky.mul_i();
@@ -57,6 +62,7 @@ pub fn row_slash<S: Scalar>(r: &Current<S>, k: &CVector<S>) -> Current<S> {
 }
 
 /// ψ̄ (c_L P_L + c_R P_R) for a row spinor.
+#[inline]
 fn row_chiral<S: Scalar>(r: &Current<S>, cl: &Complex<S>, cr: &Complex<S>) -> Current<S> {
     [
         r[0].clone() * cl.clone(),
@@ -67,41 +73,49 @@ fn row_chiral<S: Scalar>(r: &Current<S>, cl: &Complex<S>, cr: &Complex<S>) -> Cu
 }
 
 /// Fermion–fermion–vector, column output: V̸ (c_L P_L + c_R P_R) ψ.
+#[inline]
 pub fn ffv_col<S: Scalar>(psi: &Current<S>, v: &Current<S>, c: &[Complex<S>; 2]) -> Current<S> {
     helicity::slash(v, &helicity::chiral(&c[0], &c[1], psi))
 }
 
 /// Fermion–fermion–vector, row output: ψ̄ V̸ (c_L P_L + c_R P_R).
+#[inline]
 pub fn ffv_row<S: Scalar>(r: &Current<S>, v: &Current<S>, c: &[Complex<S>; 2]) -> Current<S> {
     row_chiral(&row_slash(r, v), &c[0], &c[1])
 }
 
 /// Fermion–fermion–vector, vector output: ψ̄ γ^μ (c_L P_L + c_R P_R) ψ.
+#[inline]
 pub fn ffv_vec<S: Scalar>(r: &Current<S>, psi: &Current<S>, c: &[Complex<S>; 2]) -> Current<S> {
     helicity::current(r, psi, &c[0], &c[1])
 }
 
 /// Fermion–fermion–scalar, column output: φ (c_L P_L + c_R P_R) ψ.
+#[inline]
 pub fn ffs_col<S: Scalar>(psi: &Current<S>, s: &Current<S>, c: &[Complex<S>; 2]) -> Current<S> {
     let ch = helicity::chiral(&c[0], &c[1], psi);
     map(&ch, |x| x.clone() * s[0].clone())
 }
 
 /// Fermion–fermion–scalar, row output: φ ψ̄ (c_L P_L + c_R P_R).
+#[inline]
 pub fn ffs_row<S: Scalar>(r: &Current<S>, s: &Current<S>, c: &[Complex<S>; 2]) -> Current<S> {
     map(&row_chiral(r, &c[0], &c[1]), |x| x.clone() * s[0].clone())
 }
 
 /// Fermion–fermion–scalar, scalar output: ψ̄ (c_L P_L + c_R P_R) ψ.
+#[inline]
 pub fn ffs_scalar<S: Scalar>(r: &Current<S>, psi: &Current<S>, c: &[Complex<S>; 2]) -> Current<S> {
     scalar(helicity::dot(r, &helicity::chiral(&c[0], &c[1], psi)))
 }
 
 /// A scalar current.
+#[inline]
 pub fn scalar<S: Scalar>(x: Complex<S>) -> Current<S> {
     [x, Complex::zero(), Complex::zero(), Complex::zero()]
 }
 
+#[inline]
 fn cmom<S: Scalar>(k: &[S; 4]) -> Current<S> {
     [
         Complex::real(k[0].clone()),
@@ -113,6 +127,7 @@ fn cmom<S: Scalar>(k: &[S; 4]) -> Current<S> {
 
 /// Three vectors (legs 1, 2 in, leg 3 out, momenta k₁, k₂ in, k₃ = −k₁ − k₂):
 /// C [(J₁·J₂)(k₁ − k₂)^ρ + J₂^ρ (k₂ − k₃)·J₁ + J₁^ρ (k₃ − k₁)·J₂].
+#[inline]
 pub fn vvv<S: Scalar>(
     j1: &Current<S>,
     k1: &[S; 4],
@@ -137,6 +152,7 @@ pub fn vvv<S: Scalar>(
 
 /// Four electroweak vectors, legs 1–3 in and 4 out, with the coefficients `f` of
 /// (g₁₃g₂₄ − g₁₄g₂₃), (g₁₂g₃₄ − g₁₄g₂₃), (g₁₂g₃₄ − g₁₃g₂₄).
+#[inline]
 pub fn vvvv<S: Scalar>(j: [&Current<S>; 3], f: &[Complex<S>; 3]) -> Current<S> {
     let d12 = helicity::mdot(j[0], j[1]);
     let d13 = helicity::mdot(j[0], j[2]);
@@ -150,6 +166,7 @@ pub fn vvvv<S: Scalar>(j: [&Current<S>; 3], f: &[Complex<S>; 3]) -> Current<S> {
 }
 
 /// The colour-ordered four-gluon vertex, order (1, 2, 3, out): C [2(J₁·J₃)J₂ − (J₂·J₃)J₁ − (J₁·J₂)J₃].
+#[inline]
 pub fn gluon4<S: Scalar>(j: [&Current<S>; 3], c: &Complex<S>) -> Current<S> {
     let d12 = helicity::mdot(j[0], j[1]);
     let d13 = helicity::mdot(j[0], j[2]);
@@ -162,6 +179,7 @@ pub fn gluon4<S: Scalar>(j: [&Current<S>; 3], c: &Complex<S>) -> Current<S> {
 }
 
 /// Vector–vector–scalar with a scalar out: C J₁·J₂ (times φ for a second scalar input).
+#[inline]
 pub fn vv_scalar<S: Scalar>(
     j1: &Current<S>,
     j2: &Current<S>,
@@ -176,6 +194,7 @@ pub fn vv_scalar<S: Scalar>(
 }
 
 /// Vector–scalar(s) with a vector out: C φ₁ (φ₂) J.
+#[inline]
 pub fn vs_vector<S: Scalar>(
     j: &Current<S>,
     phi1: &Current<S>,
@@ -190,6 +209,7 @@ pub fn vs_vector<S: Scalar>(
 }
 
 /// Scalars only: C φ₁ φ₂ (φ₃).
+#[inline]
 pub fn scalars<S: Scalar>(phi: &[&Current<S>], c: &Complex<S>) -> Current<S> {
     let mut x = c.clone();
     for p in phi {
@@ -212,6 +232,7 @@ pub enum LineKind {
 }
 
 /// i / (P² − m² + i m Γ) (the denominator of every propagator, factor i included).
+#[inline]
 pub fn denominator<S: Scalar>(p: &[S; 4], m: &S, w: &S) -> Complex<S> {
     let p2 = p[0].clone() * p[0].clone()
         - p[1].clone() * p[1].clone()
@@ -225,6 +246,7 @@ pub fn denominator<S: Scalar>(p: &[S; 4], m: &S, w: &S) -> Complex<S> {
 /// the value `den` of [`denominator`]: fermions i(P̸ + m), antifermions i(−P̸ + m) on the row,
 /// massless vectors −i g^{μν}/P² (Feynman gauge), massive vectors the unitary-gauge
 /// −i(g^{μν} − P^μP^ν/m²), scalars i.
+#[inline]
 pub fn propagate<S: Scalar>(
     kind: LineKind,
     x: &Current<S>,
