@@ -75,7 +75,11 @@ pub struct Evaluator<'a, S> {
     coup: Vec<[Complex<S>; 3]>,
     hels: Vec<&'static [i8]>,
     wfs: Vec<Vec<Current<S>>>,
-    values: Vec<Current<S>>,
+    /// Per node: its legs' helicity strides `(leg, stride)` and its number of variants.
+    layout: Vec<(Vec<(usize, usize)>, usize)>,
+    /// Per node, its value for every helicity configuration of its own legs (filled once).
+    values: Vec<Vec<Current<S>>>,
+    filled: bool,
     root_line: LineKind,
 }
 
@@ -192,6 +196,22 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
             Spin::Vector => LineKind::Vector,
             Spin::Scalar => LineKind::Scalar,
         };
+        // Mixed-radix layout of each node's variants over the helicities of its legs.
+        let layout = prog
+            .nodes
+            .iter()
+            .map(|node| {
+                let mut strides = Vec::new();
+                let mut size = 1;
+                for (k, h) in hels.iter().enumerate() {
+                    if node.mask >> k & 1 == 1 {
+                        strides.push((k, size));
+                        size *= h.len();
+                    }
+                }
+                (strides, size)
+            })
+            .collect();
         Evaluator {
             prog,
             node_p,
@@ -199,7 +219,9 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
             coup: couplings(prog, model, point),
             hels,
             wfs,
-            values: vec![vx::zero(); prog.nodes.len()],
+            layout,
+            values: vec![Vec::new(); prog.nodes.len()],
+            filled: false,
             root_line,
         }
     }
@@ -225,61 +247,95 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
         choice
     }
 
-    /// The dual amplitude of every colour flow for one helicity configuration (`choice[k]`
-    /// indexes the helicities of leg k).
-    pub fn amplitudes(&mut self, choice: &[usize]) -> Vec<Complex<S>> {
+    /// Compute every current for every helicity configuration of its own legs: a current
+    /// depends only on the helicities of the legs it contains, so it is computed
+    /// Π_{k ∈ legs} (helicities of k) times instead of once per configuration of the process.
+    fn fill(&mut self) {
         let prog = self.prog;
+        let mut choice = vec![0usize; self.hels.len()];
         for (i, node) in prog.nodes.iter().enumerate() {
-            let mut acc = vx::zero();
-            for t in &node.terms {
-                let values = &self.values;
-                let node_p = &self.node_p;
-                let inp = |j: usize| &values[t.inputs[j] as usize];
-                let cp = &self.coup[t.coupling as usize];
-                let cc = [cp[0].clone(), cp[1].clone()];
-                let v = match t.op {
-                    Op::External => {
-                        let leg = t.inputs[0] as usize;
-                        self.wfs[leg][choice[leg]].clone()
-                    }
-                    Op::FfvCol => vx::ffv_col(inp(0), inp(1), &cc),
-                    Op::FfvRow => vx::ffv_row(inp(0), inp(1), &cc),
-                    Op::FfvVec => vx::ffv_vec(inp(0), inp(1), &cc),
-                    Op::FfsCol => vx::ffs_col(inp(0), inp(1), &cc),
-                    Op::FfsRow => vx::ffs_row(inp(0), inp(1), &cc),
-                    Op::FfsScalar => vx::ffs_scalar(inp(0), inp(1), &cc),
-                    Op::Vvv => {
-                        let (a, b) = (t.inputs[0] as usize, t.inputs[1] as usize);
-                        vx::vvv(&values[a], &node_p[a], &values[b], &node_p[b], &cp[0])
-                    }
-                    Op::Vvvv => vx::vvvv([inp(0), inp(1), inp(2)], cp),
-                    Op::Gluon4 => vx::gluon4([inp(0), inp(1), inp(2)], &cp[0]),
-                    Op::VvScalar => vx::vv_scalar(inp(0), inp(1), None, &cp[0]),
-                    Op::VvsScalar => vx::vv_scalar(inp(0), inp(1), Some(inp(2)), &cp[0]),
-                    Op::VsVector => vx::vs_vector(inp(0), inp(1), None, &cp[0]),
-                    Op::VssVector => vx::vs_vector(inp(0), inp(1), Some(inp(2)), &cp[0]),
-                    Op::Sss => vx::scalars(&[inp(0), inp(1)], &cp[0]),
-                    Op::Ssss => vx::scalars(&[inp(0), inp(1), inp(2)], &cp[0]),
+            let (strides, size) = &self.layout[i];
+            let mut out = Vec::with_capacity(*size);
+            for v in 0..*size {
+                // decode the variant into the helicity indices of the node's legs
+                let mut rest = v;
+                for &(k, _) in strides {
+                    let r = self.hels[k].len();
+                    choice[k] = rest % r;
+                    rest /= r;
+                }
+                let index = |j: u32| -> usize {
+                    self.layout[j as usize]
+                        .0
+                        .iter()
+                        .map(|&(k, st)| choice[k] * st)
+                        .sum()
                 };
-                let v = scale(v, t.coef);
-                for (a, x) in acc.iter_mut().zip(v) {
-                    *a += x;
+                let mut acc = vx::zero();
+                for t in &node.terms {
+                    let values = &self.values;
+                    let node_p = &self.node_p;
+                    let inp = |j: usize| &values[t.inputs[j] as usize][index(t.inputs[j])];
+                    let cp = &self.coup[t.coupling as usize];
+                    let cc = [cp[0].clone(), cp[1].clone()];
+                    let v = match t.op {
+                        Op::External => {
+                            let leg = t.inputs[0] as usize;
+                            self.wfs[leg][choice[leg]].clone()
+                        }
+                        Op::FfvCol => vx::ffv_col(inp(0), inp(1), &cc),
+                        Op::FfvRow => vx::ffv_row(inp(0), inp(1), &cc),
+                        Op::FfvVec => vx::ffv_vec(inp(0), inp(1), &cc),
+                        Op::FfsCol => vx::ffs_col(inp(0), inp(1), &cc),
+                        Op::FfsRow => vx::ffs_row(inp(0), inp(1), &cc),
+                        Op::FfsScalar => vx::ffs_scalar(inp(0), inp(1), &cc),
+                        Op::Vvv => {
+                            let (a, b) = (t.inputs[0] as usize, t.inputs[1] as usize);
+                            vx::vvv(inp(0), &node_p[a], inp(1), &node_p[b], &cp[0])
+                        }
+                        Op::Vvvv => vx::vvvv([inp(0), inp(1), inp(2)], cp),
+                        Op::Gluon4 => vx::gluon4([inp(0), inp(1), inp(2)], &cp[0]),
+                        Op::VvScalar => vx::vv_scalar(inp(0), inp(1), None, &cp[0]),
+                        Op::VvsScalar => vx::vv_scalar(inp(0), inp(1), Some(inp(2)), &cp[0]),
+                        Op::VsVector => vx::vs_vector(inp(0), inp(1), None, &cp[0]),
+                        Op::VssVector => vx::vs_vector(inp(0), inp(1), Some(inp(2)), &cp[0]),
+                        Op::Sss => vx::scalars(&[inp(0), inp(1)], &cp[0]),
+                        Op::Ssss => vx::scalars(&[inp(0), inp(1), inp(2)], &cp[0]),
+                    };
+                    let v = scale(v, t.coef);
+                    for (a, x) in acc.iter_mut().zip(v) {
+                        *a += x;
+                    }
                 }
+                out.push(match &self.props[i] {
+                    Some((den, m, massive)) => {
+                        vx::propagate(node.line, &acc, &self.node_p[i], m, *massive, den)
+                    }
+                    None => acc,
+                });
             }
-            self.values[i] = match &self.props[i] {
-                Some((den, m, massive)) => {
-                    vx::propagate(node.line, &acc, &self.node_p[i], m, *massive, den)
-                }
-                None => acc,
-            };
+            self.values[i] = out;
         }
+        self.filled = true;
+    }
+
+    /// The dual amplitude of every colour flow for one helicity configuration (`choice[k]`
+    /// indexes the helicities of leg k). The currents are computed on the first call for every
+    /// configuration at once; later calls only contract.
+    pub fn amplitudes(&mut self, choice: &[usize]) -> Vec<Complex<S>> {
+        if !self.filled {
+            self.fill();
+        }
+        let prog = self.prog;
         let root = &self.wfs[0][choice[0]];
         prog.amplitudes
             .iter()
             .map(|terms| {
                 let mut s = Complex::zero();
                 for rt in terms {
-                    let v = &self.values[rt.node as usize];
+                    let (strides, _) = &self.layout[rt.node as usize];
+                    let idx: usize = strides.iter().map(|&(k, st)| choice[k] * st).sum();
+                    let v = &self.values[rt.node as usize][idx];
                     let x = match self.root_line {
                         LineKind::Column => helicity::dot(v, root),
                         LineKind::Row => helicity::dot(root, v),
