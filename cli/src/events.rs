@@ -25,6 +25,10 @@ pub struct Args {
     /// Keep only hit-or-miss unweighted events.
     #[arg(long)]
     unweighted: bool,
+    /// Write each particle's helicity (SPINUP), drawn per event ∝ |M|² of the configuration
+    /// (process strings only).
+    #[arg(long)]
+    helicities: bool,
     /// Random seed.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     seed: u64,
@@ -39,6 +43,13 @@ pub struct Args {
 /// Run the subcommand.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let (process, card) = args.target.resolve()?;
+    if args.helicities && !matches!(process, diffhep_physics::Process::String(_)) {
+        anyhow::bail!(
+            "--helicities applies to process strings; {} has no helicity information",
+            process.name()
+        );
+    }
+    let process = process.with_lhe_helicities(args.helicities);
     crate::output::new_file("--out", &args.out, args.force)?;
     let sample = generate(
         process.clone(),

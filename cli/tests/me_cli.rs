@@ -215,3 +215,79 @@ fn bad_processes_and_momenta_are_refused_with_the_reason() {
         "has 1 subprocesses",
     );
 }
+
+#[test]
+fn events_of_a_process_string_carry_colour_flows_and_optional_helicities() {
+    let dir = std::env::temp_dir().join(format!("diffhep-me-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let run = |file: &str, extra: &[&str]| {
+        let mut args = vec![
+            "events",
+            "--process",
+            "e+ e- > u u~ g",
+            "--sqrt-s",
+            "500",
+            "--events",
+            "50",
+            "--out",
+            file,
+        ];
+        args.extend_from_slice(extra);
+        let o = diffhep(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(file).unwrap()
+    };
+    // SPINUP is the last column of a particle line (13 columns).
+    let spins = |text: &str| -> Vec<f64> {
+        text.lines()
+            .filter(|l| l.split_whitespace().count() == 13)
+            .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
+            .collect()
+    };
+    let plain = run(&out("plain.lhe"), &[]);
+    assert!(spins(&plain).iter().all(|&s| s == 9.0));
+    assert!(plain.contains(" 501 "), "colour tags written");
+    let hel = run(&out("hel.lhe"), &["--helicities", "--cut", "ptj=30"]);
+    let s = spins(&hel);
+    assert!(
+        !s.is_empty() && s.iter().all(|&x| x == 1.0 || x == -1.0),
+        "{s:?}"
+    );
+    let o = diffhep(&[
+        "events",
+        "--process",
+        "ee_mumu",
+        "--sqrt-s",
+        "91",
+        "--events",
+        "10",
+        "--helicities",
+        "--out",
+        &out("x.lhe"),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--helicities applies to process strings"));
+    let o = diffhep(&[
+        "xsec",
+        "--process",
+        "ee_mumu",
+        "--sqrt-s",
+        "91",
+        "--cut",
+        "ptj=3",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("--cut and --run-card apply to process strings"));
+    let o = diffhep(&[
+        "xsec",
+        "--process",
+        "e+ e- > u u~ g",
+        "--sqrt-s",
+        "91",
+        "--cut",
+        "ptq=3",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown cut 'ptq'"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -101,6 +101,19 @@ impl Process {
             .map_err(|e| ProcessError::String(text.to_string(), e))
     }
 
+    /// The same process with LHE helicities on or off (process strings only; the hand-written
+    /// processes have none and are returned unchanged).
+    pub fn with_lhe_helicities(&self, on: bool) -> Process {
+        match self {
+            Process::String(p) => {
+                let mut q = (**p).clone();
+                q.lhe_helicities = on;
+                Process::String(Arc::new(q))
+            }
+            other => other.clone(),
+        }
+    }
+
     /// The process's name (as accepted by [`FromStr`]).
     pub fn name(&self) -> &str {
         match self {

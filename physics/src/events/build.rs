@@ -28,8 +28,8 @@ pub struct EventBuilder {
     alpha_qcd: f64,
 }
 
-/// Two uniform numbers in [0, 1) from the bits of the momenta (SplitMix64 over their words).
-fn uniforms(momenta: &[FourVector<f64>]) -> [f64; 2] {
+/// Three uniform numbers in [0, 1) from the bits of the momenta (SplitMix64 over their words).
+fn uniforms(momenta: &[FourVector<f64>]) -> [f64; 3] {
     let mut h: u64 = 0x9E3779B97F4A7C15;
     let mut mix = |x: u64| {
         h ^= x;
@@ -45,10 +45,8 @@ fn uniforms(momenta: &[FourVector<f64>]) -> [f64; 2] {
             mix(c.to_bits());
         }
     }
-    let a = mix(1) >> 11;
-    let b = mix(2) >> 11;
     let scale = 1.0 / (1u64 << 53) as f64;
-    [a as f64 * scale, b as f64 * scale]
+    [1, 2, 3].map(|k| (mix(k) >> 11) as f64 * scale)
 }
 
 impl EventBuilder {
@@ -71,7 +69,8 @@ impl EventBuilder {
     /// and weight `weight`.
     pub fn event(&self, momenta: &[FourVector<f64>], weight: f64) -> LheEvent {
         if let Process::String(sp) = &self.process {
-            let (sub, tags) = sp.event_colours(&self.params, momenta, uniforms(momenta));
+            let labels = sp.event_colours(&self.params, momenta, uniforms(momenta));
+            let sub = labels.subprocess;
             let ids: Vec<i32> = sp
                 .pdg_initial(sub)
                 .into_iter()
@@ -80,7 +79,7 @@ impl EventBuilder {
             let particles = ids
                 .iter()
                 .zip(momenta)
-                .zip(&tags)
+                .zip(&labels.colours)
                 .enumerate()
                 .map(|(k, ((&id, p), &col))| {
                     let (status, mothers, m) = if k < 2 {
@@ -90,6 +89,9 @@ impl EventBuilder {
                     };
                     let mut q = LheParticle::new(id, status, mothers, p, m);
                     q.colors = col;
+                    if let Some(h) = &labels.helicities {
+                        q.spin = h[k] as f64;
+                    }
                     q
                 })
                 .collect();

@@ -5,12 +5,14 @@
 //! serves them all); the integrand sums their |M|², each with its identical-particle factor.
 //! Colour flows for LHE follow MadGraph: a flow is chosen with probability proportional to its
 //! leading-colour weight Σ_hel |A_σ|² (the diagonal of the colour sum), and each colour
-//! connection becomes one colour tag (501, 502, …).
+//! connection becomes one colour tag (501, 502, …). With LHE helicities switched on, a helicity
+//! configuration is drawn first ∝ its colour-summed |M|², written in the SPINUP column (±1, 0),
+//! and the flow is drawn from that configuration's |A_σ|².
 
 use diffhep::RealScalar;
 
 use super::colour::LegColour;
-use super::evaluate::Evaluator;
+use super::evaluate::{colour_sum, Evaluator};
 use super::matrix_element::{MatrixElement, ProcessStringError};
 use super::model::{Mass, ModelPoint};
 use crate::collider::cuts::Cuts;
@@ -51,12 +53,16 @@ pub struct StringProcess {
     pub me: MatrixElement,
     /// Generation cuts.
     pub cuts: Cuts,
+    /// Whether LHE events carry helicities (SPINUP), see the module documentation.
+    pub lhe_helicities: bool,
     masses: Vec<Mass>,
 }
 
 impl PartialEq for StringProcess {
     fn eq(&self, other: &Self) -> bool {
-        self.me.text == other.me.text && self.cuts == other.cuts
+        self.me.text == other.me.text
+            && self.cuts == other.cuts
+            && self.lhe_helicities == other.lhe_helicities
     }
 }
 
@@ -96,6 +102,7 @@ impl StringProcess {
         Ok(StringProcess {
             me,
             cuts,
+            lhe_helicities: false,
             masses: masses.expect("at least one subprocess"),
         })
     }
@@ -184,15 +191,16 @@ impl StringProcess {
         Ok((mom, flux * me2 * pt.weight))
     }
 
-    /// For an event at `momenta`: the subprocess (chosen ∝ its weighted |M|² with `u[0]`) and the
+    /// For an event at `momenta`: the subprocess (chosen ∝ its weighted |M|² with `u[0]`), the
     /// LHE colour tags `[colour, anticolour]` of every particle (the flow chosen ∝ its
-    /// leading-colour weight with `u[1]`).
+    /// leading-colour weight with `u[1]`) and, if [`Self::lhe_helicities`], the helicity of
+    /// every particle (the configuration chosen ∝ its colour-summed |M|² with `u[2]`).
     pub fn event_colours(
         &self,
         p: &SmParams<f64>,
         momenta: &[FourVector<f64>],
-        u: [f64; 2],
-    ) -> (usize, Vec<[i32; 2]>) {
+        u: [f64; 3],
+    ) -> EventLabels {
         let nsub = self.me.subprocesses.len();
         let sub = if nsub == 1 {
             0
@@ -204,49 +212,77 @@ impl StringProcess {
         };
         let sp = &self.me.subprocesses[sub];
         let prog = &sp.program;
-        let mut tags = vec![[0, 0]; prog.legs.len()];
-        if prog.flows.len() == 1 && prog.flows[0].is_empty() {
-            return (sub, tags);
+        let mut labels = EventLabels {
+            subprocess: sub,
+            colours: vec![[0, 0]; prog.legs.len()],
+            helicities: None,
+        };
+        let coloured = !(prog.flows.len() == 1 && prog.flows[0].is_empty());
+        if !coloured && !self.lhe_helicities {
+            return labels;
         }
         let point = ModelPoint::new(p);
         let mut ev = Evaluator::new(prog, &self.me.model, &point, momenta, None);
         let mut w = vec![0.0; prog.flows.len()];
-        for c in 0..ev.configurations() {
-            let choice = ev.configuration(c);
-            for (wi, a) in w.iter_mut().zip(ev.amplitudes(&choice)) {
-                *wi += a.norm_sqr();
+        if self.lhe_helicities {
+            let colour = prog.colour();
+            let amps: Vec<_> = sp
+                .helicities
+                .iter()
+                .map(|&c| ev.amplitudes(&ev.configuration(c)))
+                .collect();
+            let wh: Vec<f64> = amps.iter().map(|a| colour_sum(colour, a)).collect();
+            let h = pick(&wh, u[2]);
+            let choice = ev.configuration(sp.helicities[h]);
+            labels.helicities = Some(
+                choice
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &i)| ev.helicities()[k][i])
+                    .collect(),
+            );
+            for (wi, a) in w.iter_mut().zip(&amps[h]) {
+                *wi = a.norm_sqr();
+            }
+        } else {
+            for &c in &sp.helicities {
+                let choice = ev.configuration(c);
+                for (wi, a) in w.iter_mut().zip(ev.amplitudes(&choice)) {
+                    *wi += a.norm_sqr();
+                }
             }
         }
+        if !coloured {
+            return labels;
+        }
         let flow = &prog.flows[pick(&w, u[1])];
+        let tags = &mut labels.colours;
         for (t, &(c, a)) in flow.iter().enumerate() {
             let tag = 501 + t as i32;
             // colour slot c, anticolour slot a; LHE lists an incoming particle's own colour
             // and an outgoing particle's conjugate.
             let (c, a) = (c as usize, a as usize);
             let inc = |k: usize| prog.legs[k].incoming;
-            match prog.leg_colours[c] {
-                LegColour::Colour | LegColour::Both => {
-                    if inc(c) {
-                        tags[c][0] = tag
-                    } else {
-                        tags[c][1] = tag
-                    }
-                }
-                _ => {}
+            if matches!(prog.leg_colours[c], LegColour::Colour | LegColour::Both) {
+                tags[c][usize::from(!inc(c))] = tag;
             }
-            match prog.leg_colours[a] {
-                LegColour::Anticolour | LegColour::Both => {
-                    if inc(a) {
-                        tags[a][1] = tag
-                    } else {
-                        tags[a][0] = tag
-                    }
-                }
-                _ => {}
+            if matches!(prog.leg_colours[a], LegColour::Anticolour | LegColour::Both) {
+                tags[a][usize::from(inc(a))] = tag;
             }
         }
-        (sub, tags)
+        labels
     }
+}
+
+/// What an LHE event records besides its momenta (see [`StringProcess::event_colours`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventLabels {
+    /// The subprocess.
+    pub subprocess: usize,
+    /// `[colour, anticolour]` tags per particle.
+    pub colours: Vec<[i32; 2]>,
+    /// Helicity per particle, when asked for.
+    pub helicities: Option<Vec<i8>>,
 }
 
 /// The index i with Σ_{j<i} w_j ≤ u Σ w < Σ_{j≤i} w_j (0 if every weight is 0).
@@ -277,8 +313,10 @@ mod tests {
         let x = [0.3, 0.6, 0.2, 0.9, 0.5];
         let (mom, w) = sp.point(&p, &500.0, &x).unwrap();
         assert!(w > 0.0);
-        let (sub, tags) = sp.event_colours(&p, &mom, [0.5, 0.5]);
-        assert_eq!(sub, 0);
+        let labels = sp.event_colours(&p, &mom, [0.5, 0.5, 0.5]);
+        assert_eq!(labels.subprocess, 0);
+        assert!(labels.helicities.is_none());
+        let tags = labels.colours;
         // e+ e- colourless; u carries colour c, g carries (anticolour c, colour d), ū (0, d):
         // one tag leaves the quark and enters the gluon, the other leaves the gluon for ū.
         assert_eq!(tags[0], [0, 0]);
@@ -289,6 +327,57 @@ mod tests {
         );
         assert_eq!(g[1], u[0], "{tags:?}");
         assert_eq!(g[0], ub[1], "{tags:?}");
+    }
+
+    #[test]
+    fn helicities_are_drawn_in_proportion_to_their_weight() {
+        // e+e- → μ+μ- just below the Z pole: four non-zero configurations with different
+        // weights; a stratified set of uniforms must reproduce the weights to 1/n.
+        let mut sp = StringProcess::new("e+ e- > mu+ mu-", Cuts::none()).unwrap();
+        sp.lhe_helicities = true;
+        let p = ParamCard::default().to_params::<f64>();
+        let (mom, _) = sp.point(&p, &91.0, &[0.3, 0.6]).unwrap();
+        let n = 4000;
+        let mut counts = std::collections::HashMap::new();
+        for i in 0..n {
+            let u = (i as f64 + 0.5) / n as f64;
+            let h = sp
+                .event_colours(&p, &mom, [0.0, 0.0, u])
+                .helicities
+                .unwrap();
+            // massless: e+ and e- have opposite helicities, so do μ+ and μ-
+            assert_eq!(h[0], -h[1]);
+            assert_eq!(h[2], -h[3]);
+            *counts.entry(h).or_insert(0usize) += 1;
+        }
+        assert_eq!(counts.len(), 4, "{counts:?}");
+        // stratified u: each share equals its weight up to 1/n
+        let sub = &sp.me.subprocesses[0];
+        let point = ModelPoint::new(&p);
+        let mut ev = Evaluator::new(&sub.program, &sp.me.model, &point, &mom, None);
+        let w: Vec<(Vec<i8>, f64)> = sub
+            .helicities
+            .iter()
+            .map(|&c| {
+                let ch = ev.configuration(c);
+                let h: Vec<i8> = ch
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &i)| ev.helicities()[k][i])
+                    .collect();
+                let a = ev.amplitudes(&ch);
+                (h, colour_sum(sub.program.colour(), &a))
+            })
+            .collect();
+        let total: f64 = w.iter().map(|x| x.1).sum();
+        for (h, wi) in w {
+            let share = counts[&h] as f64 / n as f64;
+            assert!(
+                (share - wi / total).abs() <= 1.0 / n as f64 + 1e-12,
+                "{h:?}: {share} vs {}",
+                wi / total
+            );
+        }
     }
 
     #[test]
