@@ -232,7 +232,7 @@ fn error_messages_are_unchanged_and_keep_their_sources() {
     let e = XsecError::from(ProcessError::Unknown("ee_qq".into()));
     assert_eq!(
         e.to_string(),
-        "unknown process 'ee_qq' (known: ee_mumu, ee_ttbar, ee_ttbar_wbwb)"
+        "unknown process 'ee_qq' (known: ee_mumu, ee_ttbar, ee_ttbar_wbwb, or a MadGraph-style process string such as \"e+ e- > mu+ mu- a\")"
     );
     // A transparent variant forwards to the inner error's own source.
     let e = XsecError::from(ParamCard::from_toml_str("MZ = \"heavy\"").unwrap_err());
