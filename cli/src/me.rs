@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use diffhep_physics::collider::amplitude::matrix_element::MatrixElement;
+use diffhep_physics::collider::amplitude::model::WidthScheme;
 use diffhep_physics::collider::sm::{ParamCard, SmParams, PARAM_NAMES};
 use diffhep_physics::lorentz::FourVector;
 use serde_json::json;
@@ -31,6 +32,9 @@ pub struct Args {
     /// Also print ∂|M|²/∂(momentum components) and ∂|M|²/∂(every card parameter).
     #[arg(long)]
     gradient: bool,
+    /// Complex-mass scheme for the widths of W, Z, t and H (fixed widths otherwise).
+    #[arg(long)]
+    complex_mass: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -80,7 +84,14 @@ fn read_points(path: &PathBuf) -> anyhow::Result<Vec<Vec<FourVector<f64>>>> {
 
 /// Run `diffhep me`.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let me = MatrixElement::new(&args.process).with_context(|| "--process")?;
+    let scheme = if args.complex_mass {
+        WidthScheme::ComplexMass
+    } else {
+        WidthScheme::Fixed
+    };
+    let me = MatrixElement::new(&args.process)
+        .with_context(|| "--process")?
+        .with_scheme(scheme);
     if args.subprocess >= me.subprocesses.len() {
         bail!(
             "--subprocess {}: '{}' has {} subprocesses (0 to {}; see diffhep processes)",

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use diffhep_physics::collider::amplitude::model::WidthScheme;
 use diffhep_physics::collider::cuts::Cuts;
 use diffhep_physics::collider::process::{Process, ProcessError};
 use diffhep_physics::collider::sm::ParamCard;
@@ -22,6 +23,10 @@ pub struct ProcessArgs {
     /// Run card (TOML with cut names as keys, e.g. `ptj = 30.0`) for a process string.
     #[arg(long)]
     pub run_card: Option<PathBuf>,
+    /// Complex-mass scheme for the widths of W, Z, t and H (process strings; fixed widths
+    /// otherwise).
+    #[arg(long)]
+    pub complex_mass: bool,
     /// Centre-of-mass energy in GeV (finite, > 0, above the process threshold).
     #[arg(long, allow_negative_numbers = true, value_parser = crate::checks::positive_f64)]
     pub sqrt_s: f64,
@@ -44,11 +49,16 @@ impl ProcessArgs {
             for c in &self.cuts {
                 cuts.apply(c).context("--cut")?;
             }
-            Process::from_string(&self.process, cuts)?
+            let scheme = if self.complex_mass {
+                WidthScheme::ComplexMass
+            } else {
+                WidthScheme::Fixed
+            };
+            Process::from_string(&self.process, cuts)?.with_width_scheme(scheme)
         } else {
-            if !self.cuts.is_empty() || self.run_card.is_some() {
+            if !self.cuts.is_empty() || self.run_card.is_some() || self.complex_mass {
                 anyhow::bail!(
-                    "--cut and --run-card apply to process strings; {} has no generation cuts",
+                    "--cut, --run-card and --complex-mass apply to process strings; {} is a hand-written process",
                     self.process
                 );
             }

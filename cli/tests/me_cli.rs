@@ -87,6 +87,15 @@ fn me_matches_the_point_like_qed_limit_shape_and_its_card_gradient_matches_finit
     let fd = (run(91.188 + h) - run(91.188 - h)) / (2.0 * h);
     assert!((d_mz - fd).abs() < 1e-5 * d_mz.abs(), "{d_mz} vs {fd}");
     assert_eq!(p["d_momenta"].as_array().unwrap().len(), 4);
+    // The complex-mass scheme changes |M|² at O(Γ_Z/M_Z) here.
+    let mut cms_args = args.to_vec();
+    cms_args.push("--complex-mass");
+    let v = json_with_keys(&cms_args, &["points"]);
+    let cms = v["points"][0]["msq"].as_f64().unwrap();
+    assert!(
+        (cms - msq).abs() > 1e-8 * msq && (cms - msq).abs() < 0.1 * msq,
+        "{cms} vs {msq}"
+    );
 }
 
 #[test]
@@ -278,7 +287,7 @@ fn events_of_a_process_string_carry_colour_flows_and_optional_helicities() {
         "ptj=3",
     ]);
     assert!(String::from_utf8_lossy(&o.stderr)
-        .contains("--cut and --run-card apply to process strings"));
+        .contains("--cut, --run-card and --complex-mass apply to process strings"));
     let o = diffhep(&[
         "xsec",
         "--process",

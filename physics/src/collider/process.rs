@@ -18,6 +18,7 @@ use std::sync::Arc;
 use diffhep::RealScalar;
 
 use crate::collider::amplitude::collision::{CollisionError, StringProcess};
+use crate::collider::amplitude::model::WidthScheme;
 use crate::collider::cuts::Cuts;
 use crate::collider::ee_ffbar::{self, Exchange, HBARC2_PB, MUON, TOP};
 use crate::collider::ee_ttbar_wbwb;
@@ -108,6 +109,19 @@ impl Process {
             Process::String(p) => {
                 let mut q = (**p).clone();
                 q.lhe_helicities = on;
+                Process::String(Arc::new(q))
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The same process in width scheme `scheme` (process strings only; the hand-written
+    /// processes use fixed widths and are returned unchanged).
+    pub fn with_width_scheme(&self, scheme: WidthScheme) -> Process {
+        match self {
+            Process::String(p) => {
+                let mut q = (**p).clone();
+                q.me = q.me.with_scheme(scheme);
                 Process::String(Arc::new(q))
             }
             other => other.clone(),

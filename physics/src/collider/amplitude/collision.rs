@@ -221,7 +221,7 @@ impl StringProcess {
         if !coloured && !self.lhe_helicities {
             return labels;
         }
-        let point = ModelPoint::new(p);
+        let point = ModelPoint::with_scheme(p, sp.scheme);
         let mut ev = Evaluator::new(prog, &self.me.model, &point, momenta, None);
         let mut w = vec![0.0; prog.flows.len()];
         if self.lhe_helicities {

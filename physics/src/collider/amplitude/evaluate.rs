@@ -66,12 +66,16 @@ fn scale<S: Scalar>(x: Current<S>, k: f64) -> Current<S> {
     x.map(|z| z.scale_f64(k))
 }
 
+/// A current's propagator at one point: the denominator i/(P² − μ²), the numerator mass and
+/// whether the particle is massive.
+type Propagator<S> = (Complex<S>, Complex<S>, bool);
+
 /// The per-point state of an evaluation: momenta of the currents, propagator denominators,
 /// couplings and every external wavefunction, ready to run any helicity configuration.
 pub struct Evaluator<'a, S> {
     prog: &'a Program,
     node_p: Vec<[S; 4]>,
-    props: Vec<Option<(Complex<S>, S, bool)>>,
+    props: Vec<Option<Propagator<S>>>,
     coup: Vec<[Complex<S>; 3]>,
     hels: Vec<&'static [i8]>,
     wfs: Vec<Vec<Current<S>>>,
@@ -179,9 +183,9 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
                     return None;
                 }
                 let part = &model.particles[node.particle];
-                let m = point.mass(part.mass).clone();
-                let w = point.width(part.width);
-                Some((vx::denominator(p, &m, w), m, part.mass != Mass::Zero))
+                let k = part.mass as usize;
+                let den = vx::denominator(p, &point.pole2[k]);
+                Some((den, point.num_mass[k].clone(), part.mass != Mass::Zero))
             })
             .collect();
         let hels: Vec<&'static [i8]> = prog

@@ -111,8 +111,8 @@ pub fn msq_lanes<const N: usize, E: LaneSource<N>>(
         pe.set(name, E::seeded(v, k))?;
         pl.set(name, LaneDual::variable(v, k))?;
     }
-    let point_e = ModelPoint::new(&pe);
-    let point_l = ModelPoint::new(&pl);
+    let point_e = ModelPoint::with_scheme(&pe, sub.scheme);
+    let point_l = ModelPoint::with_scheme(&pl, sub.scheme);
     let colour = prog.colour();
     let mut out = Vec::with_capacity(events.len());
     for block in events.chunks(LANES) {

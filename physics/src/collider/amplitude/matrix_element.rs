@@ -17,7 +17,7 @@
 
 use diffhep::RealScalar;
 
-use super::model::Model;
+use super::model::{Model, WidthScheme};
 use super::program::Selection;
 use super::subprocess::{Subprocess, SubprocessError};
 use super::syntax::{self, DecaySpec, OrderKind, SyntaxError};
@@ -353,6 +353,14 @@ impl MatrixElement {
             });
         }
         Ok(())
+    }
+
+    /// The same matrix elements in the width scheme `scheme` (fixed widths by default).
+    pub fn with_scheme(mut self, scheme: WidthScheme) -> Self {
+        for s in &mut self.subprocesses {
+            s.scheme = scheme;
+        }
+        self
     }
 
     /// |M|² of subprocess `sub` (see [`Subprocess::msq`]); momenta are not checked, see

@@ -21,7 +21,12 @@
 //! Gluon self-interactions are handled in the colour-flow decomposition by the engine (colour
 //! ordered vertices), not through ε^{abc}; see [`super::colour`].
 //!
-//! Massive vector bosons are in unitary gauge; widths are fixed widths in every propagator.
+//! Massive vector bosons are in unitary gauge. Widths enter in one of two schemes
+//! ([`WidthScheme`]): fixed widths in every propagator denominator (MadGraph's default), or the
+//! complex-mass scheme (Denner, Dittmaier, Roth & Wieders, Nucl. Phys. B 724 (2005) 247):
+//! μ² = m² − i m Γ for W, Z, t and H everywhere — propagator denominators and numerators,
+//! c_W² = μ_W²/μ_Z², and every coupling derived from them — which keeps gauge invariance exact
+//! with finite widths.
 
 use diffhep::{Complex, Scalar};
 
@@ -466,6 +471,26 @@ impl Model {
     }
 }
 
+/// How widths enter (see the module documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WidthScheme {
+    /// Fixed widths in the propagator denominators, real masses and couplings elsewhere.
+    #[default]
+    Fixed,
+    /// The complex-mass scheme.
+    ComplexMass,
+}
+
+/// The square root with non-negative real part of `z`, for `z` off the negative real axis with
+/// Re √z > 0 (used for μ = √(m² − i m Γ) and c_W, s_W: no branch, so it runs on every number
+/// type).
+fn csqrt<S: Scalar>(z: &Complex<S>) -> Complex<S> {
+    let r = z.abs();
+    let re = ((r + z.re.clone()) * 0.5).sqrt();
+    let im = z.im.clone() / (re.clone() * 2.0);
+    Complex::new(re, im)
+}
+
 /// Electroweak and strong couplings and masses at one parameter point, in any number type.
 #[derive(Clone, Debug)]
 pub struct ModelPoint<S> {
@@ -487,11 +512,26 @@ pub struct ModelPoint<S> {
     pub widths: [S; 5],
     /// Yukawa masses of b, t, τ.
     pub yukawa: [S; 3],
+    /// The width scheme.
+    pub scheme: WidthScheme,
+    /// g, s_W, c_W and v as complex numbers (real in the fixed-width scheme).
+    pub complex_ew: [Complex<S>; 4],
+    /// m² − i m Γ per [`Mass`]: the pole of each propagator denominator.
+    pub pole2: [Complex<S>; 7],
+    /// The mass in propagator numerators and couplings per [`Mass`]: m (fixed widths) or
+    /// μ = √(m² − i m Γ) (complex-mass scheme).
+    pub num_mass: [Complex<S>; 7],
 }
 
 impl<S: Scalar> ModelPoint<S> {
-    /// Couplings and masses from the parameters (`sm` scheme, see [`crate::collider::sm`]).
+    /// Couplings and masses from the parameters (`sm` scheme, see [`crate::collider::sm`]),
+    /// fixed widths.
     pub fn new(p: &SmParams<S>) -> Self {
+        Self::with_scheme(p, WidthScheme::Fixed)
+    }
+
+    /// As [`Self::new`], in the given width scheme.
+    pub fn with_scheme(p: &SmParams<S>, scheme: WidthScheme) -> Self {
         let d = p.derived();
         let sw = d.sw2.sqrt();
         let cw = d.cw2.sqrt();
@@ -522,7 +562,59 @@ impl<S: Scalar> ModelPoint<S> {
                 p.wh.clone(),
             ],
             yukawa: [p.ymb.clone(), p.ymt.clone(), p.ymtau.clone()],
+            scheme,
+            complex_ew: [
+                Complex::zero(),
+                Complex::zero(),
+                Complex::zero(),
+                Complex::zero(),
+            ],
+            pole2: std::array::from_fn(|_| Complex::zero()),
+            num_mass: std::array::from_fn(|_| Complex::zero()),
         }
+        .with_complex_parts()
+    }
+
+    /// Fill the complex couplings and masses of the scheme from the real ones.
+    fn with_complex_parts(mut self) -> Self {
+        let width_of = [
+            Width::Zero,
+            Width::Z,
+            Width::W,
+            Width::T,
+            Width::Zero,
+            Width::Zero,
+            Width::H,
+        ];
+        for (k, wk) in width_of.iter().enumerate() {
+            let m = self.masses[k].clone();
+            let w = self.widths[*wk as usize].clone();
+            let pole = Complex::new(m.clone() * m.clone(), -(m.clone() * w));
+            self.num_mass[k] = match (self.scheme, k) {
+                (WidthScheme::ComplexMass, 1 | 2 | 3 | 6) => csqrt(&pole),
+                _ => Complex::real(m),
+            };
+            self.pole2[k] = pole;
+        }
+        self.complex_ew = match self.scheme {
+            WidthScheme::Fixed => [
+                Complex::real(self.g.clone()),
+                Complex::real(self.sw.clone()),
+                Complex::real(self.cw.clone()),
+                Complex::real(self.v.clone()),
+            ],
+            WidthScheme::ComplexMass => {
+                let (mu_z2, mu_w2) = (self.pole2[1].clone(), self.pole2[2].clone());
+                let cw2 = mu_w2 * mu_z2.recip();
+                let sw2 = Complex::new(cw2.re.rsub(1.0), -cw2.im.clone());
+                let (cw, sw) = (csqrt(&cw2), csqrt(&sw2));
+                let e = Complex::real(self.e.clone());
+                let g = e.clone() * sw.recip();
+                let v = self.num_mass[2].clone() * sw.clone() * e.recip().scale_f64(2.0);
+                [g, sw, cw, v]
+            }
+        };
+        self
     }
 
     /// The value of a mass parameter.
@@ -540,67 +632,86 @@ impl<S: Scalar> ModelPoint<S> {
     /// is unused), for four-vector electroweak vertices the coefficients of the three metric
     /// structures are returned by [`ModelPoint::ewk4`] instead.
     pub fn coupling(&self, model: &Model, c: &CouplingExpr) -> [Complex<S>; 2] {
-        let i = |x: S| Complex::new(S::zero(), x);
+        let i = Complex::<S>::i;
         let zero = Complex::zero;
+        let [g, sw, cw, v] = self.complex_ew.clone();
+        let e = Complex::real(self.e.clone());
         match *c {
             CouplingExpr::Photon { charge3 } => {
-                let q = i(self.e.clone() * (charge3 as f64 / 3.0));
+                let q = i() * e.scale_f64(charge3 as f64 / 3.0);
                 [q.clone(), q]
             }
             CouplingExpr::Zboson { t3x2, charge3 } => {
-                let gz = self.g.clone() / self.cw.clone();
-                let qs = self.sw.clone() * self.sw.clone() * (charge3 as f64 / 3.0);
-                let left = gz.clone() * (qs.rsub(t3x2 as f64 / 2.0));
+                let gz = g * cw.recip();
+                let qs = (sw.clone() * sw).scale_f64(charge3 as f64 / 3.0);
+                let left =
+                    gz.clone() * (Complex::real(S::from_f64(t3x2 as f64 / 2.0)) - qs.clone());
                 let right = -(gz * qs);
-                [i(left), i(right)]
+                [i() * left, i() * right]
             }
-            CouplingExpr::Wboson => [i(self.g.clone() * std::f64::consts::FRAC_1_SQRT_2), zero()],
-            CouplingExpr::Strong => [i(self.gs.clone()), i(self.gs.clone())],
+            CouplingExpr::Wboson => [i() * g.scale_f64(std::f64::consts::FRAC_1_SQRT_2), zero()],
+            CouplingExpr::Strong => {
+                let gs = i().scale(&self.gs);
+                [gs.clone(), gs]
+            }
             CouplingExpr::Yukawa(m) => {
                 let y = match m {
                     Mass::B => &self.yukawa[0],
                     Mass::T => &self.yukawa[1],
                     _ => &self.yukawa[2],
                 };
-                let c = i(-(y.clone() / self.v.clone()));
+                let c = -(i().scale(y) * v.recip());
                 [c.clone(), c]
             }
             CouplingExpr::Ewk3(legs) => [self.ewk3(model, legs), zero()],
             CouplingExpr::Ewk4(_) => [zero(), zero()],
             // g_s(−i/√2): the colour-ordered three-gluon rule.
             CouplingExpr::Gluon3 => [
-                i(-(self.gs.clone() * std::f64::consts::FRAC_1_SQRT_2)),
+                -(i()
+                    .scale(&self.gs)
+                    .scale_f64(std::f64::consts::FRAC_1_SQRT_2)),
                 zero(),
             ],
             // i g_s²/2: the colour-ordered four-gluon rule.
-            CouplingExpr::Gluon4 => [i(self.gs.clone() * self.gs.clone() * 0.5), zero()],
+            CouplingExpr::Gluon4 => [
+                i().scale(&(self.gs.clone() * self.gs.clone() * 0.5)),
+                zero(),
+            ],
             CouplingExpr::HiggsVv { z } => {
                 let c = if z {
-                    self.g.clone() * self.masses[Mass::Z as usize].clone() / self.cw.clone()
+                    g * self.num_mass[Mass::Z as usize].clone() * cw.recip()
                 } else {
-                    self.g.clone() * self.masses[Mass::W as usize].clone()
+                    g * self.num_mass[Mass::W as usize].clone()
                 };
-                [i(c), zero()]
+                [i() * c, zero()]
             }
             CouplingExpr::HiggsHiggsVv { z } => {
-                let g2 = self.g.clone() * self.g.clone() * 0.5;
+                let g2 = (g.clone() * g).scale_f64(0.5);
                 let c = if z {
-                    g2 / (self.cw.clone() * self.cw.clone())
+                    g2 * (cw.clone() * cw).recip()
                 } else {
                     g2
                 };
-                [i(c), zero()]
+                [i() * c, zero()]
             }
             CouplingExpr::Higgs3 => {
-                let mh = &self.masses[Mass::H as usize];
-                [i(-(mh.clone() * mh.clone() * 3.0 / self.v.clone())), zero()]
+                let mh2 = self.pole2_if_complex(Mass::H);
+                [-(i() * mh2.scale_f64(3.0) * v.recip()), zero()]
             }
             CouplingExpr::Higgs4 => {
-                let mh = &self.masses[Mass::H as usize];
-                let v2 = self.v.clone() * self.v.clone();
-                [i(-(mh.clone() * mh.clone() * 3.0 / v2)), zero()]
+                let mh2 = self.pole2_if_complex(Mass::H);
+                [
+                    -(i() * mh2.scale_f64(3.0) * (v.clone() * v).recip()),
+                    zero(),
+                ]
             }
         }
+    }
+
+    /// m² (fixed widths) or μ² (complex-mass scheme).
+    fn pole2_if_complex(&self, m: Mass) -> Complex<S> {
+        let mu = &self.num_mass[m as usize];
+        mu.clone() * mu.clone()
     }
 
     /// U_{aX}: the component of W^a (a = 0, 1, 2 for W¹, W², W³) in the physical field X.
@@ -632,7 +743,7 @@ impl<S: Scalar> ModelPoint<S> {
             let t = u[0][a].clone() * u[1][b].clone() * u[2][c].clone();
             sum += t.scale_f64(sign);
         }
-        sum.scale(&self.g)
+        sum * self.complex_ew[0].clone()
     }
 
     /// The coefficients (−i g² F^{12,34}, −i g² F^{13,24}, −i g² F^{14,23}) of a four-vector
@@ -655,8 +766,8 @@ impl<S: Scalar> ModelPoint<S> {
             }
             s
         };
-        let g2 = self.g.clone() * self.g.clone();
-        let mi_g2 = Complex::new(S::zero(), -g2);
+        let g = self.complex_ew[0].clone();
+        let mi_g2 = -(Complex::i() * g.clone() * g);
         [
             f(0, 1, 2, 3) * mi_g2.clone(),
             f(0, 2, 1, 3) * mi_g2.clone(),

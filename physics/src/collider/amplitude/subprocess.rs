@@ -3,7 +3,7 @@
 use diffhep::RealScalar;
 
 use super::evaluate::{live_configurations, msq_summed};
-use super::model::{Model, ModelPoint, Spin};
+use super::model::{Model, ModelPoint, Spin, WidthScheme};
 use super::program::{build, BuildError, Leg, Program, Selection};
 use crate::collider::sm::SmParams;
 use crate::lorentz::FourVector;
@@ -50,6 +50,8 @@ pub struct Subprocess {
     pub identical: f64,
     /// The helicity configurations that contribute ([`live_configurations`]).
     pub helicities: Vec<usize>,
+    /// How widths enter (fixed widths unless set).
+    pub scheme: WidthScheme,
 }
 
 impl Subprocess {
@@ -120,6 +122,7 @@ impl Subprocess {
             average: 1.0 / states,
             identical,
             helicities,
+            scheme: WidthScheme::Fixed,
         })
     }
 
@@ -138,7 +141,7 @@ impl Subprocess {
         params: &SmParams<S>,
         momenta: &[FourVector<S>],
     ) -> S {
-        let point = ModelPoint::new(params);
+        let point = ModelPoint::with_scheme(params, self.scheme);
         msq_summed(
             &self.program,
             model,

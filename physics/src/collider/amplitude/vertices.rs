@@ -231,27 +231,28 @@ pub enum LineKind {
     Scalar,
 }
 
-/// i / (P² − m² + i m Γ) (the denominator of every propagator, factor i included).
+/// i / (P² − μ²) with the pole μ² = m² − i m Γ (the denominator of every propagator, factor i
+/// included).
 #[inline]
-pub fn denominator<S: Scalar>(p: &[S; 4], m: &S, w: &S) -> Complex<S> {
+pub fn denominator<S: Scalar>(p: &[S; 4], pole2: &Complex<S>) -> Complex<S> {
     let p2 = p[0].clone() * p[0].clone()
         - p[1].clone() * p[1].clone()
         - p[2].clone() * p[2].clone()
         - p[3].clone() * p[3].clone();
-    let d = Complex::new(p2 - m.clone() * m.clone(), m.clone() * w.clone());
+    let d = Complex::new(p2 - pole2.re.clone(), -pole2.im.clone());
     Complex::i() * d.recip()
 }
 
-/// Apply the propagator of a line of momentum `p` (flowing out of the current), mass `m`, given
-/// the value `den` of [`denominator`]: fermions i(P̸ + m), antifermions i(−P̸ + m) on the row,
-/// massless vectors −i g^{μν}/P² (Feynman gauge), massive vectors the unitary-gauge
-/// −i(g^{μν} − P^μP^ν/m²), scalars i.
+/// Apply the propagator of a line of momentum `p` (flowing out of the current), numerator mass
+/// `m` (real, or complex in the complex-mass scheme), given the value `den` of [`denominator`]:
+/// fermions i(P̸ + m), antifermions i(−P̸ + m) on the row, massless vectors −i g^{μν}/P²
+/// (Feynman gauge), massive vectors the unitary-gauge −i(g^{μν} − P^μP^ν/m²), scalars i.
 #[inline]
 pub fn propagate<S: Scalar>(
     kind: LineKind,
     x: &Current<S>,
     p: &[S; 4],
-    m: &S,
+    m: &Complex<S>,
     massive: bool,
     den: &Complex<S>,
 ) -> Current<S> {
@@ -260,14 +261,14 @@ pub fn propagate<S: Scalar>(
         LineKind::Column => {
             let mut y = helicity::slash(&pc, x);
             if massive {
-                axpy(&mut y, &Complex::real(m.clone()), x);
+                axpy(&mut y, m, x);
             }
             y
         }
         LineKind::Row => {
             let mut y = map(&row_slash(x, &pc), |z| -z.clone());
             if massive {
-                axpy(&mut y, &Complex::real(m.clone()), x);
+                axpy(&mut y, m, x);
             }
             y
         }
@@ -275,7 +276,7 @@ pub fn propagate<S: Scalar>(
             // −(g − PP/m²) J: the i of −i g sits in `den`.
             let mut y = map(x, |z| -z.clone());
             if massive {
-                let k = helicity::mdot(&pc, x) * Complex::real((m.clone() * m.clone()).recip());
+                let k = helicity::mdot(&pc, x) * (m.clone() * m.clone()).recip();
                 axpy(&mut y, &k, &pc);
             }
             y
