@@ -91,3 +91,38 @@ fn string_processes_integrate_and_write_consistent_events() {
         }
     }
 }
+
+#[test]
+fn a_process_string_is_the_same_fab_target_as_the_hand_written_process() {
+    // "e- e+ > mu- mu+" without cuts has the hand-written ee_mumu's beams, final state and
+    // phase-space map, so its FAB target (log density and its gradient on the unit square) must
+    // be the same function.
+    use diffhep::fab::Target;
+    use diffhep_physics::targets::fab::ProcessTarget;
+    let card = ParamCard::default();
+    let string = Process::from_string("e- e+ > mu- mu+", Cuts::none()).unwrap();
+    let a = ProcessTarget::new(string, &card, 91.188).unwrap();
+    let b = ProcessTarget::new(Process::EeMuMu, &card, 91.188).unwrap();
+    assert_eq!(a.dim(), b.dim());
+    for k in 0..50 {
+        let x = [
+            (0.013 + 0.618_034 * k as f64).fract(),
+            (0.5 + 0.414_214 * k as f64).fract(),
+        ];
+        let (mut ga, mut gb) = ([0.0; 2], [0.0; 2]);
+        let (la, lb) = (
+            a.log_prob_and_grad(&x, &mut ga),
+            b.log_prob_and_grad(&x, &mut gb),
+        );
+        assert!(
+            (la - lb).abs() < 1e-12 * lb.abs().max(1.0),
+            "{x:?}: {la} vs {lb}"
+        );
+        for (u, v) in ga.iter().zip(&gb) {
+            assert!(
+                (u - v).abs() < 1e-9 * v.abs().max(1.0),
+                "{x:?}: {ga:?} vs {gb:?}"
+            );
+        }
+    }
+}
