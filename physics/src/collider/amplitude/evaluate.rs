@@ -83,6 +83,8 @@ pub struct Evaluator<'a, S> {
     layout: Vec<(Vec<(usize, usize)>, usize)>,
     /// Per node, its value for every helicity configuration of its own legs (filled once).
     values: Vec<Vec<Current<S>>>,
+    /// Per root-level node, its values computed so far (only live configurations are asked).
+    root_values: Vec<Vec<Option<Current<S>>>>,
     filled: bool,
     root_line: LineKind,
 }
@@ -225,6 +227,7 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
             wfs,
             layout,
             values: vec![Vec::new(); prog.nodes.len()],
+            root_values: vec![Vec::new(); prog.nodes.len()],
             filled: false,
             root_line,
         }
@@ -259,6 +262,12 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
         let mut choice = vec![0usize; self.hels.len()];
         for (i, node) in prog.nodes.iter().enumerate() {
             let (strides, size) = &self.layout[i];
+            if !node.propagate && node.terms.iter().all(|t| t.op != Op::External) {
+                // a root-level current: computed on demand for the live configurations only
+                self.values[i] = Vec::new();
+                self.root_values[i] = vec![None; *size];
+                continue;
+            }
             let mut out = Vec::with_capacity(*size);
             for v in 0..*size {
                 // decode the variant into the helicity indices of the node's legs
@@ -268,59 +277,66 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
                     choice[k] = rest % r;
                     rest /= r;
                 }
-                let index = |j: u32| -> usize {
-                    self.layout[j as usize]
-                        .0
-                        .iter()
-                        .map(|&(k, st)| choice[k] * st)
-                        .sum()
-                };
-                let mut acc = vx::zero();
-                for t in &node.terms {
-                    let values = &self.values;
-                    let node_p = &self.node_p;
-                    let inp = |j: usize| &values[t.inputs[j] as usize][index(t.inputs[j])];
-                    let cp = &self.coup[t.coupling as usize];
-                    let cc = [cp[0].clone(), cp[1].clone()];
-                    let v = match t.op {
-                        Op::External => {
-                            let leg = t.inputs[0] as usize;
-                            self.wfs[leg][choice[leg]].clone()
-                        }
-                        Op::FfvCol => vx::ffv_col(inp(0), inp(1), &cc),
-                        Op::FfvRow => vx::ffv_row(inp(0), inp(1), &cc),
-                        Op::FfvVec => vx::ffv_vec(inp(0), inp(1), &cc),
-                        Op::FfsCol => vx::ffs_col(inp(0), inp(1), &cc),
-                        Op::FfsRow => vx::ffs_row(inp(0), inp(1), &cc),
-                        Op::FfsScalar => vx::ffs_scalar(inp(0), inp(1), &cc),
-                        Op::Vvv => {
-                            let (a, b) = (t.inputs[0] as usize, t.inputs[1] as usize);
-                            vx::vvv(inp(0), &node_p[a], inp(1), &node_p[b], &cp[0])
-                        }
-                        Op::Vvvv => vx::vvvv([inp(0), inp(1), inp(2)], cp),
-                        Op::Gluon4 => vx::gluon4([inp(0), inp(1), inp(2)], &cp[0]),
-                        Op::VvScalar => vx::vv_scalar(inp(0), inp(1), None, &cp[0]),
-                        Op::VvsScalar => vx::vv_scalar(inp(0), inp(1), Some(inp(2)), &cp[0]),
-                        Op::VsVector => vx::vs_vector(inp(0), inp(1), None, &cp[0]),
-                        Op::VssVector => vx::vs_vector(inp(0), inp(1), Some(inp(2)), &cp[0]),
-                        Op::Sss => vx::scalars(&[inp(0), inp(1)], &cp[0]),
-                        Op::Ssss => vx::scalars(&[inp(0), inp(1), inp(2)], &cp[0]),
-                    };
-                    let v = scale(v, t.coef);
-                    for (a, x) in acc.iter_mut().zip(v) {
-                        *a += x;
-                    }
-                }
-                out.push(match &self.props[i] {
-                    Some((den, m, massive)) => {
-                        vx::propagate(node.line, &acc, &self.node_p[i], m, *massive, den)
-                    }
-                    None => acc,
-                });
+                out.push(self.node_value(i, &choice));
             }
             self.values[i] = out;
         }
         self.filled = true;
+    }
+
+    /// The variant index of node `j` for the helicity indices `choice`.
+    fn index(&self, j: usize, choice: &[usize]) -> usize {
+        self.layout[j].0.iter().map(|&(k, st)| choice[k] * st).sum()
+    }
+
+    /// The value of node `i` for the helicity indices `choice` (its inputs already filled).
+    fn node_value(&self, i: usize, choice: &[usize]) -> Current<S> {
+        let node = &self.prog.nodes[i];
+        let mut acc = vx::zero();
+        for t in &node.terms {
+            let values = &self.values;
+            let node_p = &self.node_p;
+            let inp = |j: usize| {
+                let n = t.inputs[j] as usize;
+                &values[n][self.index(n, choice)]
+            };
+            let cp = &self.coup[t.coupling as usize];
+            let cc = [cp[0].clone(), cp[1].clone()];
+            let v = match t.op {
+                Op::External => {
+                    let leg = t.inputs[0] as usize;
+                    self.wfs[leg][choice[leg]].clone()
+                }
+                Op::FfvCol => vx::ffv_col(inp(0), inp(1), &cc),
+                Op::FfvRow => vx::ffv_row(inp(0), inp(1), &cc),
+                Op::FfvVec => vx::ffv_vec(inp(0), inp(1), &cc),
+                Op::FfsCol => vx::ffs_col(inp(0), inp(1), &cc),
+                Op::FfsRow => vx::ffs_row(inp(0), inp(1), &cc),
+                Op::FfsScalar => vx::ffs_scalar(inp(0), inp(1), &cc),
+                Op::Vvv => {
+                    let (a, b) = (t.inputs[0] as usize, t.inputs[1] as usize);
+                    vx::vvv(inp(0), &node_p[a], inp(1), &node_p[b], &cp[0])
+                }
+                Op::Vvvv => vx::vvvv([inp(0), inp(1), inp(2)], cp),
+                Op::Gluon4 => vx::gluon4([inp(0), inp(1), inp(2)], &cp[0]),
+                Op::VvScalar => vx::vv_scalar(inp(0), inp(1), None, &cp[0]),
+                Op::VvsScalar => vx::vv_scalar(inp(0), inp(1), Some(inp(2)), &cp[0]),
+                Op::VsVector => vx::vs_vector(inp(0), inp(1), None, &cp[0]),
+                Op::VssVector => vx::vs_vector(inp(0), inp(1), Some(inp(2)), &cp[0]),
+                Op::Sss => vx::scalars(&[inp(0), inp(1)], &cp[0]),
+                Op::Ssss => vx::scalars(&[inp(0), inp(1), inp(2)], &cp[0]),
+            };
+            let v = scale(v, t.coef);
+            for (a, x) in acc.iter_mut().zip(v) {
+                *a += x;
+            }
+        }
+        match &self.props[i] {
+            Some((den, m, massive)) => {
+                vx::propagate(node.line, &acc, &self.node_p[i], m, *massive, den)
+            }
+            None => acc,
+        }
     }
 
     /// The dual amplitude of every colour flow for one helicity configuration (`choice[k]`
@@ -331,15 +347,25 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
             self.fill();
         }
         let prog = self.prog;
+        for terms in &prog.amplitudes {
+            for rt in terms {
+                let n = rt.node as usize;
+                let idx = self.index(n, choice);
+                if self.root_values[n][idx].is_none() {
+                    self.root_values[n][idx] = Some(self.node_value(n, choice));
+                }
+            }
+        }
         let root = &self.wfs[0][choice[0]];
         prog.amplitudes
             .iter()
             .map(|terms| {
                 let mut s = Complex::zero();
                 for rt in terms {
-                    let (strides, _) = &self.layout[rt.node as usize];
-                    let idx: usize = strides.iter().map(|&(k, st)| choice[k] * st).sum();
-                    let v = &self.values[rt.node as usize][idx];
+                    let n = rt.node as usize;
+                    let v = self.root_values[n][self.index(n, choice)]
+                        .as_ref()
+                        .expect("computed above");
                     let x = match self.root_line {
                         LineKind::Column => helicity::dot(v, root),
                         LineKind::Row => helicity::dot(root, v),
