@@ -46,7 +46,7 @@ pub enum ProcessStringError {
     #[error("decay parent '{0}' must be a single particle")]
     MultiparticleParent(String),
     /// Every combination failed; the reason of the first is kept.
-    #[error("no subprocess of '{text}' has a diagram: {first}")]
+    #[error("no subprocess of '{text}' can be built: {first}")]
     NoSubprocess {
         /// The process string.
         text: String,
@@ -407,6 +407,8 @@ mod tests {
         assert!(e.to_string().contains("charge"), "{e}");
         let e = MatrixElement::new("u u~ > g g QCD=1").unwrap_err();
         assert!(e.to_string().contains("no diagram"), "{e}");
+        let e = MatrixElement::new("g g > g g g g g g g").unwrap_err();
+        assert!(e.to_string().contains("too large"), "{e}");
         let e = MatrixElement::new("e+ e- > mu+ mu- NP=1").unwrap_err();
         assert_eq!(e, ProcessStringError::UnknownOrder("NP".into()));
         assert!(matches!(

@@ -231,7 +231,13 @@ pub enum BuildError {
     /// No diagram survives the selection.
     #[error("no diagram for this process at the requested coupling orders and restrictions")]
     NoDiagram,
+    /// The recursion grows beyond what can be evaluated in reasonable time and memory.
+    #[error("the process is too large for this engine: more than {MAX_TERMS} vertex terms (gg → 6 g has 212 359)")]
+    TooLarge,
 }
+
+/// The largest recursion built (vertex terms); beyond it, [`BuildError::TooLarge`].
+pub const MAX_TERMS: usize = 500_000;
 
 struct Builder<'a> {
     model: &'a Model,
@@ -767,6 +773,9 @@ pub fn build(model: &Model, legs: &[Leg], sel: &Selection) -> Result<Program, Bu
         }
         for (particle, c) in pending {
             b.add_term(mask, particle, c, propagate);
+        }
+        if b.nodes.iter().map(|n| n.terms.len()).sum::<usize>() > MAX_TERMS {
+            return Err(BuildError::TooLarge);
         }
     }
     finish(b, full)
