@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use diffhep_physics::collider::amplitude::matrix_element::MatrixElement;
 use diffhep_physics::collider::amplitude::model::WidthScheme;
-use diffhep_physics::collider::sm::{ParamCard, SmParams, PARAM_NAMES};
+use diffhep_physics::collider::sm::{SmParams, PARAM_NAMES};
 use diffhep_physics::lorentz::FourVector;
 use serde_json::json;
 
@@ -51,15 +51,6 @@ pub struct ProcessesArgs {
     json: bool,
 }
 
-fn card(path: &Option<PathBuf>) -> anyhow::Result<ParamCard> {
-    Ok(match path {
-        Some(p) => {
-            ParamCard::from_path(p).with_context(|| format!("--param-card {}", p.display()))?
-        }
-        None => ParamCard::default(),
-    })
-}
-
 fn read_points(path: &PathBuf) -> anyhow::Result<Vec<Vec<FourVector<f64>>>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("--momenta {}", path.display()))?;
@@ -101,7 +92,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             me.subprocesses.len() - 1
         );
     }
-    let card = card(&args.param_card)?;
+    let card = crate::process_args::read_card(args.param_card.as_deref())?;
     let params = card.to_params::<f64>();
     let points = read_points(&args.momenta)?;
     let sub = &me.subprocesses[args.subprocess];

@@ -36,6 +36,16 @@ pub struct ProcessArgs {
     pub param_card: Option<PathBuf>,
 }
 
+/// The param card of `--param-card`, or MadGraph's `sm` defaults without one.
+pub fn read_card(path: Option<&std::path::Path>) -> anyhow::Result<ParamCard> {
+    Ok(match path {
+        Some(p) => {
+            ParamCard::from_path(p).with_context(|| format!("--param-card {}", p.display()))?
+        }
+        None => ParamCard::default(),
+    })
+}
+
 impl ProcessArgs {
     /// The process and the validated parameters, or a one-line error: the card is read and
     /// validated, and √s is checked against the process threshold for those parameters, before
@@ -64,12 +74,7 @@ impl ProcessArgs {
             }
             self.process.parse()?
         };
-        let card = match &self.param_card {
-            Some(p) => {
-                ParamCard::from_path(p).with_context(|| format!("--param-card {}", p.display()))?
-            }
-            None => ParamCard::default(),
-        };
+        let card = read_card(self.param_card.as_deref())?;
         let threshold = process.threshold(&card.to_params::<f64>());
         if self.sqrt_s <= threshold {
             return Err(ProcessError::BelowThreshold {

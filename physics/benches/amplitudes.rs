@@ -34,7 +34,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use diffhep::tape::{self, Tape, Var};
 use diffhep::Complex;
 use diffhep_physics::collider::amplitude::evaluate::{colour_sum, Evaluator};
-use diffhep_physics::collider::amplitude::lanes::msq_lanes;
+use diffhep_physics::collider::amplitude::lanes::{msq_lanes, LaneSource};
 use diffhep_physics::collider::amplitude::matrix_element::MatrixElement;
 use diffhep_physics::collider::amplitude::model::ModelPoint;
 use diffhep_physics::collider::ee_ffbar::{self, Exchange, MUON};
@@ -155,9 +155,7 @@ fn massless(n: usize) -> Vec<f64> {
 // ---------------------------------------------------------------- derivatives
 
 fn seeded<const N: usize>(x: f64, k: usize) -> DualSVec64<N> {
-    let mut e = SVector::<f64, N>::zeros();
-    e[k] = 1.0;
-    DualSVec64::new(x, Derivative::some(e))
+    <DualSVec64<N> as LaneSource<N>>::seeded(x, k)
 }
 
 /// The default parameters with (MZ, aEWM1, aS, MT) seeded as directions 0…3.
@@ -345,7 +343,7 @@ fn engine<'a>(c: &'a Case, params: &'a SmParams<f64>) -> Events<'a> {
 }
 
 /// The lane-batched engine: blocks of 8 consecutive points per pass (`N` parameter tangents).
-fn lanes<'a, const N: usize, E: diffhep_physics::collider::amplitude::lanes::LaneSource<N>>(
+fn lanes<'a, const N: usize, E: LaneSource<N>>(
     c: &'a Case,
     card: &'a ParamCard,
     wrt: &'a [&'a str; N],
@@ -411,13 +409,20 @@ fn gradient_ns(c: &Case, card: &ParamCard) -> ([f64; 4], usize) {
 
 // ---------------------------------------------------------------- criterion
 
+/// e+e- → μ+μ-, gg → tt̄ and gg → tt̄g on their points.
+fn top_and_muon_cases(params: &SmParams<f64>) -> [Case; 3] {
+    let mt = params.mt;
+    [
+        Case::new("e+ e- > mu+ mu-", &massless(2), params, 1),
+        Case::new("g g > t t~", &[mt, mt], params, 2),
+        Case::new("g g > t t~ g", &[mt, mt, 0.0], params, 3),
+    ]
+}
+
 fn criterion_groups(c: &mut Criterion) {
     let card = ParamCard::default();
     let params = card.to_params::<f64>();
-    let mt = params.mt;
-    let ee = Case::new("e+ e- > mu+ mu-", &massless(2), &params, 1);
-    let tt = Case::new("g g > t t~", &[mt, mt], &params, 2);
-    let ttg = Case::new("g g > t t~ g", &[mt, mt, 0.0], &params, 3);
+    let [ee, tt, ttg] = top_and_muon_cases(&params);
     let ew = ew_params(&params);
     let hand = hand_points(&ee);
     let pd = dual_params(&card);
@@ -514,9 +519,7 @@ fn summary(_c: &mut Criterion) {
     let card = ParamCard::default();
     let params = card.to_params::<f64>();
     let mt = params.mt;
-    let ee = Case::new("e+ e- > mu+ mu-", &massless(2), &params, 1);
-    let tt = Case::new("g g > t t~", &[mt, mt], &params, 2);
-    let ttg = Case::new("g g > t t~ g", &[mt, mt, 0.0], &params, 3);
+    let [ee, tt, ttg] = top_and_muon_cases(&params);
     let glue: Vec<Case> = (2..=4)
         .map(|n| {
             let name = ["g g > g g", "g g > g g g", "g g > g g g g"][n - 2];

@@ -126,6 +126,17 @@ pub enum CutError {
     },
 }
 
+/// A cut value must be finite, and ≥ 0 except for the |η| limits (≤ 0 switches them off).
+fn check_value(name: &str, value: f64) -> Result<(), CutError> {
+    if !value.is_finite() || (value < 0.0 && !name.starts_with("eta")) {
+        return Err(CutError::Value {
+            name: name.to_string(),
+            value: value.to_string(),
+        });
+    }
+    Ok(())
+}
+
 impl Cuts {
     /// No cuts at all.
     pub fn none() -> Self {
@@ -177,12 +188,7 @@ impl Cuts {
 
     /// Set one cut by name.
     pub fn set(&mut self, name: &str, value: f64) -> Result<(), CutError> {
-        if !value.is_finite() || (value < 0.0 && !name.starts_with("eta")) {
-            return Err(CutError::Value {
-                name: name.to_string(),
-                value: value.to_string(),
-            });
-        }
+        check_value(name, value)?;
         let slot = self.slot(name).ok_or_else(|| CutError::Unknown {
             name: name.to_string(),
         })?;
@@ -221,11 +227,10 @@ impl Cuts {
             };
         let text = std::fs::read_to_string(path)
             .map_err(|e| file_err(e.to_string(), Some(Arc::new(e))))?;
-        let cuts: Cuts =
+        let mut cuts: Cuts =
             toml::from_str(&text).map_err(|e| file_err(e.to_string(), Some(Arc::new(e))))?;
         for name in CUT_NAMES {
-            let v = *cuts.clone().slot(name).expect("listed");
-            Cuts::default().set(name, v)?;
+            check_value(name, *cuts.slot(name).expect("listed"))?;
         }
         Ok(cuts)
     }

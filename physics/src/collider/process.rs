@@ -219,12 +219,7 @@ impl Process {
         sqrt_s: &S,
         x: &[S],
     ) -> Result<ProcessPoint<S>, ProcessError> {
-        let e = sqrt_s.clone() * 0.5;
-        let z = S::zero();
-        let beams = [
-            FourVector::new(e.clone(), z.clone(), z.clone(), e.clone()),
-            FourVector::new(e.clone(), z.clone(), z, -e),
-        ];
+        let beams = StringProcess::beams(sqrt_s);
         let s = sqrt_s.clone() * sqrt_s.clone();
         let flux = (s.clone() * 2.0).recip() * HBARC2_PB;
         if let Process::String(sp) = self {

@@ -4,7 +4,7 @@
 use diffhep::{Complex, RealScalar, Scalar};
 
 use super::model::{CouplingExpr, Mass, Model, ModelPoint, Spin};
-use super::program::{Op, Program};
+use super::program::{line_of, Op, Program};
 use super::vertices::{self as vx, Current, LineKind};
 use crate::collider::helicity;
 use crate::lorentz::FourVector;
@@ -195,13 +195,7 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
             .iter()
             .map(|l| model.particles[l.particle].helicities())
             .collect();
-        let root = &model.particles[prog.emitted[0]];
-        let root_line = match root.spin {
-            Spin::Fermion if root.pdg > 0 => LineKind::Column,
-            Spin::Fermion => LineKind::Row,
-            Spin::Vector => LineKind::Vector,
-            Spin::Scalar => LineKind::Scalar,
-        };
+        let root_line = line_of(model, prog.emitted[0]);
         // Mixed-radix layout of each node's variants over the helicities of its legs.
         let layout = prog
             .nodes

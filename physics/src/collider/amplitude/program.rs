@@ -182,7 +182,8 @@ struct Use {
     slots: Vec<usize>,
 }
 
-fn line_of(model: &Model, particle: usize) -> LineKind {
+/// How a current emitting `particle` is stored: column or row spinor, vector or scalar.
+pub fn line_of(model: &Model, particle: usize) -> LineKind {
     let p = &model.particles[particle];
     match p.spin {
         Spin::Fermion if p.pdg > 0 => LineKind::Column,
@@ -273,7 +274,14 @@ impl<'a> Builder<'a> {
         (self.couplings.len() - 1) as u32
     }
 
-    fn add_term(&mut self, mask: u32, particle: usize, cand: Candidate, propagate: bool) {
+    fn add_term(
+        &mut self,
+        mask: u32,
+        particle: usize,
+        vertex: usize,
+        cand: Candidate,
+        propagate: bool,
+    ) {
         let mut conns: Vec<(u8, u8)> = cand.new_conns.clone();
         let mut orders = [0u8; 2];
         let mut required = 0u8;
@@ -284,9 +292,9 @@ impl<'a> Builder<'a> {
             orders[1] += k.orders[1];
             required |= k.required;
         }
-        let v_orders = self.vertex_orders(&cand.coupling);
-        orders[0] += v_orders[0];
-        orders[1] += v_orders[1];
+        let v = &self.model.vertices[vertex];
+        orders[0] += v.qcd;
+        orders[1] += v.qed;
         for (o, max) in orders.iter().zip(self.sel.max_orders) {
             if max.is_some_and(|m| *o > m) {
                 return;
@@ -337,17 +345,6 @@ impl<'a> Builder<'a> {
             }
         };
         self.nodes[id as usize].terms.push(term);
-    }
-
-    fn vertex_orders(&self, c: &CouplingExpr) -> [u8; 2] {
-        match c {
-            CouplingExpr::Strong | CouplingExpr::Gluon3 => [1, 0],
-            CouplingExpr::Gluon4 => [2, 0],
-            CouplingExpr::Ewk4(_) | CouplingExpr::HiggsHiggsVv { .. } | CouplingExpr::Higgs4 => {
-                [0, 2]
-            }
-            _ => [0, 1],
-        }
     }
 
     /// Whether a current of `particle` may exist on `mask`.
@@ -714,7 +711,7 @@ pub fn build(model: &Model, legs: &[Leg], sel: &Selection) -> Result<Program, Bu
             sub = (sub - 1) & rest;
         }
         let propagate = mask != full;
-        let mut pending: Vec<(usize, Candidate)> = Vec::new();
+        let mut pending: Vec<(usize, usize, Candidate)> = Vec::new();
         for (s1, s2) in splits2 {
             let (n1, n2) = (
                 b.by_mask.get(&s1).cloned().unwrap_or_default(),
@@ -734,7 +731,7 @@ pub fn build(model: &Model, legs: &[Leg], sel: &Selection) -> Result<Program, Bu
                             continue;
                         }
                         for c in b.candidates(&[x, y], &u, &[s1, s2]) {
-                            pending.push((particle, c));
+                            pending.push((particle, u.vertex, c));
                         }
                     }
                 }
@@ -764,15 +761,15 @@ pub fn build(model: &Model, legs: &[Leg], sel: &Selection) -> Result<Program, Bu
                                 continue;
                             }
                             for c in b.candidates(&[x, y, z], &u, &[s1, s2, s3]) {
-                                pending.push((particle, c));
+                                pending.push((particle, u.vertex, c));
                             }
                         }
                     }
                 }
             }
         }
-        for (particle, c) in pending {
-            b.add_term(mask, particle, c, propagate);
+        for (particle, vertex, c) in pending {
+            b.add_term(mask, particle, vertex, c, propagate);
         }
         if b.nodes.iter().map(|n| n.terms.len()).sum::<usize>() > MAX_TERMS {
             return Err(BuildError::TooLarge);

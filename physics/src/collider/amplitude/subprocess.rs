@@ -155,20 +155,8 @@ impl Subprocess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collider::ee_ffbar::kinematics;
     use crate::collider::sm::ParamCard;
-
-    /// Massless 2 → 2 momenta at √s, scattering angle θ, azimuth φ.
-    fn two_to_two(sqrt_s: f64, cos_t: f64, phi: f64) -> Vec<FourVector<f64>> {
-        let e = sqrt_s / 2.0;
-        let s_t = (1.0 - cos_t * cos_t).sqrt();
-        let (px, py, pz) = (e * s_t * phi.cos(), e * s_t * phi.sin(), e * cos_t);
-        vec![
-            FourVector::new(e, 0.0, 0.0, e),
-            FourVector::new(e, 0.0, 0.0, -e),
-            FourVector::new(e, px, py, pz),
-            FourVector::new(e, -px, -py, -pz),
-        ]
-    }
 
     /// The textbook table of spin- and colour-averaged |M|²/g_s⁴ for massless 2 → 2 QCD
     /// (Ellis, Stirling & Webber, "QCD and collider physics", Table 7.1; Combridge, Kripfganz &
@@ -220,7 +208,7 @@ mod tests {
         for (name, legs) in cases {
             let sp = Subprocess::new(&model, &legs[..2], &legs[2..], &sel).unwrap();
             for (cos_t, phi) in [(0.3, 0.2), (-0.71, 2.0), (0.93, -1.1), (0.0, 0.5)] {
-                let p = two_to_two(500.0, cos_t, phi);
+                let p = kinematics(&500.0, &0.0, &cos_t, &phi).to_vec();
                 let s = (p[0].clone() + p[1].clone()).m2();
                 let t = (p[0].clone() - p[2].clone()).m2();
                 let u = (p[0].clone() - p[3].clone()).m2();

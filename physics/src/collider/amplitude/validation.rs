@@ -118,13 +118,8 @@ fn ee_to_ttbar_matches_the_hand_written_helicity_amplitudes() {
     }
 }
 
-#[test]
-fn top_decay_chain_matches_the_hand_written_process() {
-    // e+e- → tt̄ → bW⁺ b̄W⁻ with the hand-written process's massless b: the decay-chain
-    // selection keeps exactly the doubly resonant diagrams it has.
-    let model = Model::sm();
-    let mut p = params();
-    p.mb = 0.0;
+/// e-e+ → tt̄ → bW⁺ b̄W⁻ keeping only the doubly resonant diagrams (the decay-chain selection).
+fn top_chain(model: &Model) -> Subprocess {
     let legs = ["e-", "e+", "b", "w+", "b~", "w-"];
     let sel = Selection {
         resonances: vec![
@@ -133,7 +128,17 @@ fn top_decay_chain_matches_the_hand_written_process() {
         ],
         ..Selection::default()
     };
-    let sp = Subprocess::new(&model, &legs[..2], &legs[2..], &sel).unwrap();
+    Subprocess::new(model, &legs[..2], &legs[2..], &sel).unwrap()
+}
+
+#[test]
+fn top_decay_chain_matches_the_hand_written_process() {
+    // e+e- → tt̄ → bW⁺ b̄W⁻ with the hand-written process's massless b: the decay-chain
+    // selection keeps exactly the doubly resonant diagrams it has.
+    let model = Model::sm();
+    let mut p = params();
+    p.mb = 0.0;
+    let sp = top_chain(&model);
     let mw = p.derived().mw;
     // t and t̄ on and off their mass shell. (This comparison found the hand-written process
     // projecting the wrong chirality at the t → bW⁺ vertex; fixed there since.)
@@ -216,47 +221,17 @@ fn external_gauge_bosons_decouple_when_polarised_along_their_momentum() {
     p.wz = 0.0;
     p.ww = 0.0;
     p.wt = 0.0;
-    let mt = p.mt;
+    let (mt, mw) = (p.mt, p.derived().mw);
     for (name, masses) in [
         ("g g > g g g", vec![0.0; 3]),
         ("u u~ > e+ e- g", vec![0.0; 3]),
         ("e+ e- > mu+ mu- a", vec![0.0; 3]),
         ("u g > u g g", vec![0.0; 3]),
         ("g g > t t~ g", vec![mt, mt, 0.0]),
-        ("u d~ > w+ a", vec![0.0, 0.0]),
+        ("u d~ > w+ a", vec![mw, 0.0]),
     ] {
         let sp = sub(&model, name, &Selection::default());
-        let mut mom = massless_point(1000.0, masses.len());
-        if masses.iter().any(|&m| m > 0.0) || name.contains("w+") {
-            // put the final state on its mass shells: rescale momenta at fixed directions
-            let mw = p.derived().mw;
-            let ms: Vec<f64> = if name.contains("w+") {
-                vec![mw, 0.0]
-            } else {
-                masses.clone()
-            };
-            let dirs: Vec<FourVector<f64>> = mom[2..].to_vec();
-            // solve Σ E_k(λ) = √s for the common scale λ of the three-momenta by bisection
-            let energy = |lam: f64| -> f64 {
-                dirs.iter()
-                    .zip(&ms)
-                    .map(|(d, m)| ((d.p() * lam).powi(2) + m * m).sqrt())
-                    .sum()
-            };
-            let (mut lo, mut hi) = (0.0, 1.0);
-            for _ in 0..200 {
-                let mid = 0.5 * (lo + hi);
-                if energy(mid) > 1000.0 {
-                    hi = mid
-                } else {
-                    lo = mid
-                }
-            }
-            for (k, (d, m)) in dirs.iter().zip(&ms).enumerate() {
-                let q = d.scale(&lo);
-                mom[2 + k] = FourVector::new((q.p2() + m * m).sqrt(), q.px, q.py, q.pz);
-            }
-        }
+        let mom = on_shell(massless_point(1000.0, masses.len()), &masses);
         let legs = name.replace('>', "");
         for (k, part) in legs.split_whitespace().enumerate() {
             if part == "g" || part == "a" {
@@ -394,15 +369,7 @@ fn top_decay_chain_factorises_on_shell() {
     let model = Model::sm();
     let mut p = params();
     p.mb = 0.0;
-    let legs = ["e-", "e+", "b", "w+", "b~", "w-"];
-    let sel = Selection {
-        resonances: vec![
-            (0b001100, model.find("t").unwrap()),
-            (0b110000, model.find("t~").unwrap()),
-        ],
-        ..Selection::default()
-    };
-    let sp = Subprocess::new(&model, &legs[..2], &legs[2..], &sel).unwrap();
+    let sp = top_chain(&model);
     let prod = sub(&model, "e- e+ > t t~", &Selection::default());
     let mw = p.derived().mw;
     let mt = p.mt;
@@ -518,4 +485,16 @@ fn the_complex_mass_scheme_differs_from_fixed_widths_at_order_width_over_mass() 
         sp.scheme = WidthScheme::Fixed;
         close(cms0, sp.msq(&model, &p0, &mom), 1e-13, name);
     }
+}
+
+#[test]
+fn complex_mass_scheme_derivatives_agree_across_ad_modes_and_with_finite_differences() {
+    // The complex poles, c_W = √(μ_W²/μ_Z²) and the couplings built on them, differentiated.
+    let model = Model::sm();
+    let mut sp = sub(&model, "u u~ > e+ e- g", &Selection::default());
+    sp.scheme = WidthScheme::ComplexMass;
+    let f = UuEeg(sp, model);
+    let x = [91.188, 132.507, 0.118, 173.0, 0.3];
+    let cfg = diffhep::gradcheck::GradCheckConfig::default();
+    diffhep::gradcheck::check_gradient(&f, &x, &cfg).assert_ok();
 }
