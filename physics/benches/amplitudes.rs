@@ -276,16 +276,6 @@ fn hand_points(c: &Case) -> Vec<[FourVector<f64>; 4]> {
         .collect()
 }
 
-fn ew_params(p: &SmParams<f64>) -> EwParams<f64> {
-    let d = p.derived();
-    EwParams {
-        mz: p.mz,
-        wz: p.wz,
-        sw2: d.sw2,
-        alpha: d.alpha,
-    }
-}
-
 // ---------------------------------------------------------------- timing
 
 /// Runs `count` events from index `start` on, cycling through the points (one dynamic call per
@@ -423,7 +413,7 @@ fn criterion_groups(c: &mut Criterion) {
     let card = ParamCard::default();
     let params = card.to_params::<f64>();
     let [ee, tt, ttg] = top_and_muon_cases(&params);
-    let ew = ew_params(&params);
+    let ew = EwParams::from_sm(&params);
     let hand = hand_points(&ee);
     let pd = dual_params(&card);
     let ee_dual = dual_points(&ee);
@@ -529,7 +519,7 @@ fn summary(_c: &mut Criterion) {
 
     // Checks first: the engine against both hand-written e+e- → μ+μ- forms on every point,
     // derivatives against independent ones.
-    let ew = ew_params(&params);
+    let ew = EwParams::from_sm(&params);
     let hand = hand_points(&ee);
     for (i, (p, h)) in ee.points.iter().zip(&hand).enumerate() {
         let got = ee.me.msq(0, &params, p);

@@ -32,6 +32,8 @@
 
 use diffhep::Scalar;
 
+use crate::collider::sm::SmParams;
+
 /// Electroweak inputs of the process.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EwParams<S> {
@@ -64,6 +66,18 @@ impl EwParams<f64> {
 }
 
 impl<S: Scalar> EwParams<S> {
+    /// The inputs of this process at a point of the `sm` model (MZ, WZ, and the derived sin²θ_W
+    /// and α).
+    pub fn from_sm(p: &SmParams<S>) -> Self {
+        let d = p.derived();
+        EwParams {
+            mz: p.mz.clone(),
+            wz: p.wz.clone(),
+            sw2: d.sw2,
+            alpha: d.alpha,
+        }
+    }
+
     /// From `[M_Z, Γ_Z, sin²θ_W, α]`; `None` unless exactly four values are given.
     pub fn from_slice(p: &[S]) -> Option<Self> {
         match p {

@@ -88,13 +88,7 @@ fn close(got: f64, want: f64, rel: f64, what: &str) {
 fn ee_to_mumu_matches_the_closed_form() {
     let model = Model::sm();
     let p = params();
-    let d = p.derived();
-    let ew = EwParams {
-        mz: p.mz,
-        wz: p.wz,
-        sw2: d.sw2,
-        alpha: d.alpha,
-    };
+    let ew = EwParams::from_sm(&p);
     let sp = sub(&model, "e- e+ > mu- mu+", &Selection::default());
     for sqrt_s in [30.0, 91.188, 250.0] {
         for cos_t in [-0.8, 0.1, 0.66] {

@@ -34,13 +34,7 @@ fn helicity_amplitudes_match_the_closed_form() {
 fn massless_helicity_amplitudes_match_the_chiral_closed_form() {
     // Independent closed form (chiral amplitudes, physics/src/ee_mumu.rs), same inputs.
     let p = card();
-    let d = p.derived();
-    let ew = EwParams {
-        mz: p.mz,
-        wz: p.wz,
-        sw2: d.sw2,
-        alpha: d.alpha,
-    };
+    let ew = EwParams::from_sm(&p);
     for rs in ENERGIES_MU {
         for c in [-0.8, 0.1, 0.7] {
             let mom = kinematics(&rs, &0.0, &c, &-1.3);
