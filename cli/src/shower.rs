@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Args as ClapArgs;
 use diffhep::stochastic::{EstimatorKind, FiniteDifferences};
-use diffhep_physics::detector::shower::{Shower, ShowerConfig};
+use diffhep_physics::detector::shower::{Shower, ShowerConfig, MAX_ENERGY_GEV};
 use serde_json::json;
 
 use crate::checks::{number, representable};
@@ -66,9 +66,6 @@ fn check(args: &Args, kind: EstimatorKind) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-/// Largest `--energy` in GeV.
-const MAX_ENERGY_GEV: f64 = 1e4;
 
 /// Run the command.
 pub fn run(args: &Args) -> anyhow::Result<()> {

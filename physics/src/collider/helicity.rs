@@ -31,22 +31,42 @@ fn c<S: Scalar>(x: S) -> Complex<S> {
 }
 
 /// The helicity two-spinor χ_λ(p̂) for `hel` = ±1.
+///
+/// The phase of χ_λ is a convention, and the textbook one, `(cos θ/2, e^{iφ} sin θ/2)`, is
+/// singular on the −z axis, where φ is undefined: its derivatives there (a beam along −z) would
+/// be lost. So each hemisphere gets its own chart, smooth in the momentum components across its
+/// pole: for `pz ≥ 0` the textbook phase, for `pz < 0` the same spinor times `e^{−iλφ}`,
+/// `χ₊ = ((px − i py)/√(2|p|(|p| − pz)), √((|p| − pz)/(2|p|)))`,
+/// `χ₋ = (−√((|p| − pz)/(2|p|)), (px + i py)/√(2|p|(|p| − pz)))`. On the axes both charts give
+/// the textbook values. A phase per external particle and helicity cancels in every |M|².
 pub fn chi<S: RealScalar>(p: &FourVector<S>, hel: i8) -> [Complex<S>; 2] {
     let pabs = p.p();
-    let a = pabs.clone() + p.pz.clone();
-    if a.value() <= 0.0 {
-        // p̂ along −z (or p = 0): θ = π, φ = 0.
+    if pabs.value() <= 0.0 {
+        // p = 0: θ = π, φ = 0 by convention.
         let (o, z) = (Complex::<S>::one(), Complex::<S>::zero());
         return if hel > 0 { [z, o] } else { [-o, z] };
     }
-    let cos_half = (a.clone() / (pabs.clone() * 2.0)).sqrt();
-    let n = (a * pabs * 2.0).sqrt().recip();
-    // e^{iφ} sin(θ/2) = (px + i py)/√(2|p|(|p| + pz)).
-    let e_sin = Complex::new(p.px.clone() * n.clone(), p.py.clone() * n);
+    if p.pz.value() >= 0.0 {
+        let a = pabs.clone() + p.pz.clone();
+        let cos_half = (a.clone() / (pabs.clone() * 2.0)).sqrt();
+        let n = (a * pabs * 2.0).sqrt().recip();
+        // e^{iφ} sin(θ/2) = (px + i py)/√(2|p|(|p| + pz)).
+        let e_sin = Complex::new(p.px.clone() * n.clone(), p.py.clone() * n);
+        return if hel > 0 {
+            [c(cos_half), e_sin]
+        } else {
+            [-e_sin.conj(), c(cos_half)]
+        };
+    }
+    let b = pabs.clone() - p.pz.clone();
+    let sin_half = (b.clone() / (pabs.clone() * 2.0)).sqrt();
+    let n = (b * pabs * 2.0).sqrt().recip();
+    // e^{iφ} cos(θ/2) = (px + i py)/√(2|p|(|p| − pz)).
+    let e_cos = Complex::new(p.px.clone() * n.clone(), p.py.clone() * n);
     if hel > 0 {
-        [c(cos_half), e_sin]
+        [e_cos.conj(), c(sin_half)]
     } else {
-        [-e_sin.conj(), c(cos_half)]
+        [-c(sin_half), e_cos]
     }
 }
 
@@ -219,32 +239,62 @@ pub fn mdot<S: Scalar>(a: &CVector<S>, b: &CVector<S>) -> Complex<S> {
         - a[3].clone() * b[3].clone()
 }
 
-/// Polarisation vector ε^μ(k, λ) of a massive vector boson of mass `m` (λ ∈ {−1, 0, 1}).
+/// Polarisation vector ε^μ(k, λ) of a vector boson of mass `m` (λ ∈ {−1, 0, 1}; `m` is used
+/// only for λ = 0).
+///
+/// HELAS conventions, `ε(±) = (∓ε₁ − iε₂)/√2` with `ε₁ = (0, cos θ cos φ, cos θ sin φ, −sin θ)`,
+/// `ε₂ = (0, −sin φ, cos φ, 0)`, and `ε(0) = (|k|, E k̂)/m` — but, as for [`chi`], the
+/// transverse ones with a phase per hemisphere that removes the singularity of φ at the pole:
+/// `e^{iλφ} ε(λ)` for `kz ≥ 0` and `e^{−iλφ} ε(λ)` for `kz < 0`, written in the momentum
+/// components so that derivatives survive on the beam axis. On the axes the values are the
+/// textbook ones.
 pub fn polarisation<S: RealScalar>(k: &FourVector<S>, m: &S, hel: i8) -> CVector<S> {
     let kabs = k.p();
-    let kt = k.pt();
-    let (ct, st) = (k.pz.clone() / kabs.clone(), kt.clone() / kabs.clone());
-    let (cp, sp) = if kt.value() > 0.0 {
-        (k.px.clone() / kt.clone(), k.py.clone() / kt)
-    } else {
-        (S::one(), S::zero())
-    };
     if hel == 0 {
         let e_m = k.e.clone() / m.clone();
+        let (ux, uy, uz) = if kabs.value() > 0.0 {
+            (
+                k.px.clone() / kabs.clone(),
+                k.py.clone() / kabs.clone(),
+                k.pz.clone() / kabs.clone(),
+            )
+        } else {
+            (S::zero(), S::zero(), S::one())
+        };
         return [
-            c(kabs.clone() / m.clone()),
-            c(e_m.clone() * st.clone() * cp),
-            c(e_m.clone() * st * sp),
-            c(e_m * ct),
+            c(kabs / m.clone()),
+            c(e_m.clone() * ux),
+            c(e_m.clone() * uy),
+            c(e_m * uz),
         ];
     }
     let h = hel as f64;
     let r = std::f64::consts::FRAC_1_SQRT_2;
+    if kabs.value() <= 0.0 {
+        // k = 0: along +z by convention.
+        return [
+            Complex::zero(),
+            c(S::from_f64(-h * r)),
+            Complex::new(S::zero(), S::from_f64(-r)),
+            Complex::zero(),
+        ];
+    }
+    // s = +1 near +z, −1 near −z; d = |k| (|k| + s kz) = |k|² (1 + |cos θ|) > 0.
+    let s = if k.pz.value() >= 0.0 { 1.0 } else { -1.0 };
+    let d = kabs.clone() * (kabs.clone() + k.pz.clone() * s);
+    let (qx, qy) = (k.px.clone() / d.clone(), k.py.clone() / d);
+    let xy = qx.clone() * k.py.clone();
     [
         Complex::zero(),
-        Complex::new(ct.clone() * cp.clone() * (-h * r), sp.clone() * r),
-        Complex::new(ct.clone() * sp * (-h * r), cp * (-r)),
-        Complex::real(st * (h * r)),
+        Complex::new(
+            (S::one() - qx * k.px.clone()) * (-h * s * r),
+            xy.clone() * r,
+        ),
+        Complex::new(xy * (h * s * r), (S::one() - qy * k.py.clone()) * (-r)),
+        Complex::new(
+            k.px.clone() / kabs.clone() * (h * r),
+            k.py.clone() / kabs * (s * r),
+        ),
     ]
 }
 

@@ -365,6 +365,18 @@ impl ParamCard {
         })
     }
 
+    /// Set a parameter by name and validate the card (see [`Self::validate`]); on error the
+    /// card is unchanged.
+    pub fn set(&mut self, name: &str, value: f64) -> Result<(), ParamError> {
+        let mut next = self.clone();
+        *next
+            .field_mut(name)
+            .ok_or_else(|| ParamError::UnknownParameter(name.to_string()))? = value;
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
     /// The field of a parameter by name (for the SLHA reader).
     fn field_mut(&mut self, name: &str) -> Option<&mut f64> {
         Some(match name {
@@ -715,6 +727,27 @@ mod tests {
         // MadGraph: G = 2√(aS π) = 1.2177158, vev = 2 MW sw/ee = (√2 Gf)^(−1/2) = 246.21846.
         assert!((d.gs - 1.2177157847767197).abs() < 1e-14, "{}", d.gs);
         assert!((d.v - 246.21845810181634).abs() < 1e-10, "{}", d.v);
+    }
+
+    #[test]
+    fn set_changes_one_parameter_and_refuses_bad_values() {
+        let mut c = ParamCard::default();
+        c.set("MT", 172.5).unwrap();
+        assert_eq!(c.get("MT").unwrap(), 172.5);
+        assert!(matches!(
+            c.set("MX", 1.0),
+            Err(ParamError::UnknownParameter(n)) if n == "MX"
+        ));
+        assert!(matches!(
+            c.set("MZ", -1.0),
+            Err(ParamError::NonPositive { name: "MZ", .. })
+        ));
+        assert!(matches!(
+            c.set("aS", f64::NAN),
+            Err(ParamError::NotFinite { name: "aS" })
+        ));
+        // A refused value leaves the card as it was.
+        assert_eq!(c.get("MZ").unwrap(), ParamCard::default().MZ);
     }
 
     #[test]

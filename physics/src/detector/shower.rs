@@ -27,6 +27,10 @@ use diffhep::stochastic::rng::child_key;
 use diffhep::stochastic::{Result, Sampler, StochasticError, StochasticProgram};
 use diffhep::RealScalar;
 
+/// The highest beam energy the toy shower supports (GeV): its particle count grows like
+/// E/E_c, so the front ends (CLI, Python) refuse more.
+pub const MAX_ENERGY_GEV: f64 = 1e4;
+
 /// Settings of the toy calorimeter (energies in GeV).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShowerConfig {

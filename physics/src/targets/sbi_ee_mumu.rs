@@ -183,21 +183,41 @@ impl EeMuMuTask {
         )
     }
 
+    /// One simulation with its latent-space quantities: the observation x, the joint score
+    /// `t(x, z|θ) = ∇θ log p(x, z|θ)` and, when `reference` θ₁ is given, the joint log likelihood
+    /// ratio `log r(x, z|θ, θ₁) = log p(x, z|θ) − log p(x, z|θ₁)
+    /// = Σ_events log[(1 + zᵢ² + r(θ) zᵢ) / (1 + zᵢ² + r(θ₁) zᵢ)]` (the smearing does not depend
+    /// on θ and cancels) — the training targets of the gradient-augmented estimators (Brehmer,
+    /// Louppe, Pavez, Cranmer 2020, "Mining gold from implicit models to improve likelihood-free
+    /// inference"). Same `seed` and `index` give the same `x` as [`Task::simulate`].
+    pub fn simulate_joint(
+        &self,
+        theta: &[f64],
+        reference: Option<&[f64]>,
+        seed: u64,
+        index: u64,
+    ) -> (Vec<f64>, Vec<f64>, Option<f64>) {
+        self.simulate_runs(theta, reference, seed, index, true)
+    }
+
     fn simulate_runs(
         &self,
         theta: &[f64],
+        reference: Option<&[f64]>,
         seed: u64,
         index: u64,
         score: bool,
-    ) -> (Vec<f64>, Vec<f64>) {
+    ) -> (Vec<f64>, Vec<f64>, Option<f64>) {
         let mut x = Vec::with_capacity(6);
         let mut t = vec![0.0; 2];
+        let mut log_ratio = reference.map(|_| 0.0);
         for (run, &rs) in SQRT_S.iter().enumerate() {
             let (r, dr) = if score {
                 gradient_fixed(&Asym(rs), &[theta[0], theta[1]])
             } else {
                 (asymmetry(&theta[0], &theta[1], rs), [0.0; 2])
             };
+            let r_ref = reference.map(|t1| asymmetry(&t1[0], &t1[1], rs));
             let mut counts = [0usize; 4];
             for i in 0..EVENTS as u64 {
                 let stream = 0xee00 + run as u64;
@@ -209,10 +229,13 @@ impl EeMuMuTask {
                     t[0] += w * dr[0];
                     t[1] += w * dr[1];
                 }
+                if let (Some(lr), Some(r1)) = (log_ratio.as_mut(), r_ref) {
+                    *lr += ((1.0 + z * z + r * z) / (1.0 + z * z + r1 * z)).ln();
+                }
             }
             x.extend(counts[..3].iter().map(|&c| c as f64 / EVENTS as f64));
         }
-        (x, t)
+        (x, t, log_ratio)
     }
 }
 
@@ -227,7 +250,7 @@ impl Task for EeMuMuTask {
         6
     }
     fn simulate(&self, theta: &[f64], seed: u64, index: u64) -> Vec<f64> {
-        self.simulate_runs(theta, seed, index, false).0
+        self.simulate_runs(theta, None, seed, index, false).0
     }
     fn simulate_with_joint_score(
         &self,
@@ -235,7 +258,8 @@ impl Task for EeMuMuTask {
         seed: u64,
         index: u64,
     ) -> Option<(Vec<f64>, Vec<f64>)> {
-        Some(self.simulate_runs(theta, seed, index, true))
+        let (x, t, _) = self.simulate_runs(theta, None, seed, index, true);
+        Some((x, t))
     }
     fn log_likelihood_grad(&self, theta: &[f64], x: &[f64]) -> Option<(f64, Vec<f64>)> {
         if theta.len() != 2 || x.len() != 6 {
@@ -284,6 +308,51 @@ mod tests {
                 "bin {k}: {f} vs {p}"
             );
         }
+    }
+
+    #[test]
+    fn joint_log_ratio_is_consistent_with_the_score_and_has_unit_expectation() {
+        let task = EeMuMuTask::new();
+        let theta = [91.3, 0.225];
+        let (x, t, none) = task.simulate_joint(&theta, None, 9, 4);
+        assert!(none.is_none());
+        assert_eq!(x, task.simulate(&theta, 9, 4));
+        // log r(θ, θ) = 0, and ∂/∂θ₁ log r(θ₁, θ) at θ₁ = θ is the joint score, at the same
+        // latent z (same seed; θ₁ only in the reference slot, so z stays drawn at θ).
+        let (_, _, lr) = task.simulate_joint(&theta, Some(&theta), 9, 4);
+        assert_eq!(lr, Some(0.0));
+        for j in 0..2 {
+            let h = if j == 0 { 1e-4 } else { 1e-6 };
+            let mut up = theta;
+            up[j] += h;
+            let mut dn = theta;
+            dn[j] -= h;
+            let (_, _, lu) = task.simulate_joint(&theta, Some(&up), 9, 4);
+            let (_, _, ld) = task.simulate_joint(&theta, Some(&dn), 9, 4);
+            // log r(θ, θ₁) = log p(z|θ) − log p(z|θ₁): its θ₁-derivative is −t.
+            let fd = -(lu.unwrap() - ld.unwrap()) / (2.0 * h);
+            assert!(
+                (fd - t[j]).abs() < 1e-5 * t[j].abs().max(1.0),
+                "{j}: {fd} vs {}",
+                t[j]
+            );
+        }
+        // E_{z ~ θ₁}[r(x, z|θ, θ₁)] = 1 for θ near θ₁ (finite variance): mean over 2000
+        // experiments within 5 standard errors.
+        let theta1 = [91.25, 0.226];
+        let n = 2000;
+        let rs: Vec<f64> = (0..n)
+            .map(|i| task.simulate_joint(&theta1, Some(&theta), 12, i).2.unwrap())
+            .map(|lr| (-lr).exp())
+            .collect();
+        let m = rs.iter().sum::<f64>() / n as f64;
+        let sd = (rs.iter().map(|r| (r - m).powi(2)).sum::<f64>() / n as f64).sqrt();
+        assert!(sd > 0.0);
+        assert!(
+            (m - 1.0).abs() < 5.0 * sd / (n as f64).sqrt(),
+            "E[r] = {m} ± {}",
+            sd / (n as f64).sqrt()
+        );
     }
 
     #[test]
