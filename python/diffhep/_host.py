@@ -29,12 +29,14 @@ def unbroadcast(g, shape):
     return np.ascontiguousarray(g.reshape(shape), dtype=np.float64)
 
 
-def msq(process, momenta, theta, names, with_grad):
+def msq(process, momenta, theta, names, with_grad, wrt_momenta=True):
     """|M|² at momenta ``(..., P, 4)`` with the parameters ``names`` at ``theta`` ``(..., k)``.
 
     Returns ``(value (...), d_momenta (..., P, 4), d_theta (..., k))``, the gradients ``None``
-    unless ``with_grad``. Momenta are checked for finiteness only (derivative checks move
-    single components off the mass shell).
+    unless ``with_grad`` (and ``d_momenta`` zeros unless ``wrt_momenta``: without momenta
+    diffhep differentiates the few parameters in forward mode, much cheaper than the tape).
+    Momenta are checked for finiteness only (derivative checks move single components off the
+    mass shell).
     """
     p = _f64(momenta)
     th = _f64(theta)
@@ -45,7 +47,7 @@ def msq(process, momenta, theta, names, with_grad):
     pf = np.broadcast_to(p, lead + p.shape[-2:]).reshape(n, n_particles, 4)
     tf = np.broadcast_to(th, lead + (k,)).reshape(n, k)
     v = np.empty(n)
-    gp = np.empty((n, n_particles, 4)) if with_grad else None
+    gp = (np.empty if wrt_momenta else np.zeros)((n, n_particles, 4)) if with_grad else None
     gth = np.empty((n, k)) if with_grad else None
     if k == 0 or n == 0:
         groups = [(np.ones(n, dtype=bool), {})]
@@ -58,9 +60,11 @@ def msq(process, momenta, theta, names, with_grad):
             continue
         batch = np.ascontiguousarray(pf[idx])
         if with_grad:
-            val, g = process.msq_and_grad(batch, wrt=["momenta", *names], params=params, check=False)
+            wrt = ["momenta", *names] if wrt_momenta else list(names)
+            val, g = process.msq_and_grad(batch, wrt=wrt, params=params, check=False)
             v[idx] = val
-            gp[idx] = g["momenta"]
+            if wrt_momenta:
+                gp[idx] = g["momenta"]
             for j, name in enumerate(names):
                 gth[idx, j] = g[name]
         else:

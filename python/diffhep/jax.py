@@ -17,6 +17,7 @@ enable it with ``jax.config.update("jax_enable_x64", True)`` before using these 
 
 import jax
 import jax.numpy as jnp
+from jax.custom_derivatives import SymbolicZero
 
 from . import _host
 from .process import Process
@@ -69,11 +70,11 @@ def msq(process, params=()):
 
         return _host_call(host, _sds(lead(p, th)), p, th)
 
-    def value_and_grad(p, th):
+    def value_and_grad(p, th, wrt_momenta):
         shape = lead(p, th)
 
         def host(a, b):
-            return _host.msq(process, a, b, names, True)
+            return _host.msq(process, a, b, names, True, wrt_momenta)
 
         out = (_sds(shape), _sds(shape + (n_particles, 4)), _sds(shape + (k,)))
         return _host_call(host, out, p, th)
@@ -82,12 +83,22 @@ def msq(process, params=()):
     def f(p, th):
         return value(p, th)
 
-    @f.defjvp
     def f_jvp(primals, tangents):
+        # Symbolic zeros tell which inputs are differentiated: without momenta, diffhep
+        # differentiates the parameters alone (forward mode, far cheaper than the tape).
         p, th = primals
         dp, dth = tangents
-        v, gp, gth = value_and_grad(p, th)
-        return v, jnp.sum(gp * dp, axis=(-2, -1)) + jnp.sum(gth * dth, axis=-1)
+        with_p = not isinstance(dp, SymbolicZero)
+        with_th = not isinstance(dth, SymbolicZero)
+        v, gp, gth = value_and_grad(p, th, with_p)
+        t = jnp.zeros_like(v)
+        if with_p:
+            t = t + jnp.sum(gp * dp, axis=(-2, -1))
+        if with_th:
+            t = t + jnp.sum(gth * dth, axis=-1)
+        return v, t
+
+    f.defjvp(f_jvp, symbolic_zeros=True)
 
     def check(p):
         p = jnp.asarray(p, dtype=jnp.float64)

@@ -30,7 +30,7 @@ class _Msq(torch.autograd.Function):
     @staticmethod
     def forward(ctx, momenta, theta, process, names):
         need = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
-        v, gp, gth = _host.msq(process, _np(momenta), _np(theta), names, need)
+        v, gp, gth = _host.msq(process, _np(momenta), _np(theta), names, need, ctx.needs_input_grad[0])
         if need:
             ctx.save_for_backward(_t(gp, momenta), _t(gth, momenta))
             ctx.shapes = (momenta.shape, theta.shape)

@@ -85,3 +85,15 @@ def test_errors():
         djax.msq(proc)(jnp.zeros((2, 3, 4)))
     with pytest.raises(ValueError, match="theta"):
         djax.msq(proc, params=["MZ"])(jnp.zeros((2, 4, 4)), jnp.zeros(3))
+
+
+def test_parameter_only_gradient_equals_the_numpy_api(ttbar):
+    # grad w.r.t. θ alone: the momenta's tangent is a symbolic zero and diffhep differentiates
+    # the parameters in forward mode.
+    proc, mom = ttbar
+    g = djax.msq(proc, params=["MT", "WT"])
+    theta = jnp.array([proc.parameters["MT"], proc.parameters["WT"]])
+    dth = jax.jit(jax.grad(lambda th: jnp.sum(g(mom, th))))(theta)
+    _, grads = proc.msq_and_grad(mom, wrt=["MT", "WT"], check=False)
+    np.testing.assert_allclose(np.asarray(dth), [grads["MT"].sum(), grads["WT"].sum()], rtol=1e-13)
+    check_grads(lambda th: jnp.sum(jnp.log(g(mom, th))), (theta,), order=1, modes=["fwd", "rev"], eps=1e-4)

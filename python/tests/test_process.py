@@ -170,3 +170,16 @@ def test_metadata():
     assert proc.particles[2:] == ["e+", "e-"]
     assert diffhep.Process("g g > g g").identical_factor == 0.5
     assert "Process(" in repr(proc)
+
+
+def test_parameter_gradients_in_forward_mode_equal_the_tape():
+    # Up to four parameters without momenta go through forward-mode duals; with momenta, the
+    # tape. Both differentiate the same function.
+    proc = diffhep.Process("g g > t t~ g")
+    mom, _ = points(proc, 3, 600.0, cuts={"ptj": 20.0})
+    for names in (["MT"], ["MT", "aS"], ["MT", "aS", "WT", "ymt"], ["MT", "aS", "WT", "ymt", "MZ"]):
+        v_fwd, g_fwd = proc.msq_and_grad(mom, wrt=names)
+        v_tape, g_tape = proc.msq_and_grad(mom, wrt=["momenta", *names])
+        np.testing.assert_allclose(v_fwd, v_tape, rtol=1e-13)
+        for n in names:
+            np.testing.assert_allclose(g_fwd[n], g_tape[n], rtol=1e-11, atol=1e-14 * np.abs(v_tape).max())
