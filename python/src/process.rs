@@ -11,9 +11,9 @@
 
 use std::borrow::Cow;
 
+use diffhep::forward::gradient_fixed;
 use diffhep::stochastic::rng::counter_uniform;
 use diffhep::tape::{Tape, Var};
-use diffhep::forward::gradient_fixed;
 use diffhep::{RealScalar, Scalar, ScalarFn};
 use diffhep_physics::collider::amplitude::collision::StringProcess;
 use diffhep_physics::collider::amplitude::matrix_element::MatrixElement;
