@@ -17,6 +17,20 @@ def _f64(x):
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
+def parameter_names(process, params):
+    """The card parameters ``params`` of ``process`` to expose to a framework, checked."""
+    from .process import Process
+
+    if not isinstance(process, Process):
+        raise ValueError(f"process: expected a diffhep.Process, got {type(process).__name__}")
+    names = tuple(params)
+    known = process.parameters
+    for n in names:
+        if n not in known:
+            raise ValueError(f"params: unknown parameter {n!r} (known: {', '.join(known)})")
+    return names
+
+
 def unbroadcast(g, shape):
     """Sum ``g`` over the axes that broadcasting added or stretched, to ``shape``."""
     g = np.asarray(g)

@@ -20,7 +20,6 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from . import _host
-from .process import Process
 
 
 def _require_x64():
@@ -51,13 +50,7 @@ def msq(process, params=()):
         differentiable w.r.t. both. Momenta are checked for finiteness only.
     """
     _require_x64()
-    if not isinstance(process, Process):
-        raise ValueError(f"process: expected a diffhep.Process, got {type(process).__name__}")
-    names = tuple(params)
-    known = process.parameters
-    for n in names:
-        if n not in known:
-            raise ValueError(f"params: unknown parameter {n!r} (known: {', '.join(known)})")
+    names = _host.parameter_names(process, params)
     k = len(names)
     n_particles = process.n_particles
 

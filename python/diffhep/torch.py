@@ -15,7 +15,6 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from . import _host
-from .process import Process
 
 
 def _np(t):
@@ -53,13 +52,7 @@ def msq(process, params=()):
     are given — mapping momenta ``(..., particles, 4)`` (and ``theta`` ``(..., len(params))``)
     to |M|² ``(...)``, differentiable w.r.t. both. Momenta are checked for finiteness only.
     """
-    if not isinstance(process, Process):
-        raise ValueError(f"process: expected a diffhep.Process, got {type(process).__name__}")
-    names = tuple(params)
-    known = process.parameters
-    for n in names:
-        if n not in known:
-            raise ValueError(f"params: unknown parameter {n!r} (known: {', '.join(known)})")
+    names = _host.parameter_names(process, params)
 
     def f(momenta, theta=None):
         if not torch.is_tensor(momenta):
