@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use diffhep_physics::collider::amplitude::matrix_element::MatrixElement;
-use diffhep_physics::collider::amplitude::model::WidthScheme;
+use diffhep_physics::collider::amplitude::model::{Gauge, WidthScheme};
 use diffhep_physics::collider::sm::{SmParams, PARAM_NAMES};
 use diffhep_physics::lorentz::FourVector;
 use serde_json::json;
@@ -35,6 +35,10 @@ pub struct Args {
     /// Complex-mass scheme for the widths of W, Z, t and H (fixed widths otherwise).
     #[arg(long)]
     complex_mass: bool,
+    /// Gauge of the massive vector bosons: unitary, or feynman (with Goldstone bosons); the
+    /// same |M|².
+    #[arg(long, default_value = "unitary")]
+    gauge: Gauge,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -46,6 +50,9 @@ pub struct ProcessesArgs {
     /// Process in MadGraph syntax.
     #[arg(long)]
     process: String,
+    /// Gauge of the massive vector bosons: unitary, or feynman (with Goldstone bosons).
+    #[arg(long, default_value = "unitary")]
+    gauge: Gauge,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -80,7 +87,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         WidthScheme::Fixed
     };
-    let me = MatrixElement::new(&args.process)
+    let me = MatrixElement::new_in(&args.process, args.gauge)
         .with_context(|| "--process")?
         .with_scheme(scheme);
     if args.subprocess >= me.subprocesses.len() {
@@ -187,7 +194,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
 /// Run `diffhep processes`.
 pub fn run_processes(args: &ProcessesArgs) -> anyhow::Result<()> {
-    let me = MatrixElement::new(&args.process).with_context(|| "--process")?;
+    let me = MatrixElement::new_in(&args.process, args.gauge).with_context(|| "--process")?;
     let rows: Vec<serde_json::Value> = me
         .subprocesses
         .iter()

@@ -29,24 +29,29 @@ class Process:
         subprocess: which subprocess, 0-based.
         complex_mass: widths of W, Z, t and H in the complex-mass scheme (fixed widths
             otherwise).
+        gauge: ``"unitary"`` or ``"feynman"`` (Goldstone bosons as internal lines); the same
+            |M|².
 
     Momenta are arrays of shape ``(events, particles, 4)`` (or ``(particles, 4)`` for one
     event) holding ``[E, px, py, pz]`` in GeV, in process-string order (decay products in place
     of their parent).
     """
 
-    def __init__(self, process, param_card=None, subprocess=0, complex_mass=False):
+    def __init__(self, process, param_card=None, subprocess=0, complex_mass=False, gauge="unitary"):
         if not isinstance(process, str):
             raise ValueError(f"process: expected a string, got {type(process).__name__}")
+        if not isinstance(gauge, str):
+            raise ValueError(f"gauge: expected 'unitary' or 'feynman', got {gauge!r}")
         sub = count(subprocess, "subprocess")
+        options = (sub, bool(complex_mass), gauge)
         if param_card is None:
-            self._native = _native.Process(process, None, None, sub, bool(complex_mass))
+            self._native = _native.Process(process, None, None, *options)
         elif isinstance(param_card, dict):
             names, values = named_values(param_card, "param_card")
             card = json.dumps(dict(zip(names, values)))
-            self._native = _native.Process(process, None, card, sub, bool(complex_mass))
+            self._native = _native.Process(process, None, card, *options)
         elif isinstance(param_card, (str, os.PathLike)):
-            self._native = _native.Process(process, os.fspath(param_card), None, sub, bool(complex_mass))
+            self._native = _native.Process(process, os.fspath(param_card), None, *options)
         else:
             raise ValueError(
                 f"param_card: expected None, a dict or a path, got {type(param_card).__name__}"
@@ -91,6 +96,11 @@ class Process:
     def parameters(self):
         """The param card as a dict {MadGraph name: value}."""
         return dict(self._native.parameters)
+
+    @property
+    def gauge(self):
+        """``"unitary"`` or ``"feynman"``."""
+        return self._native.gauge
 
     @property
     def complex_mass(self):

@@ -17,7 +17,7 @@ use diffhep::tape::{Tape, Var};
 use diffhep::{RealScalar, Scalar, ScalarFn};
 use diffhep_physics::collider::amplitude::collision::StringProcess;
 use diffhep_physics::collider::amplitude::matrix_element::MatrixElement;
-use diffhep_physics::collider::amplitude::model::WidthScheme;
+use diffhep_physics::collider::amplitude::model::{Gauge, WidthScheme};
 use diffhep_physics::collider::cuts::Cuts;
 use diffhep_physics::collider::process::Process as PhysicsProcess;
 use diffhep_physics::collider::sm::{ParamCard, SmParams, PARAM_NAMES};
@@ -293,7 +293,7 @@ impl Process {
     /// Build `process` (MadGraph syntax) in the `sm` model; `card_path` (SLHA, TOML or JSON
     /// file) or `card_json` (a JSON object of parameters) replace the MadGraph defaults.
     #[new]
-    #[pyo3(signature = (process, card_path=None, card_json=None, subprocess=0, complex_mass=false))]
+    #[pyo3(signature = (process, card_path=None, card_json=None, subprocess=0, complex_mass=false, gauge="unitary"))]
     fn new(
         py: Python<'_>,
         process: &str,
@@ -301,7 +301,9 @@ impl Process {
         card_json: Option<&str>,
         subprocess: usize,
         complex_mass: bool,
+        gauge: &str,
     ) -> PyResult<Self> {
+        let gauge: Gauge = gauge.parse().map_err(invalid)?;
         let card = match (card_path, card_json) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
@@ -323,7 +325,7 @@ impl Process {
         };
         let text = process.to_string();
         let me = py
-            .detach(|| MatrixElement::new(&text))
+            .detach(|| MatrixElement::new_in(&text, gauge))
             .map_err(|e| value_error(&format!("process '{process}'"), &e))?
             .with_scheme(scheme);
         if subprocess >= me.subprocesses.len() {
@@ -384,6 +386,15 @@ impl Process {
             .iter()
             .map(|n| (n.to_string(), self.card.get(n).expect("listed parameter")))
             .collect()
+    }
+
+    /// The gauge of the massive vector bosons: `unitary` or `feynman`.
+    #[getter]
+    fn gauge(&self) -> &'static str {
+        match self.me.model.gauge {
+            Gauge::Unitary => "unitary",
+            Gauge::Feynman => "feynman",
+        }
     }
 
     /// Whether widths are in the complex-mass scheme.

@@ -183,3 +183,19 @@ def test_parameter_gradients_in_forward_mode_equal_the_tape():
         np.testing.assert_allclose(v_fwd, v_tape, rtol=1e-13)
         for n in names:
             np.testing.assert_allclose(g_fwd[n], g_tape[n], rtol=1e-11, atol=1e-14 * np.abs(v_tape).max())
+
+
+def test_feynman_gauge_gives_the_unitary_gauge_matrix_element():
+    # With zero widths the two gauges agree exactly (the Rust suite tests 33 processes).
+    card = {"WZ": 0.0, "WW": 0.0, "WT": 0.0, "WH": 0.0}
+    for text, sqrt_s in [("e+ e- > z h", 500.0), ("e+ e- > w+ w- z", 800.0)]:
+        unitary = diffhep.Process(text, param_card=card)
+        feynman = diffhep.Process(text, param_card=card, gauge="feynman")
+        assert feynman.gauge == "feynman" and unitary.gauge == "unitary"
+        mom, _ = unitary.sample(3, sqrt_s, seed=2)
+        np.testing.assert_allclose(feynman.msq(mom), unitary.msq(mom), rtol=1e-10)
+    with pytest.raises(ValueError, match="unknown gauge 'axial'"):
+        diffhep.Process("e+ e- > z h", gauge="axial")
+    # Goldstone bosons are internal only.
+    with pytest.raises(ValueError, match="unknown particle 'G0'"):
+        diffhep.Process("e+ e- > G0 h", gauge="feynman")

@@ -3,7 +3,7 @@
 
 use diffhep::{Complex, RealScalar, Scalar};
 
-use super::model::{CouplingExpr, Mass, Model, ModelPoint, Spin};
+use super::model::{CouplingExpr, Gauge, Mass, Model, ModelPoint, Spin};
 use super::program::{line_of, Op, Program};
 use super::vertices::{self as vx, Current, LineKind};
 use crate::collider::helicity;
@@ -187,7 +187,11 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
                 let part = &model.particles[node.particle];
                 let k = part.mass as usize;
                 let den = vx::denominator(p, &point.pole2[k]);
-                Some((den, point.num_mass[k].clone(), part.mass != Mass::Zero))
+                // In Feynman gauge massive vectors propagate with −g^{μν} only.
+                let unitary_vector = part.spin == Spin::Vector && model.gauge == Gauge::Unitary;
+                let massive =
+                    part.mass != Mass::Zero && (part.spin != Spin::Vector || unitary_vector);
+                Some((den, point.num_mass[k].clone(), massive))
             })
             .collect();
         let hels: Vec<&'static [i8]> = prog
@@ -317,6 +321,14 @@ impl<'a, S: Scalar> Evaluator<'a, S> {
                 Op::VvsScalar => vx::vv_scalar(inp(0), inp(1), Some(inp(2)), &cp[0]),
                 Op::VsVector => vx::vs_vector(inp(0), inp(1), None, &cp[0]),
                 Op::VssVector => vx::vs_vector(inp(0), inp(1), Some(inp(2)), &cp[0]),
+                Op::SsVector => {
+                    let (a, b) = (t.inputs[0] as usize, t.inputs[1] as usize);
+                    vx::ss_vector(inp(0), &node_p[a], inp(1), &node_p[b], &cp[0])
+                }
+                Op::VsScalar => {
+                    let (a, b) = (t.inputs[0] as usize, t.inputs[1] as usize);
+                    vx::vs_scalar(inp(0), &node_p[a], inp(1), &node_p[b], &cp[0])
+                }
                 Op::Sss => vx::scalars(&[inp(0), inp(1)], &cp[0]),
                 Op::Ssss => vx::scalars(&[inp(0), inp(1), inp(2)], &cp[0]),
             };

@@ -17,7 +17,7 @@
 
 use diffhep::RealScalar;
 
-use super::model::{Model, WidthScheme};
+use super::model::{Gauge, Model, WidthScheme};
 use super::program::Selection;
 use super::subprocess::{Subprocess, SubprocessError};
 use super::syntax::{self, DecaySpec, OrderKind, SyntaxError};
@@ -170,9 +170,15 @@ fn apply_decays(
 }
 
 impl MatrixElement {
-    /// Build every subprocess of `text` in the `sm` model.
+    /// Build every subprocess of `text` in the `sm` model (unitary gauge).
     pub fn new(text: &str) -> Result<Self, ProcessStringError> {
-        let model = Model::sm();
+        Self::new_in(text, Gauge::Unitary)
+    }
+
+    /// Build every subprocess of `text` in the `sm` model in the given gauge (Feynman gauge
+    /// adds the Goldstone bosons as internal lines; |M|² is the same).
+    pub fn new_in(text: &str, gauge: Gauge) -> Result<Self, ProcessStringError> {
+        let model = Model::sm_in(gauge);
         let spec = syntax::parse(text)?;
         let mut sel = Selection::default();
         for o in &spec.orders {

@@ -21,7 +21,25 @@
 //! Gluon self-interactions are handled in the colour-flow decomposition by the engine (colour
 //! ordered vertices), not through ε^{abc}; see [`super::colour`].
 //!
-//! Massive vector bosons are in unitary gauge. Widths enter in one of two schemes
+//! Massive vector bosons are in unitary gauge ([`Model::sm`]) or in Feynman gauge
+//! ([`Model::sm_in`] with [`Gauge::Feynman`]): propagators −i g^{μν}/(P² − M²) and the
+//! Goldstone bosons G⁰, G± (masses M_Z, M_W) as internal lines, with every vertex of the
+//! Higgs doublet Φ = (G⁺, (v + h + iG⁰)/√2) derived here from (D_μΦ)†(D^μΦ), the potential
+//! λ(Φ†Φ − v²/2)² and the Yukawa terms in the conventions above (rules with all legs incoming;
+//! for a vector–scalar–scalar vertex [V, S_a, S_b] the rule is K (p_a − p_b)^μ):
+//! - V S S: K = i e for [A, G⁺, G⁻], i g (c_W² − s_W²)/(2c_W) for [Z, G⁺, G⁻], g/(2c_W) for
+//!   [Z, G⁰, h], i g/2 for [W⁺, h, G⁻] and [W⁻, G⁺, h], g/2 for [W⁺, G⁻, G⁰] and [W⁻, G⁺, G⁰];
+//! - V V S: i e m_W g^{μν} for A W^± G^∓, −i e m_W s_W/c_W for Z W^± G^∓;
+//! - V V S S: i g²/2 for W⁺W⁻G⁰G⁰ and W⁺W⁻G⁺G⁻, i g²/(2c_W²) for ZZG⁰G⁰, 2i e² for AAG⁺G⁻,
+//!   i e g (c_W² − s_W²)/c_W for AZG⁺G⁻, i g² (c_W² − s_W²)²/(2c_W²) for ZZG⁺G⁻, i e g/2 for
+//!   A W^± G^∓ h, ∓e g/2 for A W^± G^∓ G⁰, and the Z ones −s_W/c_W times the A ones;
+//! - S S S: −i m_H²/v for h G⁰G⁰ and h G⁺G⁻; S S S S: −3i m_H²/v² for G⁰⁴, −i m_H²/v² for
+//!   hhG⁰G⁰, hhG⁺G⁻, G⁰G⁰G⁺G⁻, −2i m_H²/v² for G⁺G⁻G⁺G⁻;
+//! - fermions (Yukawa masses): G⁰ f̄f (c_L, c_R) = (∓m_f/v, ±m_f/v) for down (up) type,
+//!   ū d G⁺ = (i√2 m_u/v, −i√2 m_d/v), d̄ u G⁻ = (−i√2 m_d/v, i√2 m_u/v).
+//!
+//! Both gauges give the same |M|² (tested to 1e-10 with zero widths and in the complex-mass
+//! scheme). Widths enter in one of two schemes
 //! ([`WidthScheme`]): fixed widths in every propagator denominator (MadGraph's default), or the
 //! complex-mass scheme (Denner, Dittmaier, Roth & Wieders, Nucl. Phys. B 724 (2005) 247):
 //! μ² = m² − i m Γ for W, Z, t and H everywhere — propagator denominators and numerators,
@@ -120,6 +138,10 @@ impl Particle {
     pub fn is_antifermion(&self) -> bool {
         self.spin == Spin::Fermion && self.pdg < 0
     }
+    /// Whether this is a Goldstone boson (Feynman gauge only; never external).
+    pub fn is_goldstone(&self) -> bool {
+        matches!(self.pdg, 250 | 251 | -251)
+    }
     /// Colour dimension (1, 3 or 8).
     pub fn colour_dim(&self) -> u32 {
         match self.colour {
@@ -150,6 +172,8 @@ pub enum Lorentz {
     Vvv,
     /// Four vectors (for gluons colour ordered).
     Vvvv,
+    /// V S_a S_b: K (p_a − p_b)^μ; legs `[V, S_a, S_b]`.
+    Vss,
     /// V·V S.
     Vvs,
     /// V·V S S.
@@ -203,6 +227,88 @@ pub enum CouplingExpr {
     Higgs3,
     /// H H H H.
     Higgs4,
+    /// A vertex with Goldstone bosons (Feynman gauge).
+    Goldstone(GoldstoneCoupling),
+}
+
+/// The couplings of the Goldstone bosons (see the module documentation for their values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoldstoneCoupling {
+    /// [A, G⁺, G⁻]: i e.
+    AChargedPair,
+    /// [Z, G⁺, G⁻]: i g (c² − s²)/(2c).
+    ZChargedPair,
+    /// [Z, G⁰, h]: g/(2c).
+    ZNeutralHiggs,
+    /// [W^±, h, G^∓] / [W^∓, G^±, h]: i g/2.
+    WHiggs,
+    /// [W^±, G^∓, G⁰]: g/2.
+    WNeutral,
+    /// A W^± G^∓: i e m_W.
+    AW,
+    /// Z W^± G^∓: −i e m_W s/c.
+    ZW,
+    /// A A G⁺ G⁻: 2i e².
+    AAPair,
+    /// A Z G⁺ G⁻: i e g (c² − s²)/c.
+    AZPair,
+    /// Z Z G⁺ G⁻: i g² (c² − s²)²/(2c²).
+    ZZPair,
+    /// A W^± G^∓ h: i e g/2 (`z`: times −s/c, for Z W^± G^∓ h).
+    VWHiggs {
+        /// Z instead of A.
+        z: bool,
+    },
+    /// A W^± G^∓ G⁰: ∓e g/2 (`plus`: W⁺; `z`: times −s/c).
+    VWNeutral {
+        /// Z instead of A.
+        z: bool,
+        /// W⁺ (sign −) or W⁻ (sign +).
+        plus: bool,
+    },
+    /// h G G: −i m_H²/v.
+    Cubic,
+    /// hhG⁰G⁰, hhG⁺G⁻, G⁰G⁰G⁺G⁻: −i m_H²/v² times `n` (1, or 2 for G⁺G⁻G⁺G⁻, 3 for G⁰⁴).
+    Quartic(u8),
+    /// G⁰ f̄ f with the fermion's Yukawa mass; `up` for up-type (T₃ > 0).
+    FermionNeutral {
+        /// Mass of the fermion.
+        mass: Mass,
+        /// Up type.
+        up: bool,
+    },
+    /// ū d G⁺ (`plus`) or d̄ u G⁻, with the Yukawa masses of both.
+    FermionCharged {
+        /// Mass of the up-type fermion.
+        up: Mass,
+        /// Mass of the down-type fermion.
+        down: Mass,
+        /// G⁺ (ū d) or G⁻ (d̄ u).
+        plus: bool,
+    },
+}
+
+/// How massive vector bosons are quantised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Gauge {
+    /// Unitary gauge: no Goldstones, propagators −i(g^{μν} − P^μP^ν/M²)/(P² − M²).
+    #[default]
+    Unitary,
+    /// Feynman gauge (ξ = 1): −i g^{μν}/(P² − M²) and Goldstone bosons of mass M_Z, M_W.
+    Feynman,
+}
+
+impl std::str::FromStr for Gauge {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "unitary" => Ok(Gauge::Unitary),
+            "feynman" => Ok(Gauge::Feynman),
+            other => Err(format!(
+                "unknown gauge '{other}' (expected unitary or feynman)"
+            )),
+        }
+    }
 }
 
 /// A vertex: its incoming legs (particle indices), structure, coupling and coupling orders.
@@ -227,6 +333,8 @@ pub struct Model {
     pub particles: Vec<Particle>,
     /// Every vertex.
     pub vertices: Vec<Vertex>,
+    /// The gauge of the massive vector bosons.
+    pub gauge: Gauge,
 }
 
 /// Fermion data for building the Standard Model: (name, antiname, pdg, 3Q, 2T₃, colour, mass, width).
@@ -249,8 +357,13 @@ const FERMIONS: [FermionRow; 12] = [
 
 impl Model {
     /// MadGraph's `sm` model (default restrictions: massless u, d, s, c, e, μ and neutrinos; massive
-    /// b, t, τ; Yukawa couplings of b, t, τ only; unit CKM).
+    /// b, t, τ; Yukawa couplings of b, t, τ only; unit CKM), unitary gauge.
     pub fn sm() -> Self {
+        Self::sm_in(Gauge::Unitary)
+    }
+
+    /// The `sm` model in the given gauge.
+    pub fn sm_in(gauge: Gauge) -> Self {
         let mut particles = Vec::new();
         let mut push = |p: Particle| {
             particles.push(p);
@@ -459,15 +572,127 @@ impl Model {
         );
         v(vec![h, h, h], Lorentz::Sss, CouplingExpr::Higgs3, 0, 1);
         v(vec![h, h, h, h], Lorentz::Ssss, CouplingExpr::Higgs4, 0, 2);
-        Model {
+        let mut model = Model {
             particles,
             vertices,
+            gauge,
+        };
+        if gauge == Gauge::Feynman {
+            model.add_goldstones(&fermions, [a, z, wp, wm, h]);
+        }
+        model
+    }
+
+    /// The Goldstone bosons and their vertices (Feynman gauge; see the module documentation).
+    fn add_goldstones(&mut self, fermions: &[(usize, usize, i8, i8, bool, Mass)], b: [usize; 5]) {
+        let [a, z, wp, wm, h] = b;
+        let n = self.particles.len();
+        let (g0, gp, gm) = (n, n + 1, n + 2);
+        for (name, pdg, charge3, mass, width, anti) in [
+            ("G0", 250, 0, Mass::Z, Width::Z, g0),
+            ("G+", 251, 3, Mass::W, Width::W, gm),
+            ("G-", -251, -3, Mass::W, Width::W, gp),
+        ] {
+            self.particles.push(Particle {
+                name,
+                pdg,
+                spin: Spin::Scalar,
+                colour: ColourRep::Singlet,
+                charge3,
+                mass,
+                width,
+                anti,
+            });
+        }
+        use GoldstoneCoupling as G;
+        let mut v = |legs: Vec<usize>, lorentz, c: GoldstoneCoupling, qed| {
+            self.vertices.push(Vertex {
+                legs,
+                lorentz,
+                coupling: CouplingExpr::Goldstone(c),
+                qcd: 0,
+                qed,
+            })
+        };
+        v(vec![a, gp, gm], Lorentz::Vss, G::AChargedPair, 1);
+        v(vec![z, gp, gm], Lorentz::Vss, G::ZChargedPair, 1);
+        v(vec![z, g0, h], Lorentz::Vss, G::ZNeutralHiggs, 1);
+        v(vec![wp, h, gm], Lorentz::Vss, G::WHiggs, 1);
+        v(vec![wm, gp, h], Lorentz::Vss, G::WHiggs, 1);
+        v(vec![wp, gm, g0], Lorentz::Vss, G::WNeutral, 1);
+        v(vec![wm, gp, g0], Lorentz::Vss, G::WNeutral, 1);
+        for (w, g) in [(wp, gm), (wm, gp)] {
+            v(vec![a, w, g], Lorentz::Vvs, G::AW, 1);
+            v(vec![z, w, g], Lorentz::Vvs, G::ZW, 1);
+        }
+        let hhvv = |z: bool| CouplingExpr::HiggsHiggsVv { z };
+        for (legs, c) in [
+            (vec![wp, wm, g0, g0], hhvv(false)),
+            (vec![z, z, g0, g0], hhvv(true)),
+            (vec![wp, wm, gp, gm], hhvv(false)),
+            (vec![a, a, gp, gm], CouplingExpr::Goldstone(G::AAPair)),
+            (vec![a, z, gp, gm], CouplingExpr::Goldstone(G::AZPair)),
+            (vec![z, z, gp, gm], CouplingExpr::Goldstone(G::ZZPair)),
+        ] {
+            self.vertices.push(Vertex {
+                legs,
+                lorentz: Lorentz::Vvss,
+                coupling: c,
+                qcd: 0,
+                qed: 2,
+            });
+        }
+        let mut v = |legs: Vec<usize>, lorentz, c: GoldstoneCoupling, qed| {
+            self.vertices.push(Vertex {
+                legs,
+                lorentz,
+                coupling: CouplingExpr::Goldstone(c),
+                qcd: 0,
+                qed,
+            })
+        };
+        for (vb, zb) in [(a, false), (z, true)] {
+            v(vec![vb, wp, gm, h], Lorentz::Vvss, G::VWHiggs { z: zb }, 2);
+            v(vec![vb, wm, gp, h], Lorentz::Vvss, G::VWHiggs { z: zb }, 2);
+            let vwn = |plus| G::VWNeutral { z: zb, plus };
+            v(vec![vb, wp, gm, g0], Lorentz::Vvss, vwn(true), 2);
+            v(vec![vb, wm, gp, g0], Lorentz::Vvss, vwn(false), 2);
+        }
+        v(vec![h, g0, g0], Lorentz::Sss, G::Cubic, 1);
+        v(vec![h, gp, gm], Lorentz::Sss, G::Cubic, 1);
+        v(vec![g0, g0, g0, g0], Lorentz::Ssss, G::Quartic(3), 2);
+        v(vec![h, h, g0, g0], Lorentz::Ssss, G::Quartic(1), 2);
+        v(vec![h, h, gp, gm], Lorentz::Ssss, G::Quartic(1), 2);
+        v(vec![g0, g0, gp, gm], Lorentz::Ssss, G::Quartic(1), 2);
+        v(vec![gp, gm, gp, gm], Lorentz::Ssss, G::Quartic(2), 2);
+        for &(f, fb, _, t3x2, _, mass) in fermions {
+            if mass != Mass::Zero {
+                let c = G::FermionNeutral { mass, up: t3x2 > 0 };
+                v(vec![fb, f, g0], Lorentz::Ffs, c, 1);
+            }
+        }
+        for pair in fermions.chunks(2) {
+            let (dn, dnb, .., md) = pair[0];
+            let (up, upb, .., mu) = pair[1];
+            if md == Mass::Zero && mu == Mass::Zero {
+                continue;
+            }
+            let ch = |plus| G::FermionCharged {
+                up: mu,
+                down: md,
+                plus,
+            };
+            v(vec![upb, dn, gp], Lorentz::Ffs, ch(true), 1);
+            v(vec![dnb, up, gm], Lorentz::Ffs, ch(false), 1);
         }
     }
 
     /// The index of the particle named `name` (MadGraph spelling).
+    /// Goldstone bosons are internal only and are not found.
     pub fn find(&self, name: &str) -> Option<usize> {
-        self.particles.iter().position(|p| p.name == name)
+        self.particles
+            .iter()
+            .position(|p| p.name == name && !p.is_goldstone())
     }
 }
 
@@ -704,6 +929,74 @@ impl<S: Scalar> ModelPoint<S> {
                     -(i() * mh2.scale_f64(3.0) * (v.clone() * v).recip()),
                     zero(),
                 ]
+            }
+            CouplingExpr::Goldstone(gc) => self.goldstone(gc),
+        }
+    }
+
+    /// The Yukawa mass of a fermion (zero for the massless ones).
+    fn yukawa_of(&self, m: Mass) -> Complex<S> {
+        match m {
+            Mass::B => Complex::real(self.yukawa[0].clone()),
+            Mass::T => Complex::real(self.yukawa[1].clone()),
+            Mass::Ta => Complex::real(self.yukawa[2].clone()),
+            _ => Complex::zero(),
+        }
+    }
+
+    /// The couplings of the Goldstone vertices (module documentation).
+    fn goldstone(&self, gc: GoldstoneCoupling) -> [Complex<S>; 2] {
+        use GoldstoneCoupling as G;
+        let i = Complex::<S>::i;
+        let zero = Complex::zero;
+        let [g, sw, cw, v] = self.complex_ew.clone();
+        let e = Complex::real(self.e.clone());
+        let c2_s2 = cw.clone() * cw.clone() - sw.clone() * sw.clone();
+        let mw = self.num_mass[Mass::W as usize].clone();
+        let s_over_c = sw.clone() * cw.recip();
+        let one = |x: Complex<S>| [x, zero()];
+        match gc {
+            G::AChargedPair => one(i() * e),
+            G::ZChargedPair => one(i() * g * c2_s2 * cw.scale_f64(2.0).recip()),
+            G::ZNeutralHiggs => one(g * cw.scale_f64(2.0).recip()),
+            G::WHiggs => one(i() * g.scale_f64(0.5)),
+            G::WNeutral => one(g.scale_f64(0.5)),
+            G::AW => one(i() * e * mw),
+            G::ZW => one(-(i() * e * mw * s_over_c)),
+            G::AAPair => one(i() * (e.clone() * e).scale_f64(2.0)),
+            G::AZPair => one(i() * e * g * c2_s2 * cw.recip()),
+            G::ZZPair => {
+                let x = g.clone() * c2_s2 * cw.recip();
+                one(i() * (x.clone() * x).scale_f64(0.5))
+            }
+            G::VWHiggs { z } => {
+                let c = i() * e * g.scale_f64(0.5);
+                one(if z { -(c * s_over_c) } else { c })
+            }
+            G::VWNeutral { z, plus } => {
+                let c = e * g.scale_f64(if plus { -0.5 } else { 0.5 });
+                one(if z { -(c * s_over_c) } else { c })
+            }
+            G::Cubic => one(-(i() * self.pole2_if_complex(Mass::H) * v.recip())),
+            G::Quartic(n) => one(-(i()
+                * self.pole2_if_complex(Mass::H).scale_f64(n as f64)
+                * (v.clone() * v).recip())),
+            G::FermionNeutral { mass, up } => {
+                let m = self.yukawa_of(mass) * v.recip();
+                if up {
+                    [m.clone(), -m]
+                } else {
+                    [-m.clone(), m]
+                }
+            }
+            G::FermionCharged { up, down, plus } => {
+                let k = i().scale_f64(std::f64::consts::SQRT_2) * v.recip();
+                let (mu, md) = (self.yukawa_of(up) * k.clone(), self.yukawa_of(down) * k);
+                if plus {
+                    [mu, -md]
+                } else {
+                    [-md, mu]
+                }
             }
         }
     }

@@ -88,6 +88,11 @@ pub enum Op {
     VsVector,
     /// A vector and two scalars to a vector.
     VssVector,
+    /// Two scalars to a vector through their momenta (V S_a S_b): inputs [S_a, S_b].
+    SsVector,
+    /// A vector and a scalar to a scalar through the momenta (V S_a S_b with S_a out): inputs
+    /// [V, S_b]; the program negates the term when S_b is the output.
+    VsScalar,
     /// Two scalars to a scalar.
     Sss,
     /// Three scalars to a scalar.
@@ -546,6 +551,8 @@ impl<'a> Builder<'a> {
                 let op = match (v.lorentz, out_scalar, nv) {
                     (Lorentz::Vvv, ..) => Op::Vvv,
                     (Lorentz::Vvvv, ..) => Op::Vvvv,
+                    (Lorentz::Vss, true, _) => Op::VsScalar,
+                    (Lorentz::Vss, false, _) => Op::SsVector,
                     (Lorentz::Vvs, true, _) => Op::VvScalar,
                     (Lorentz::Vvs, false, _) => Op::VsVector,
                     (Lorentz::Vvss, true, _) => Op::VvsScalar,
@@ -554,7 +561,13 @@ impl<'a> Builder<'a> {
                     (Lorentz::Ssss, ..) => Op::Ssss,
                     _ => return out,
                 };
-                let s = fsign(&order);
+                // V S_a S_b with S_b out: K (p_a − p_b) = −(the S_a-out form).
+                let antisym = if op == Op::VsScalar && u.out == 2 {
+                    -1.0
+                } else {
+                    1.0
+                };
+                let s = fsign(&order) * antisym;
                 out.push(Candidate {
                     op,
                     inputs: order.iter().map(|&w| ins[w]).collect(),

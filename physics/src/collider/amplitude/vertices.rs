@@ -208,6 +208,36 @@ pub fn vs_vector<S: Scalar>(
     map(j, |x| x.clone() * k.clone())
 }
 
+/// Vector–scalar–scalar [V, S_a, S_b] (rule K (p_a − p_b)^μ), vector out: inputs S_a, S_b with
+/// incoming momenta k_a, k_b: K (k_a − k_b)^μ φ_a φ_b.
+#[inline]
+pub fn ss_vector<S: Scalar>(
+    phi_a: &Current<S>,
+    k_a: &[S; 4],
+    phi_b: &Current<S>,
+    k_b: &[S; 4],
+    c: &Complex<S>,
+) -> Current<S> {
+    let k = phi_a[0].clone() * phi_b[0].clone() * c.clone();
+    let d: [S; 4] = std::array::from_fn(|m| k_a[m].clone() - k_b[m].clone());
+    map(&cmom(&d), |x| x.clone() * k.clone())
+}
+
+/// Vector–scalar–scalar [V, S_a, S_b], S_a out: inputs V (momentum k_v) and S_b (k_b), so that
+/// p_a = −k_v − k_b and the rule gives K (−k_v − 2k_b)·J φ_b. (For S_b out the program negates
+/// this term: K (p_a − p_b) = −K (p_b − p_a).)
+#[inline]
+pub fn vs_scalar<S: Scalar>(
+    j: &Current<S>,
+    k_v: &[S; 4],
+    phi: &Current<S>,
+    k_s: &[S; 4],
+    c: &Complex<S>,
+) -> Current<S> {
+    let d: [S; 4] = std::array::from_fn(|m| -(k_v[m].clone() + k_s[m].clone() * 2.0));
+    scalar(helicity::mdot(&cmom(&d), j) * phi[0].clone() * c.clone())
+}
+
 /// Scalars only: C φ₁ φ₂ (φ₃).
 #[inline]
 pub fn scalars<S: Scalar>(phi: &[&Current<S>], c: &Complex<S>) -> Current<S> {
