@@ -32,8 +32,9 @@ use crate::progress;
 /// Arguments of `diffhep fab`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Target: ee_mumu, ee_ttbar_wbwb, gmm40 or manywell32 (taken from the run being resumed
-    /// with `--resume`).
+    /// Target: ee_mumu, ee_ttbar_wbwb, gmm40, manywell32, or any process string with two
+    /// massless beams, e.g. "e+ e- > mu+ mu- a" (MadGraph's default cuts; taken from the run
+    /// being resumed with `--resume`).
     #[arg(long, required_unless_present = "resume")]
     target: Option<String>,
     /// Total training iterations, counting those of a resumed checkpoint (default depends on
@@ -52,7 +53,8 @@ pub struct Args {
     /// Adam learning rate (default 1e-3).
     #[arg(long, conflicts_with = "resume")]
     lr: Option<f64>,
-    /// Centre-of-mass energy in GeV (matrix-element targets; default 91.188 or 500).
+    /// Centre-of-mass energy in GeV (matrix-element targets; default 91.188 for ee_mumu, 500
+    /// otherwise).
     #[arg(long)]
     sqrt_s: Option<f64>,
     /// Param card (TOML or JSON) for the matrix-element targets.
@@ -183,19 +185,19 @@ fn settings(args: &Args) -> anyhow::Result<(FabProblem, RunSettings)> {
 
 /// The results folder of this invocation, checked before training: writable, and holding no
 /// earlier results unless it is the folder of the checkpoint being resumed (or `--force`).
-fn results_folder(args: &Args, problem: FabProblem) -> anyhow::Result<PathBuf> {
+fn results_folder(args: &Args, problem: &FabProblem) -> anyhow::Result<PathBuf> {
     let resumed_folder = args.resume.as_deref().map(crate::output::parent_of);
     let out = match (&args.out, &resumed_folder) {
         (Some(o), _) => o.clone(),
         (None, Some(f)) => f.clone(),
-        (None, None) => PathBuf::from(format!("fab_{}", problem.name())),
+        (None, None) => PathBuf::from(format!("fab_{}", problem.file_stem())),
     };
     crate::output::resumable_folder(&out, args.resume.as_deref(), args.force)?;
     Ok(out)
 }
 
 /// A new trainer from the flags.
-fn new_trainer(args: &Args, problem: FabProblem) -> anyhow::Result<Trainer> {
+fn new_trainer(args: &Args, problem: &FabProblem) -> anyhow::Result<Trainer> {
     let method: Method = args.method.parse()?;
     let flow = Flow::new(problem.flow_spec(), args.seed)?;
     let mut cfg = problem.train_config(method, args.seed);
@@ -262,7 +264,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let target = problem.target(&s.param_card, s.sqrt_s)?;
     let mut trainer = match &args.resume {
         Some(path) => Trainer::load(path)?,
-        None => new_trainer(args, problem)?,
+        None => new_trainer(args, &problem)?,
     };
     if s.iters < trainer.iteration() {
         bail!(
@@ -271,7 +273,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             trainer.iteration()
         );
     }
-    let out_dir = results_folder(args, problem)?;
+    let out_dir = results_folder(args, &problem)?;
     let stop = crate::interrupt::install()?;
     write_atomic(&out_dir.join("run.json"), serde_json::to_string_pretty(&s)?)?;
     let ckpt_path = out_dir.join("checkpoint.json");

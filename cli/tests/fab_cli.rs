@@ -97,3 +97,54 @@ fn fab_bad_arguments_exit_nonzero_with_one_line() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn fab_takes_a_process_string_and_its_sigma_agrees_with_xsec() {
+    // A 5-dimensional phase space (2 → 3 with MadGraph's default photon cut): the flow's
+    // importance-sampled σ is unbiased whatever the training, so it must agree with VEGAS-free
+    // `diffhep xsec` within the combined errors.
+    let dir = out_dir("string");
+    let d = dir.to_str().unwrap();
+    let process = "e+ e- > mu+ mu- a";
+    let v = json_with_keys(
+        &[
+            "fab", "--target", process, "--sqrt-s", "100", "--iters", "2", "--eval", "4000",
+            "--out", d, "--json",
+        ],
+        &["target", "sigma_pb", "sigma_err_pb", "unweighted_events"],
+    );
+    assert_eq!(v["target"], process);
+    let lhe = std::fs::read_to_string(dir.join("events.lhe")).unwrap();
+    assert!(lhe.contains("<event>"));
+    let x = json_with_keys(
+        &[
+            "xsec",
+            "--process",
+            process,
+            "--sqrt-s",
+            "100",
+            "--events",
+            "40000",
+            "--json",
+        ],
+        &["sigma_pb", "sigma_err_pb"],
+    );
+    let (a, ea) = (
+        v["sigma_pb"].as_f64().unwrap(),
+        v["sigma_err_pb"].as_f64().unwrap(),
+    );
+    let (b, eb) = (
+        x["sigma_pb"].as_f64().unwrap(),
+        x["sigma_err_pb"].as_f64().unwrap(),
+    );
+    assert!(
+        (a - b).abs() < 5.0 * ea.hypot(eb),
+        "FAB {a} ± {ea} vs xsec {b} ± {eb}"
+    );
+    // The default folder name of a string target is a file-name stem.
+    let bad = diffhep(&["fab", "--target", "e+ e- > x", "--out", d]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("unknown particle 'x'"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

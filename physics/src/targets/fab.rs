@@ -21,6 +21,7 @@ use diffhep::flows::{Domain, FlowSpec, Transform};
 use diffhep::forward::gradient_fixed;
 use diffhep::{RealScalar, ScalarFn};
 
+use crate::collider::cuts::Cuts;
 use crate::collider::process::{Process, ProcessError};
 use crate::collider::sm::ParamCard;
 use crate::events::build::EventBuilder;
@@ -68,9 +69,9 @@ impl ProcessTarget {
                 .to_string(),
             ));
         }
-        if !matches!(process.dim(), 2 | 8) {
+        if process.dim() < 2 {
             return Err(FabError::Config(format!(
-                "{}: FAB targets support hypercube dimensions 2 and 8",
+                "{}: FAB needs a phase space of at least 2 dimensions",
                 process.name()
             )));
         }
@@ -216,7 +217,7 @@ impl Target for ProcessTarget {
 }
 
 /// The FAB problems of `diffhep fab`, with their default flow and training settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum FabProblem {
     /// e+e- → μ+μ- on [0, 1]² (default √s = 91.188 GeV).
     EeMuMu,
@@ -226,21 +227,30 @@ pub enum FabProblem {
     Gmm40,
     /// 32-D Many-Well.
     ManyWell32,
+    /// Any process string with two massless beams (MadGraph's default generation cuts), on the
+    /// unit hypercube of its flat phase space (3n − 4 dimensions for n final particles; default
+    /// √s = 500 GeV).
+    String(Process),
 }
 
 impl FromStr for FabProblem {
     type Err = FabError;
 
-    /// Look a problem up by its name ([`FabProblem::name`]); an unknown name is an error listing
-    /// every problem.
+    /// Look a problem up by its name ([`FabProblem::name`]), or build a process string (a
+    /// name with `>`); an unknown name is an error listing every problem.
     fn from_str(name: &str) -> Result<Self, FabError> {
+        if name.contains('>') {
+            return Process::from_string(name, Cuts::default())
+                .map(FabProblem::String)
+                .map_err(|e| FabError::Config(format!("FAB target: {e}")));
+        }
         Self::ALL
             .into_iter()
             .find(|p| p.name() == name)
             .ok_or_else(|| {
                 FabError::Config(format!(
-                    "unknown FAB target '{name}' (known: {})",
-                    Self::ALL.map(|p| p.name()).join(", ")
+                    "unknown FAB target '{name}' (known: {}, or a process string such as \"e+ e- > mu+ mu- a\")",
+                    Self::ALL.map(|p| p.name().to_string()).join(", ")
                 ))
             })
     }
@@ -259,13 +269,36 @@ impl FabProblem {
     ];
 
     /// The problem's name on the command line (as accepted by [`FromStr`]).
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             FabProblem::EeMuMu => "ee_mumu",
             FabProblem::EeTTbarWbWb => "ee_ttbar_wbwb",
             FabProblem::Gmm40 => "gmm40",
             FabProblem::ManyWell32 => "manywell32",
+            FabProblem::String(p) => p.name(),
         }
+    }
+
+    /// The name as a file-name stem: letters, digits and `_` (`e+ e- > mu+ mu-` →
+    /// `e_p_e_m_to_mu_p_mu_m`).
+    pub fn file_stem(&self) -> String {
+        let mut out = String::new();
+        for part in self.name().split_whitespace() {
+            if !out.is_empty() {
+                out.push('_');
+            }
+            for ch in part.chars() {
+                match ch {
+                    '>' => out.push_str("to"),
+                    '+' => out.push_str("_p"),
+                    '-' => out.push_str("_m"),
+                    '~' => out.push_str("bar"),
+                    c if c.is_ascii_alphanumeric() || c == '_' => out.push(c),
+                    _ => out.push('_'),
+                }
+            }
+        }
+        out
     }
 
     /// The matrix-element process, if this is one.
@@ -273,6 +306,7 @@ impl FabProblem {
         match self {
             FabProblem::EeMuMu => Some(Process::EeMuMu),
             FabProblem::EeTTbarWbWb => Some(Process::EeTTbarWbWb),
+            FabProblem::String(p) => Some(p.clone()),
             _ => None,
         }
     }
@@ -280,7 +314,7 @@ impl FabProblem {
     /// Default √s in GeV for the matrix-element problems.
     pub fn default_sqrt_s(&self) -> f64 {
         match self {
-            FabProblem::EeTTbarWbWb => 500.0,
+            FabProblem::EeTTbarWbWb | FabProblem::String(_) => 500.0,
             _ => 91.188,
         }
     }
@@ -291,11 +325,13 @@ impl FabProblem {
         Ok(match self {
             FabProblem::Gmm40 => Box::new(Scaled::new(Gmm::gmm40(), GMM40_SCALE)?),
             FabProblem::ManyWell32 => Box::new(ManyWell::manywell32()),
-            FabProblem::EeMuMu | FabProblem::EeTTbarWbWb => Box::new(ProcessTarget::new(
-                self.process().expect("matrix-element problem"),
-                card,
-                sqrt_s,
-            )?),
+            FabProblem::EeMuMu | FabProblem::EeTTbarWbWb | FabProblem::String(_) => {
+                Box::new(ProcessTarget::new(
+                    self.process().expect("matrix-element problem"),
+                    card,
+                    sqrt_s,
+                )?)
+            }
         })
     }
 
@@ -321,6 +357,16 @@ impl FabProblem {
                     .with_layers(6)
                     .with_hidden(vec![64, 64])
             }
+            // As for the two hand-written processes of the same dimension class.
+            FabProblem::String(p) => {
+                let d = p.dim();
+                let spec = FlowSpec::new(d, Transform::Spline { bins: 8 }, Domain::UnitCube);
+                if d <= 2 {
+                    spec.with_layers(4).with_hidden(vec![32, 32])
+                } else {
+                    spec.with_layers(6).with_hidden(vec![64, 64])
+                }
+            }
         }
     }
 
@@ -329,8 +375,7 @@ impl FabProblem {
         match self {
             FabProblem::Gmm40 => 400,
             FabProblem::ManyWell32 => 300,
-            FabProblem::EeMuMu => 200,
-            FabProblem::EeTTbarWbWb => 200,
+            FabProblem::EeMuMu | FabProblem::EeTTbarWbWb | FabProblem::String(_) => 200,
         }
     }
 
@@ -355,7 +400,7 @@ impl FabProblem {
                     ..AisConfig::default()
                 },
             ),
-            FabProblem::EeMuMu | FabProblem::EeTTbarWbWb => (
+            FabProblem::EeMuMu | FabProblem::EeTTbarWbWb | FabProblem::String(_) => (
                 128,
                 AisConfig {
                     n_intermediate: 2,
@@ -389,6 +434,35 @@ impl FabProblem {
 mod tests {
     use super::*;
     use diffhep::gradcheck::{check_gradient, GradCheckConfig};
+
+    #[test]
+    fn process_strings_are_targets_of_any_dimension() {
+        let p: FabProblem = "e+ e- > mu+ mu- a".parse().unwrap();
+        assert_eq!(p.name(), "e+ e- > mu+ mu- a");
+        assert_eq!(p.file_stem(), "e_p_e_m_to_mu_p_mu_m_a");
+        assert_eq!(p.flow_spec().dim, 5);
+        let t = p.target(&ParamCard::default(), 100.0).unwrap();
+        assert_eq!(t.dim(), 5);
+        // ∇ log p from the tape against finite differences, at a point that passes the cuts.
+        let u = [0.31, 0.62, 0.47, 0.55, 0.28];
+        let mut g = [0.0; 5];
+        let lp = t.log_prob_and_grad(&u, &mut g);
+        assert!(lp.is_finite(), "{lp}");
+        for k in 0..5 {
+            let h = 1e-6;
+            let (mut a, mut b) = (u, u);
+            a[k] += h;
+            b[k] -= h;
+            let fd = (t.log_prob(&a) - t.log_prob(&b)) / (2.0 * h);
+            assert!(
+                (fd - g[k]).abs() < 1e-5 * fd.abs().max(1.0),
+                "{k}: {fd} vs {}",
+                g[k]
+            );
+        }
+        let e = "e+ e- > x".parse::<FabProblem>().unwrap_err();
+        assert!(e.to_string().contains("unknown particle"), "{e}");
+    }
 
     #[test]
     fn log_density_gradient_matches_finite_differences() {
@@ -505,7 +579,12 @@ mod tests {
 
     /// log Z metrics of a flow trained by FAB with the buffer (seed 1) on a benchmark target.
     fn long_run_metrics(problem: FabProblem, iters: usize, draws: usize) -> WeightMetrics {
-        let tr = train(problem, Method::FabBuffer(Default::default()), iters, 1);
+        let tr = train(
+            problem.clone(),
+            Method::FabBuffer(Default::default()),
+            iters,
+            1,
+        );
         let t = problem.target(&ParamCard::default(), 0.0).unwrap();
         let (_, _, m) = importance_sample(tr.flow(), t.as_ref(), draws, 7).unwrap();
         println!("{}: {m:?}", t.name());
