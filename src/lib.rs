@@ -18,6 +18,7 @@ pub mod scalar;
 pub mod tape;
 
 pub use scalar::{RealScalar, Scalar};
+pub mod analysis;
 pub mod batch;
 pub mod complex;
 pub mod derivatives;
@@ -55,6 +56,8 @@ mod doc_examples {
     struct Lanes;
     #[doc = include_str!("../docs/stochastic.md")]
     struct Stochastic;
+    #[doc = include_str!("../docs/analysis.md")]
+    struct Analysis;
     #[cfg(feature = "learn")]
     #[doc = include_str!("../docs/flows.md")]
     struct Flows;
