@@ -15,10 +15,15 @@
 //!   background uncertainty (the on/off problem profiled in closed form), and for several
 //!   independent bins.
 //!
-//! Not yet here (issue "design for physics sensitivity"): the HistFactory likelihood read from
-//! pyhf JSON workspaces, profiled fits with implicit derivatives, q_μ and CLs.
+//! - [`histfactory`]: binned HistFactory likelihoods read from pyhf JSON workspaces (every
+//!   modifier type, pyhf's interpolations and constraints), expected yields and log likelihood
+//!   generic over the number type, equal to pyhf's.
+//!
+//! Not yet here (issue "design for physics sensitivity"): profiled fits with implicit
+//! derivatives, q_μ and CLs.
 
 pub mod asimov;
+pub mod histfactory;
 pub mod soft;
 
 pub use asimov::{

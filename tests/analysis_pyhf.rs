@@ -1,9 +1,13 @@
-//! The Asimov discovery significance of `diffhep::analysis` against pyhf: the stored numbers of
-//! `tests/reference/pyhf_asimov.json` were produced by `tests/reference/pyhf_asimov.py` (pyhf
-//! 0.7.6, √q₀ on the Asimov data of one- and three-bin models with a `normfactor` signal and a
-//! `shapesys` background uncertainty).
+//! `diffhep::analysis` against pyhf 0.7.6, from numbers stored by committed scripts:
+//! `tests/reference/pyhf_asimov.py` (√q₀ on the Asimov data of one- and three-bin models with a
+//! `normfactor` signal and a `shapesys` background uncertainty) and
+//! `tests/reference/pyhf_histfactory.py` (log likelihood and expected yields of two workspaces
+//! with every modifier type at several parameter points).
 
 use diffhep::analysis::asimov_significance_binned;
+use diffhep::analysis::histfactory::{Model, Workspace};
+use diffhep::gradcheck::{check_gradient, GradCheckConfig};
+use diffhep::{RealScalar, ScalarFn};
 
 #[test]
 fn asimov_significance_with_background_uncertainty_matches_pyhf() {
@@ -27,4 +31,121 @@ fn asimov_significance_with_background_uncertainty_matches_pyhf() {
             "s {s:?} b {b:?} σ {sig:?}: {got} vs pyhf {want}"
         );
     }
+}
+
+/// The stored workspaces, parameter points, log likelihoods and expected yields of
+/// `tests/reference/pyhf_histfactory.py` (pyhf 0.7.6).
+fn histfactory_reference() -> serde_json::Value {
+    serde_json::from_str(include_str!("reference/pyhf_histfactory.json")).unwrap()
+}
+
+fn flat_pars(model: &Model, named: &serde_json::Value) -> Vec<f64> {
+    let mut p = model.inits();
+    for (name, values) in named.as_object().unwrap() {
+        let at = model
+            .index(name)
+            .unwrap_or_else(|| panic!("parameter {name}"));
+        for (k, v) in values.as_array().unwrap().iter().enumerate() {
+            p[at + k] = v.as_f64().unwrap();
+        }
+    }
+    assert_eq!(p.len(), model.n_parameters());
+    p
+}
+
+#[test]
+fn histfactory_log_likelihood_and_yields_match_pyhf() {
+    let v = histfactory_reference();
+    let models = v["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    for m in models {
+        let ws = Workspace::from_json(&m["workspace"].to_string()).unwrap();
+        let model = Model::new(&ws, None).unwrap();
+        let data = model.observed().unwrap();
+        for point in m["points"].as_array().unwrap() {
+            let p = flat_pars(&model, &point["pars"]);
+            let want = point["logpdf"].as_f64().unwrap();
+            let got = model.logpdf(&p, &data);
+            assert!(
+                (got - want).abs() < 1e-10 * want.abs(),
+                "logpdf {got} vs pyhf {want} at {}",
+                point["pars"]
+            );
+            let nu = model.expected(&p);
+            let mut start = 0;
+            for ch in model.channel_names() {
+                let want: Vec<f64> = point["expected"][ch]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .collect();
+                for (k, w) in want.iter().enumerate() {
+                    let g = nu[start + k];
+                    assert!(
+                        (g - w).abs() < 1e-12 * w.abs().max(1.0),
+                        "{ch}[{k}]: {g} vs {w}"
+                    );
+                }
+                start += want.len();
+            }
+        }
+    }
+}
+
+struct LogLik<'a> {
+    model: &'a Model,
+    data: &'a [f64],
+}
+
+impl ScalarFn for LogLik<'_> {
+    fn eval<S: RealScalar>(&self, x: &[S]) -> S {
+        self.model.logpdf(x, self.data)
+    }
+}
+
+#[test]
+fn histfactory_log_likelihood_gradient_matches_finite_differences() {
+    // Every modifier type, systematics inside (polynomial) and outside (exponential, linear)
+    // the interpolation interval, away from the joins at ±1.
+    let v = histfactory_reference();
+    let m = &v["models"][0];
+    let ws = Workspace::from_json(&m["workspace"].to_string()).unwrap();
+    let model = Model::new(&ws, None).unwrap();
+    let data = model.observed().unwrap();
+    let mut p = flat_pars(&model, &m["points"][0]["pars"]);
+    for (name, value) in [
+        ("jes", 0.4),
+        ("bkg_norm", -1.7),
+        ("sig_xsec", 2.2),
+        ("mu", 1.3),
+    ] {
+        p[model.index(name).unwrap()] = value;
+    }
+    let f = LogLik {
+        model: &model,
+        data: &data,
+    };
+    check_gradient(&f, &p, &GradCheckConfig::default()).assert_ok();
+}
+
+#[test]
+fn bad_workspaces_are_errors_naming_the_problem() {
+    let v = histfactory_reference();
+    let good = v["models"][1]["workspace"].to_string();
+    let e = Workspace::from_json("{\"channels\": [").unwrap_err();
+    assert!(e.to_string().starts_with("workspace JSON:"), "{e}");
+    let bad = good.replace("\"data\":[50.0,52.0]", "\"data\":[50.0]");
+    let e = Model::new(&Workspace::from_json(&bad).unwrap(), None).unwrap_err();
+    assert!(e.to_string().contains("has 1 bins"), "{e}");
+    let bad = good.replace("\"poi\":\"mu\"", "\"poi\":\"nu\"");
+    let e = Model::new(&Workspace::from_json(&bad).unwrap(), None).unwrap_err();
+    assert!(e.to_string().contains("'nu'"), "{e}");
+    let bad = good.replace("\"type\":\"shapesys\"", "\"type\":\"magic\"");
+    assert!(Workspace::from_json(&bad).is_err());
+    let e = Model::new(&Workspace::from_json(&good).unwrap(), Some("other")).unwrap_err();
+    assert!(
+        e.to_string().contains("no measurement named 'other'"),
+        "{e}"
+    );
 }

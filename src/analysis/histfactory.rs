@@ -1,0 +1,27 @@
+//! HistFactory binned likelihoods read from pyhf JSON workspaces (see [`model`] for the
+//! conventions, which follow pyhf so that numbers agree with it).
+
+pub mod interpolation;
+pub mod model;
+pub mod workspace;
+
+pub use model::{Constraint, Model, ParameterSet};
+pub use workspace::Workspace;
+
+/// Invalid workspace or input.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum HistFactoryError {
+    /// The JSON could not be read as a workspace.
+    #[error("workspace JSON: {0}")]
+    Json(String),
+    /// The workspace is inconsistent (the message names what).
+    #[error("workspace: {0}")]
+    Invalid(String),
+}
+
+impl Workspace {
+    /// Read a workspace from pyhf's JSON.
+    pub fn from_json(text: &str) -> Result<Self, HistFactoryError> {
+        serde_json::from_str(text).map_err(|e| HistFactoryError::Json(e.to_string()))
+    }
+}

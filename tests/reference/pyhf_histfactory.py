@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Reference numbers for src/analysis/histfactory from pyhf: two workspaces that use every
+modifier type (normfactor, normsys, histosys, staterror, shapesys, shapefactor, lumi), with the
+log likelihood (`model.logpdf`, main and auxiliary data) and the expected yields at several
+parameter points, including systematics beyond ±1 (the exponential and linear branches of the
+code-4 and code-4p interpolations) and bins without uncertainty (fixed γ). Writes
+tests/reference/pyhf_histfactory.json, read by tests/analysis_pyhf.rs.
+
+Run from the repository root (needs `pip install pyhf==0.7.6`):
+
+    python3 tests/reference/pyhf_histfactory.py
+"""
+
+import json
+import pathlib
+
+import numpy as np
+import pyhf
+
+pyhf.set_backend("numpy")
+
+EVERY_MODIFIER = {
+    "channels": [
+        {
+            "name": "signal_region",
+            "samples": [
+                {
+                    "name": "signal",
+                    "data": [5.0, 10.0, 3.0],
+                    "modifiers": [
+                        {"name": "mu", "type": "normfactor", "data": None},
+                        {"name": "lumi", "type": "lumi", "data": None},
+                        {"name": "sig_xsec", "type": "normsys", "data": {"hi": 1.1, "lo": 0.85}},
+                        {"name": "jes", "type": "histosys", "data": {"hi_data": [6.0, 11.5, 3.1], "lo_data": [4.5, 9.0, 2.6]}},
+                        {"name": "staterror_signal_region", "type": "staterror", "data": [1.0, 1.5, 0.0]},
+                    ],
+                },
+                {
+                    "name": "background",
+                    "data": [50.0, 42.0, 20.0],
+                    "modifiers": [
+                        {"name": "lumi", "type": "lumi", "data": None},
+                        {"name": "bkg_norm", "type": "normsys", "data": {"hi": 1.05, "lo": 0.9}},
+                        {"name": "jes", "type": "histosys", "data": {"hi_data": [53.0, 43.0, 21.5], "lo_data": [48.0, 40.0, 19.0]}},
+                        {"name": "staterror_signal_region", "type": "staterror", "data": [3.0, 2.0, 0.0]},
+                        {"name": "bkg_shape", "type": "shapesys", "data": [5.0, 4.0, 0.0]},
+                    ],
+                },
+            ],
+        },
+        {
+            "name": "control",
+            "samples": [
+                {
+                    "name": "background",
+                    "data": [100.0, 80.0],
+                    "modifiers": [
+                        {"name": "lumi", "type": "lumi", "data": None},
+                        {"name": "cr_shape", "type": "shapefactor", "data": None},
+                        {"name": "bkg_norm", "type": "normsys", "data": {"hi": 1.05, "lo": 0.9}},
+                    ],
+                }
+            ],
+        },
+    ],
+    "observations": [
+        {"name": "signal_region", "data": [57.0, 50.0, 24.0]},
+        {"name": "control", "data": [104.0, 77.0]},
+    ],
+    "measurements": [
+        {
+            "name": "meas",
+            "config": {
+                "poi": "mu",
+                "parameters": [{"name": "lumi", "auxdata": [1.0], "sigmas": [0.02], "bounds": [[0.5, 1.5]], "inits": [1.0]}],
+            },
+        }
+    ],
+    "version": "1.0.0",
+}
+
+SIMPLE = {
+    "channels": [
+        {
+            "name": "singlechannel",
+            "samples": [
+                {"name": "signal", "data": [12.0, 11.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
+                {"name": "background", "data": [50.0, 52.0], "modifiers": [{"name": "uncorr_bkguncrt", "type": "shapesys", "data": [3.0, 7.0]}]},
+            ],
+        }
+    ],
+    "observations": [{"name": "singlechannel", "data": [51.0, 48.0]}],
+    "measurements": [{"name": "Measurement", "config": {"poi": "mu", "parameters": []}}],
+    "version": "1.0.0",
+}
+
+
+def points(model, rng):
+    """The init point and two random points (systematics drawn in ±2.5, factors in 0.5–1.5)."""
+    init = np.array(model.config.suggested_init(), dtype=float)
+    out = [init]
+    for _ in range(2):
+        p = init.copy()
+        for name in model.config.par_order:
+            sl = model.config.par_slice(name)
+            if name in ("sig_xsec", "bkg_norm", "jes"):
+                p[sl] = rng.uniform(-2.5, 2.5, size=sl.stop - sl.start)
+            else:
+                p[sl] = rng.uniform(0.5, 1.5, size=sl.stop - sl.start)
+        out.append(p)
+    return out
+
+
+def record(spec, rng):
+    ws = pyhf.Workspace(spec)
+    model = ws.model()
+    data = ws.data(model)
+    rows = []
+    for p in points(model, rng):
+        named = {name: p[model.config.par_slice(name)].tolist() for name in model.config.par_order}
+        expected = model.expected_actualdata(p)
+        per_channel = {}
+        start = 0
+        for ch in model.config.channels:
+            n = model.config.channel_nbins[ch]
+            per_channel[ch] = expected[start : start + n].tolist()
+            start += n
+        rows.append({"pars": named, "logpdf": float(model.logpdf(p, data)[0]), "expected": per_channel})
+    return {"workspace": spec, "points": rows}
+
+
+def main():
+    rng = np.random.default_rng(20261207)
+    out = {
+        "tool": f"pyhf {pyhf.__version__}",
+        "what": "model.logpdf(pars, workspace data incl. auxdata) and expected_actualdata per channel",
+        "models": [record(EVERY_MODIFIER, rng), record(SIMPLE, rng)],
+    }
+    path = pathlib.Path(__file__).with_name("pyhf_histfactory.json")
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
