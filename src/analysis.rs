@@ -17,10 +17,10 @@
 //!
 //! - [`histfactory`]: binned HistFactory likelihoods read from pyhf JSON workspaces (every
 //!   modifier type, pyhf's interpolations and constraints), expected yields and log likelihood
-//!   generic over the number type, equal to pyhf's.
+//!   generic over the number type, equal to pyhf's; maximum-likelihood fits and q̃_μ.
 //!
-//! Not yet here (issue "design for physics sensitivity"): profiled fits with implicit
-//! derivatives, q_μ and CLs.
+//! Not yet here (issue "design for physics sensitivity"): implicit derivatives of fit results,
+//! CLs.
 
 pub mod asimov;
 pub mod histfactory;

@@ -5,7 +5,7 @@
 //! with every modifier type at several parameter points).
 
 use diffhep::analysis::asimov_significance_binned;
-use diffhep::analysis::histfactory::{Model, Workspace};
+use diffhep::analysis::histfactory::{fit, qmu_tilde, Model, Workspace};
 use diffhep::gradcheck::{check_gradient, GradCheckConfig};
 use diffhep::{RealScalar, ScalarFn};
 
@@ -148,4 +148,38 @@ fn bad_workspaces_are_errors_naming_the_problem() {
         e.to_string().contains("no measurement named 'other'"),
         "{e}"
     );
+}
+
+#[test]
+fn fits_and_qmu_tilde_match_pyhf() {
+    let v = histfactory_reference();
+    for m in v["models"].as_array().unwrap() {
+        let ws = Workspace::from_json(&m["workspace"].to_string()).unwrap();
+        let model = Model::new(&ws, None).unwrap();
+        let data = model.observed().unwrap();
+        let aux = model.aux_data();
+        let best = fit(&model, &data, &aux, &[]).unwrap();
+        // pyhf's optimizer stops ~1e-6 from the minimum in the parameters, so −2 ln L agrees
+        // to its second order and the parameters to 1e-5.
+        let want = m["fit"]["twice_nll"].as_f64().unwrap();
+        assert!(
+            (best.twice_nll - want).abs() < 1e-8 * want.abs(),
+            "−2 ln L {} vs pyhf {want}",
+            best.twice_nll
+        );
+        assert!(best.twice_nll <= want + 1e-9, "pyhf found a lower minimum");
+        let pyhf_best = flat_pars(&model, &m["fit"]["pars"]);
+        for (i, (a, b)) in best.pars.iter().zip(&pyhf_best).enumerate() {
+            assert!((a - b).abs() < 1e-5, "parameter {i}: {a} vs pyhf {b}");
+        }
+        for (mu, q) in m["qmu_tilde"].as_object().unwrap() {
+            let mu: f64 = mu.parse().unwrap();
+            let want = q.as_f64().unwrap();
+            let got = qmu_tilde(&model, &data, &aux, mu).unwrap();
+            assert!(
+                (got - want).abs() < 1e-6 * want.abs().max(1e-2),
+                "q̃({mu}) = {got} vs pyhf {want}"
+            );
+        }
+    }
 }

@@ -1,10 +1,12 @@
 //! HistFactory binned likelihoods read from pyhf JSON workspaces (see [`model`] for the
 //! conventions, which follow pyhf so that numbers agree with it).
 
+pub mod fit;
 pub mod interpolation;
 pub mod model;
 pub mod workspace;
 
+pub use fit::{fit, qmu_tilde, Fit};
 pub use model::{Constraint, Model, ParameterSet};
 pub use workspace::Workspace;
 
@@ -17,6 +19,9 @@ pub enum HistFactoryError {
     /// The workspace is inconsistent (the message names what).
     #[error("workspace: {0}")]
     Invalid(String),
+    /// A fit failed (the message says why).
+    #[error("fit: {0}")]
+    Fit(String),
 }
 
 impl Workspace {
