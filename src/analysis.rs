@@ -17,10 +17,11 @@
 //!
 //! - [`histfactory`]: binned HistFactory likelihoods read from pyhf JSON workspaces (every
 //!   modifier type, pyhf's interpolations and constraints), expected yields and log likelihood
-//!   generic over the number type, equal to pyhf's; maximum-likelihood fits and q̃_μ.
+//!   generic over the number type, equal to pyhf's; maximum-likelihood fits, q̃_μ and the
+//!   asymptotic CLs.
 //!
-//! Not yet here (issue "design for physics sensitivity"): implicit derivatives of fit results,
-//! CLs.
+//! Not yet here (issue "design for physics sensitivity"): implicit derivatives of fit results
+//! and of CLs.
 
 pub mod asimov;
 pub mod histfactory;

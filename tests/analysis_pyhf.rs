@@ -5,7 +5,7 @@
 //! with every modifier type at several parameter points).
 
 use diffhep::analysis::asimov_significance_binned;
-use diffhep::analysis::histfactory::{fit, qmu_tilde, Model, Workspace};
+use diffhep::analysis::histfactory::{cls, fit, qmu_tilde, Model, Workspace};
 use diffhep::gradcheck::{check_gradient, GradCheckConfig};
 use diffhep::{RealScalar, ScalarFn};
 
@@ -180,6 +180,32 @@ fn fits_and_qmu_tilde_match_pyhf() {
                 (got - want).abs() < 1e-6 * want.abs().max(1e-2),
                 "q̃({mu}) = {got} vs pyhf {want}"
             );
+        }
+    }
+}
+
+#[test]
+fn cls_matches_pyhf_hypotest() {
+    let v = histfactory_reference();
+    for m in v["models"].as_array().unwrap() {
+        let ws = Workspace::from_json(&m["workspace"].to_string()).unwrap();
+        let model = Model::new(&ws, None).unwrap();
+        let data = model.observed().unwrap();
+        for (mu, r) in m["cls"].as_object().unwrap() {
+            let mu: f64 = mu.parse().unwrap();
+            let got = cls(&model, &data, mu).unwrap();
+            let close = |a: f64, b: f64, what: &str| {
+                assert!(
+                    (a - b).abs() < 1e-6 * b.abs().max(1e-3),
+                    "μ = {mu} {what}: {a} vs pyhf {b}"
+                );
+            };
+            close(got.cls, r["cls"].as_f64().unwrap(), "CLs");
+            close(got.clsb, r["clsb"].as_f64().unwrap(), "CLs+b");
+            close(got.clb, r["clb"].as_f64().unwrap(), "CLb");
+            for (k, e) in r["expected"].as_array().unwrap().iter().enumerate() {
+                close(got.expected[k], e.as_f64().unwrap(), "expected CLs");
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
 mod checks;
+mod cls;
 mod design;
 mod design_calorimeter;
 mod events;
@@ -41,6 +42,9 @@ enum Command {
     Me(me::Args),
     /// List the subprocesses a process string builds: currents, colour flows, orders.
     Processes(me::ProcessesArgs),
+    /// Asymptotic CLs of a signal strength for a pyhf JSON workspace (observed, expected band,
+    /// best fit and profiled nuisance parameters).
+    Cls(cls::Args),
     /// Generate weighted or unweighted events of a process into a Les Houches Event file.
     Events(events::Args),
     /// Expected per-layer deposits of the toy EM shower and their gradient w.r.t. each thickness.
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::Events(args) => events::run(&args),
         Command::Me(args) => me::run(&args),
         Command::Processes(args) => me::run_processes(&args),
+        Command::Cls(args) => cls::run(&args),
         Command::Shower(args) => shower::run(&args),
         Command::Design(args) => design::run(&args),
         Command::Lgso(args) => lgso::run(&args),

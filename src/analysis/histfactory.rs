@@ -1,11 +1,13 @@
 //! HistFactory binned likelihoods read from pyhf JSON workspaces (see [`model`] for the
 //! conventions, which follow pyhf so that numbers agree with it).
 
+pub mod cls;
 pub mod fit;
 pub mod interpolation;
 pub mod model;
 pub mod workspace;
 
+pub use cls::{cls, ClsResult};
 pub use fit::{fit, qmu_tilde, Fit};
 pub use model::{Constraint, Model, ParameterSet};
 pub use workspace::Workspace;

@@ -4,8 +4,9 @@ modifier type (normfactor, normsys, histosys, staterror, shapesys, shapefactor, 
 log likelihood (`model.logpdf`, main and auxiliary data) and the expected yields at several
 parameter points, including systematics beyond ±1 (the exponential and linear branches of the
 code-4 and code-4p interpolations) and bins without uncertainty (fixed γ); the maximum-likelihood
-fit (best-fit parameters and −2 ln L, scipy optimizer at tolerance 1e-14) and q̃_μ at μ = 0.5,
-1 and 2 on the observed data. Writes
+fit (best-fit parameters and −2 ln L, scipy optimizer at tolerance 1e-14), q̃_μ and the
+asymptotic CLs (`hypotest`, test statistic q̃_μ, observed, tail probabilities and expected band)
+at μ = 0.5, 1 and 2 on the observed data. Writes
 tests/reference/pyhf_histfactory.json, read by tests/analysis_pyhf.rs.
 
 Run from the repository root (needs `pip install pyhf==0.7.6`):
@@ -137,7 +138,19 @@ def record(spec, rng):
                 mu, data, model, model.config.suggested_init(), model.config.suggested_bounds(), model.config.suggested_fixed()
             )
         )
-    return {"workspace": spec, "points": rows, "fit": {"pars": best_named, "twice_nll": float(twice_nll)}, "qmu_tilde": qmu}
+    cls = {}
+    for mu in (0.5, 1.0, 2.0):
+        obs, (clsb, clb), expected = pyhf.infer.hypotest(
+            mu, data, model, test_stat="qtilde", return_tail_probs=True, return_expected_set=True
+        )
+        cls[str(mu)] = {"cls": float(obs), "clsb": float(clsb), "clb": float(clb), "expected": [float(e) for e in expected]}
+    return {
+        "workspace": spec,
+        "points": rows,
+        "fit": {"pars": best_named, "twice_nll": float(twice_nll)},
+        "qmu_tilde": qmu,
+        "cls": cls,
+    }
 
 
 def main():

@@ -485,6 +485,24 @@ impl Model {
         out
     }
 
+    /// The auxiliary data expected at `pars` (Gaussian constraints: the parameter; Poisson:
+    /// γ τ), in the order of [`Self::aux_data`]: with [`Self::expected`], an Asimov data set.
+    pub fn expected_aux(&self, pars: &[f64]) -> Vec<f64> {
+        let mut out = Vec::new();
+        for (s, &off) in self.sets.iter().zip(&self.offsets) {
+            match &s.constraint {
+                Constraint::Free => {}
+                Constraint::Normal { aux, .. } => {
+                    out.extend((0..aux.len()).map(|j| pars[off + j]));
+                }
+                Constraint::Poisson { tau } => {
+                    out.extend(tau.iter().enumerate().map(|(j, t)| pars[off + j] * t));
+                }
+            }
+        }
+        out
+    }
+
     /// log L(pars | main data `n`, the model's auxiliary data): pyhf's `logpdf`.
     pub fn logpdf<S: RealScalar>(&self, pars: &[S], n: &[f64]) -> S {
         self.logpdf_with_aux(pars, n, &self.aux_data())
