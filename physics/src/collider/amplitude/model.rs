@@ -605,14 +605,18 @@ impl Model {
             });
         }
         use GoldstoneCoupling as G;
-        let mut v = |legs: Vec<usize>, lorentz, c: GoldstoneCoupling, qed| {
-            self.vertices.push(Vertex {
+        let vertices = &mut self.vertices;
+        let mut push = |legs: Vec<usize>, lorentz, coupling, qed| {
+            vertices.push(Vertex {
                 legs,
                 lorentz,
-                coupling: CouplingExpr::Goldstone(c),
+                coupling,
                 qcd: 0,
                 qed,
             })
+        };
+        let mut v = |legs: Vec<usize>, lorentz, c: GoldstoneCoupling, qed| {
+            push(legs, lorentz, CouplingExpr::Goldstone(c), qed)
         };
         v(vec![a, gp, gm], Lorentz::Vss, G::AChargedPair, 1);
         v(vec![z, gp, gm], Lorentz::Vss, G::ZChargedPair, 1);
@@ -625,31 +629,20 @@ impl Model {
             v(vec![a, w, g], Lorentz::Vvs, G::AW, 1);
             v(vec![z, w, g], Lorentz::Vvs, G::ZW, 1);
         }
+        v(vec![a, a, gp, gm], Lorentz::Vvss, G::AAPair, 2);
+        v(vec![a, z, gp, gm], Lorentz::Vvss, G::AZPair, 2);
+        v(vec![z, z, gp, gm], Lorentz::Vvss, G::ZZPair, 2);
+        // The Goldstone pairs couple to W⁺W⁻ and ZZ as the Higgs pair does.
         let hhvv = |z: bool| CouplingExpr::HiggsHiggsVv { z };
         for (legs, c) in [
             (vec![wp, wm, g0, g0], hhvv(false)),
             (vec![z, z, g0, g0], hhvv(true)),
             (vec![wp, wm, gp, gm], hhvv(false)),
-            (vec![a, a, gp, gm], CouplingExpr::Goldstone(G::AAPair)),
-            (vec![a, z, gp, gm], CouplingExpr::Goldstone(G::AZPair)),
-            (vec![z, z, gp, gm], CouplingExpr::Goldstone(G::ZZPair)),
         ] {
-            self.vertices.push(Vertex {
-                legs,
-                lorentz: Lorentz::Vvss,
-                coupling: c,
-                qcd: 0,
-                qed: 2,
-            });
+            push(legs, Lorentz::Vvss, c, 2);
         }
         let mut v = |legs: Vec<usize>, lorentz, c: GoldstoneCoupling, qed| {
-            self.vertices.push(Vertex {
-                legs,
-                lorentz,
-                coupling: CouplingExpr::Goldstone(c),
-                qcd: 0,
-                qed,
-            })
+            push(legs, lorentz, CouplingExpr::Goldstone(c), qed)
         };
         for (vb, zb) in [(a, false), (z, true)] {
             v(vec![vb, wp, gm, h], Lorentz::Vvss, G::VWHiggs { z: zb }, 2);
