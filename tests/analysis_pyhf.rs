@@ -1,8 +1,9 @@
 //! `diffhep::analysis` against pyhf 0.7.6, from numbers stored by committed scripts:
 //! `tests/reference/pyhf_asimov.py` (√q₀ on the Asimov data of one- and three-bin models with a
 //! `normfactor` signal and a `shapesys` background uncertainty) and
-//! `tests/reference/pyhf_histfactory.py` (log likelihood and expected yields of two workspaces
-//! with every modifier type at several parameter points).
+//! `tests/reference/pyhf_histfactory.py` (two workspaces with every modifier type and pyhf's own
+//! simple models `uncorrelated_background` and `correlated_background`: log likelihood and
+//! expected yields at several parameter points, best fits, q̃_μ and CLs).
 
 use diffhep::analysis::asimov_significance_binned;
 use diffhep::analysis::histfactory::{cls, fit, qmu_tilde, Model, Workspace};
@@ -57,7 +58,7 @@ fn flat_pars(model: &Model, named: &serde_json::Value) -> Vec<f64> {
 fn histfactory_log_likelihood_and_yields_match_pyhf() {
     let v = histfactory_reference();
     let models = v["models"].as_array().unwrap();
-    assert_eq!(models.len(), 2);
+    assert_eq!(models.len(), 4);
     for m in models {
         let ws = Workspace::from_json(&m["workspace"].to_string()).unwrap();
         let model = Model::new(&ws, None).unwrap();

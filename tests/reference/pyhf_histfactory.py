@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reference numbers for src/analysis/histfactory from pyhf: two workspaces that use every
-modifier type (normfactor, normsys, histosys, staterror, shapesys, shapefactor, lumi), with the
+modifier type (normfactor, normsys, histosys, staterror, shapesys, shapefactor, lumi) and pyhf's
+own simple models (`pyhf.simplemodels.uncorrelated_background`, `correlated_background`), with the
 log likelihood (`model.logpdf`, main and auxiliary data) and the expected yields at several
 parameter points, including systematics beyond ±1 (the exponential and linear branches of the
 code-4 and code-4p interpolations) and bins without uncertainty (fixed γ); the maximum-likelihood
@@ -98,6 +99,16 @@ SIMPLE = {
 }
 
 
+def simple_model_workspace(model, observed):
+    """A workspace around one of pyhf's own simple models (`pyhf.simplemodels`)."""
+    return {
+        "channels": model.spec["channels"],
+        "observations": [{"name": model.config.channels[0], "data": observed}],
+        "measurements": [{"name": "Measurement", "config": {"poi": "mu", "parameters": []}}],
+        "version": "1.0.0",
+    }
+
+
 def points(model, rng):
     """The init point and two random points (systematics drawn in ±2.5, factors in 0.5–1.5)."""
     init = np.array(model.config.suggested_init(), dtype=float)
@@ -106,7 +117,7 @@ def points(model, rng):
         p = init.copy()
         for name in model.config.par_order:
             sl = model.config.par_slice(name)
-            if name in ("sig_xsec", "bkg_norm", "jes"):
+            if name in ("sig_xsec", "bkg_norm", "jes", "correlated_bkg_uncertainty"):
                 p[sl] = rng.uniform(-2.5, 2.5, size=sl.stop - sl.start)
             else:
                 p[sl] = rng.uniform(0.5, 1.5, size=sl.stop - sl.start)
@@ -158,7 +169,23 @@ def main():
     out = {
         "tool": f"pyhf {pyhf.__version__}",
         "what": "model.logpdf(pars, workspace data incl. auxdata) and expected_actualdata per channel",
-        "models": [record(EVERY_MODIFIER, rng), record(SIMPLE, rng)],
+        "models": [
+            record(EVERY_MODIFIER, rng),
+            record(SIMPLE, rng),
+            record(
+                simple_model_workspace(
+                    pyhf.simplemodels.uncorrelated_background([5.0, 10.0], [50.0, 60.0], [5.0, 12.0]), [53.0, 65.0]
+                ),
+                rng,
+            ),
+            record(
+                simple_model_workspace(
+                    pyhf.simplemodels.correlated_background([12.0, 11.0], [50.0, 52.0], [55.0, 56.0], [45.0, 47.0]),
+                    [64.0, 58.0],
+                ),
+                rng,
+            ),
+        ],
     }
     path = pathlib.Path(__file__).with_name("pyhf_histfactory.json")
     path.write_text(json.dumps(out, indent=1) + "\n")
