@@ -78,6 +78,14 @@ pub fn map<T: Send, E: Send>(
     map_init(n, || (), |_, i| f(i))
 }
 
+/// `f(i)` for every event `i < n` that cannot fail, in parallel blocks, in event order.
+pub fn map_infallible<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    match map(n, |i| Ok::<T, std::convert::Infallible>(f(i))) {
+        Ok(v) => v,
+        Err((_, never)) => match never {},
+    }
+}
+
 /// [`map`] with per-worker state made by `init` (e.g. a reusable tape).
 pub fn map_init<T: Send, E: Send, S>(
     n: usize,

@@ -17,7 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::invalid;
-use crate::events::{check_finite, check_shape, data, map};
+use crate::events::{check_finite, check_shape, data, map_infallible};
 
 fn thetas<'a>(
     name: &str,
@@ -50,18 +50,16 @@ pub fn ee_mumu_simulate<'py>(
         check_finite("reference", &r)?;
     }
     let task = EeMuMuTask::new();
-    let rows = py
-        .detach(|| {
-            map(n, |i| {
-                Ok::<_, ()>(task.simulate_joint(
-                    &t[2 * i..2 * i + 2],
-                    reference.as_ref().map(|r| &r[..]),
-                    seed,
-                    i as u64,
-                ))
-            })
+    let rows = py.detach(|| {
+        map_infallible(n, |i| {
+            task.simulate_joint(
+                &t[2 * i..2 * i + 2],
+                reference.as_ref().map(|r| &r[..]),
+                seed,
+                i as u64,
+            )
         })
-        .map_err(|_| invalid("simulation failed"))?;
+    });
     let x = Array2::from_shape_fn((n, 6), |(i, k)| rows[i].0[k]);
     let score = Array2::from_shape_fn((n, 2), |(i, k)| rows[i].1[k]);
     let ratio = reference.map(|_| Array1::from_iter(rows.iter().map(|r| r.2.unwrap_or(0.0))));
@@ -92,13 +90,11 @@ pub fn ee_mumu_log_likelihood<'py>(
         )));
     }
     let task = EeMuMuTask::new();
-    let rows = py
-        .detach(|| {
-            map(n, |i| {
-                Ok::<_, ()>(task.exact_log_lik(&t[2 * i..2 * i + 2], &x[6 * i..6 * i + 6]))
-            })
+    let rows = py.detach(|| {
+        map_infallible(n, |i| {
+            task.exact_log_lik(&t[2 * i..2 * i + 2], &x[6 * i..6 * i + 6])
         })
-        .map_err(|_| invalid("likelihood failed"))?;
+    });
     let v = Array1::from_iter(rows.iter().map(|r| r.0));
     let g = Array2::from_shape_fn((n, 2), |(i, k)| rows[i].1[k]);
     Ok((v.into_pyarray(py), g.into_pyarray(py)))

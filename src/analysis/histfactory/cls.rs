@@ -12,7 +12,7 @@
 
 use statrs::function::erf::erfc;
 
-use super::fit::{fit, qmu_tilde, Fit};
+use super::fit::{fit, fit_within, qmu_tilde, tilde_bounds, Fit};
 use super::model::Model;
 use super::HistFactoryError as E;
 
@@ -76,12 +76,10 @@ pub fn cls(model: &Model, data: &[f64], mu: f64) -> Result<ClsResult, E> {
     };
     let (clsb, clb, cls) = pvalues(t);
     let expected = [2.0, 1.0, 0.0, -1.0, -2.0].map(|n| pvalues(n).2);
-    let mut best_fit = fit(model, data, &aux, &[])?;
-    // The best fit with the POI bounded below by 0, as q̃_μ uses it.
-    if best_fit.pars[model.poi] < 0.0 {
-        best_fit = fit(model, data, &aux, &[(model.poi, 0.0)])?;
-    }
-    let conditional_fit = fit(model, data, &aux, &[(model.poi, mu)])?;
+    // The fits q̃_μ uses: the POI bounded below by 0.
+    let bounds = tilde_bounds(model);
+    let best_fit = fit_within(model, data, &aux, &[], &bounds)?;
+    let conditional_fit = fit_within(model, data, &aux, &[(model.poi, mu)], &bounds)?;
     Ok(ClsResult {
         mu,
         cls,

@@ -43,20 +43,21 @@ impl ScalarFn for TwiceNll<'_> {
 /// at the model's inits; `fix` pins extra parameters (flat index, value), e.g. the POI for a
 /// conditional fit.
 pub fn fit(model: &Model, data: &[f64], aux: &[f64], fix: &[(usize, f64)]) -> Result<Fit, E> {
+    fit_within(model, data, aux, fix, &model.bounds())
+}
+
+/// [`fit`] within the flat `bounds` instead of the model's.
+pub(super) fn fit_within(
+    model: &Model,
+    data: &[f64],
+    aux: &[f64],
+    fix: &[(usize, f64)],
+    bounds: &[(f64, f64)],
+) -> Result<Fit, E> {
     let n = model.n_parameters();
     let mut x = model.inits();
-    let mut free = vec![true; n];
-    let mut lo = vec![f64::NEG_INFINITY; n];
-    let mut hi = vec![f64::INFINITY; n];
-    let mut at = 0;
-    for s in &model.sets {
-        for j in 0..s.inits.len() {
-            free[at] = !s.fixed[j];
-            lo[at] = s.bounds[j].0;
-            hi[at] = s.bounds[j].1;
-            at += 1;
-        }
-    }
+    let mut free: Vec<bool> = model.fixed().iter().map(|f| !f).collect();
+    let (lo, hi): (Vec<f64>, Vec<f64>) = bounds.iter().copied().unzip();
     for &(i, v) in fix {
         x[i] = v;
         free[i] = false;
@@ -146,26 +147,19 @@ pub fn fit(model: &Model, data: &[f64], aux: &[f64], fix: &[(usize, f64)]) -> Re
 /// (the POI's lower bound taken as 0, as pyhf requires): 2 (NLL(μ, θ̂̂) − NLL(μ̂, θ̂)), and 0
 /// when μ̂ > μ.
 pub fn qmu_tilde(model: &Model, data: &[f64], aux: &[f64], mu: f64) -> Result<f64, E> {
-    let mut m = model.clone();
     let poi = model.poi;
-    let (set, j) = locate(&m, poi);
-    m.sets[set].bounds[j].0 = 0.0;
-    let free = fit(&m, data, aux, &[])?;
+    let bounds = tilde_bounds(model);
+    let free = fit_within(model, data, aux, &[], &bounds)?;
     if free.pars[poi] > mu {
         return Ok(0.0);
     }
-    let cond = fit(&m, data, aux, &[(poi, mu)])?;
+    let cond = fit_within(model, data, aux, &[(poi, mu)], &bounds)?;
     Ok((cond.twice_nll - free.twice_nll).max(0.0))
 }
 
-/// The parameter set and index within it of flat parameter `i`.
-fn locate(model: &Model, i: usize) -> (usize, usize) {
-    let mut at = 0;
-    for (k, s) in model.sets.iter().enumerate() {
-        if i < at + s.inits.len() {
-            return (k, i - at);
-        }
-        at += s.inits.len();
-    }
-    panic!("parameter {i} out of range")
+/// The model's bounds with the POI's lower bound at 0 (q̃_μ's convention).
+pub(super) fn tilde_bounds(model: &Model) -> Vec<(f64, f64)> {
+    let mut bounds = model.bounds();
+    bounds[model.poi].0 = 0.0;
+    bounds
 }

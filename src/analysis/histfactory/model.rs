@@ -416,6 +416,16 @@ impl Model {
         self.sets.iter().flat_map(|s| s.inits.clone()).collect()
     }
 
+    /// Bounds, flat.
+    pub fn bounds(&self) -> Vec<(f64, f64)> {
+        self.sets.iter().flat_map(|s| s.bounds.clone()).collect()
+    }
+
+    /// Whether each parameter is fixed in fits, flat.
+    pub fn fixed(&self) -> Vec<bool> {
+        self.sets.iter().flat_map(|s| s.fixed.clone()).collect()
+    }
+
     /// Channel names in model order.
     pub fn channel_names(&self) -> Vec<&str> {
         self.channels.iter().map(|c| c.name.as_str()).collect()
