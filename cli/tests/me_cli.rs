@@ -300,3 +300,62 @@ fn events_of_a_process_string_carry_colour_flows_and_optional_helicities() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown cut 'ptq'"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_unknown_gauge_is_refused_naming_the_choices() {
+    let pts = Temp::new("gauge.json", &mumu_points());
+    for args in [
+        vec![
+            "me",
+            "--process",
+            "e+ e- > mu+ mu-",
+            "--momenta",
+            pts.path(),
+            "--gauge",
+            "axial",
+        ],
+        vec![
+            "processes",
+            "--process",
+            "e+ e- > mu+ mu-",
+            "--gauge",
+            "axial",
+        ],
+    ] {
+        let out = diffhep(&args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("unknown gauge 'axial' (expected unitary or feynman)"),
+            "{args:?}: {err}"
+        );
+    }
+    // Feynman gauge builds and evaluates the same |M|² for a process without Goldstone couplings
+    // to its external states.
+    let unitary = diffhep(&[
+        "me",
+        "--process",
+        "e+ e- > mu+ mu-",
+        "--momenta",
+        pts.path(),
+        "--json",
+    ]);
+    let feynman = diffhep(&[
+        "me",
+        "--process",
+        "e+ e- > mu+ mu-",
+        "--momenta",
+        pts.path(),
+        "--json",
+        "--gauge",
+        "feynman",
+    ]);
+    assert!(unitary.status.success() && feynman.status.success());
+    let u: serde_json::Value = serde_json::from_slice(&unitary.stdout).unwrap();
+    let f: serde_json::Value = serde_json::from_slice(&feynman.stdout).unwrap();
+    let (a, b) = (
+        u["points"][0]["msq"].as_f64().unwrap(),
+        f["points"][0]["msq"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-12 * a, "{a} vs {b}");
+}

@@ -520,6 +520,7 @@ fn derivatives_along_the_beam_axes_are_not_lost() {
         ("e+ e- > w+ w-", vec![mw, mw]),
         ("g g > t t~ g", vec![mt, mt, 0.0]),
         ("u u~ > z g", vec![ParamCard::default().MZ, 0.0]),
+        ("u u~ > w+ w- h", vec![mw, mw, ParamCard::default().MH]),
     ] {
         let sp = sub(&model, proc_, &Selection::default());
         let n = masses.len();
@@ -529,6 +530,10 @@ fn derivatives_along_the_beam_axes_are_not_lost() {
         let cfg = diffhep::gradcheck::GradCheckConfig::default();
         let r = diffhep::gradcheck::check_gradient(&f, &x, &cfg);
         r.assert_ok();
+        // The same in Feynman gauge (Goldstone lines and the momentum-dependent V S S vertex).
+        let feynman = Model::sm_in(Gauge::Feynman);
+        let g = AllMomenta(sub(&feynman, proc_, &Selection::default()), feynman);
+        diffhep::gradcheck::check_gradient(&g, &x, &cfg).assert_ok();
         let g = diffhep::forward::gradient(&f, &x).1;
         assert!(
             g[1] != 0.0 && g[5] != 0.0,
