@@ -17,11 +17,10 @@
 //!
 //! - [`histfactory`]: binned HistFactory likelihoods read from pyhf JSON workspaces (every
 //!   modifier type, pyhf's interpolations and constraints), expected yields and log likelihood
-//!   generic over the number type, equal to pyhf's; maximum-likelihood fits, q̃_μ and the
-//!   asymptotic CLs.
-//!
-//! Not yet here (issue "design for physics sensitivity"): implicit derivatives of fit results
-//! and of CLs.
+//!   generic over the number type, equal to pyhf's; maximum-likelihood fits, q₀, q_μ, q̃_μ,
+//!   the asymptotic CLs and the Fisher information; and the derivatives of fits (implicit
+//!   differentiation), test statistics and CLs w.r.t. the templates and the data
+//!   ([`histfactory::gradients`]), so that an analysis is a differentiable layer.
 
 pub mod asimov;
 pub mod histfactory;

@@ -2,11 +2,13 @@
 //! `tests/reference/pyhf_asimov.py` (√q₀ on the Asimov data of one- and three-bin models with a
 //! `normfactor` signal and a `shapesys` background uncertainty) and
 //! `tests/reference/pyhf_histfactory.py` (two workspaces with every modifier type and pyhf's own
-//! simple models `uncorrelated_background` and `correlated_background`: log likelihood and
-//! expected yields at several parameter points, best fits, q̃_μ and CLs).
+//! simple models `uncorrelated_background` and `correlated_background`, and pyhf's example
+//! workspaces `2-bin_1-channel.json` and `example_bkgonly.json` with and without its patch:
+//! log likelihood and expected yields at several parameter points, best fits, q₀, q_μ, q̃_μ and
+//! CLs).
 
 use diffhep::analysis::asimov_significance_binned;
-use diffhep::analysis::histfactory::{cls, fit, qmu_tilde, Model, Workspace};
+use diffhep::analysis::histfactory::{cls, fit, q0, qmu, qmu_tilde, Model, Workspace};
 use diffhep::gradcheck::{check_gradient, GradCheckConfig};
 use diffhep::{RealScalar, ScalarFn};
 
@@ -58,7 +60,7 @@ fn flat_pars(model: &Model, named: &serde_json::Value) -> Vec<f64> {
 fn histfactory_log_likelihood_and_yields_match_pyhf() {
     let v = histfactory_reference();
     let models = v["models"].as_array().unwrap();
-    assert_eq!(models.len(), 4);
+    assert_eq!(models.len(), 7);
     for m in models {
         let ws = Workspace::from_json(&m["workspace"].to_string()).unwrap();
         let model = Model::new(&ws, None).unwrap();
@@ -180,6 +182,20 @@ fn fits_and_qmu_tilde_match_pyhf() {
             assert!(
                 (got - want).abs() < 1e-6 * want.abs().max(1e-2),
                 "q̃({mu}) = {got} vs pyhf {want}"
+            );
+        }
+        for (what, got, want) in [
+            ("q₀", q0(&model, &data, &aux).unwrap(), &m["q0"]),
+            (
+                "q_μ(1)",
+                qmu(&model, &data, &aux, 1.0).unwrap(),
+                &m["qmu_1"],
+            ),
+        ] {
+            let want = want.as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-6 * want.abs().max(1e-2),
+                "{what} = {got} vs pyhf {want}"
             );
         }
     }

@@ -48,8 +48,9 @@ fn cls_of_the_reference_workspaces_matches_pyhf() {
                 "{a} vs {b}"
             );
         }
-        assert_eq!(got["poi"], "mu");
-        assert_eq!(got["conditional_fit"]["mu"], 1.0);
+        let poi = &m["workspace"]["measurements"][0]["config"]["poi"];
+        assert_eq!(&got["poi"], poi);
+        assert_eq!(got["conditional_fit"][poi.as_str().unwrap()], 1.0);
         // The text output names the best fit and the profiled nuisance parameters.
         let out = diffhep(&["cls", path.to_str().unwrap()]);
         assert!(out.status.success());

@@ -2,14 +2,22 @@
 //! conventions, which follow pyhf so that numbers agree with it).
 
 pub mod cls;
+pub mod fisher;
 pub mod fit;
+pub mod gradients;
 pub mod interpolation;
 pub mod model;
+pub mod test_statistics;
 pub mod workspace;
 
 pub use cls::{cls, ClsResult};
-pub use fit::{fit, qmu_tilde, Fit};
+pub use fisher::{fisher_information, signal_strength_variance};
+pub use fit::{fit, Fit};
+pub use gradients::{
+    asimov_cls_gradient, cls_gradient, fit_jacobian, qmu_tilde_gradient, ClsGradient, InputGradient,
+};
 pub use model::{Constraint, Model, ParameterSet};
+pub use test_statistics::{q0, qmu, qmu_tilde};
 pub use workspace::Workspace;
 
 /// Invalid workspace or input.
@@ -24,6 +32,9 @@ pub enum HistFactoryError {
     /// A fit failed (the message says why).
     #[error("fit: {0}")]
     Fit(String),
+    /// The derivatives of a fit could not be formed (e.g. a flat direction at the best fit).
+    #[error("implicit derivatives of a fit")]
+    Implicit(#[source] crate::implicit::ImplicitError),
 }
 
 impl Workspace {

@@ -7,7 +7,12 @@ parameter points, including systematics beyond ±1 (the exponential and linear b
 code-4 and code-4p interpolations) and bins without uncertainty (fixed γ); the maximum-likelihood
 fit (best-fit parameters and −2 ln L, scipy optimizer at tolerance 1e-14), q̃_μ and the
 asymptotic CLs (`hypotest`, test statistic q̃_μ, observed, tail probabilities and expected band)
-at μ = 0.5, 1 and 2 on the observed data. Writes
+at μ = 0.5, 1 and 2 on the observed data, and q₀ and q_μ (μ = 1). Also pyhf's own example
+workspaces, copied unchanged into tests/reference/pyhf_examples/ from the pyhf repository
+(Apache-2.0; commit b3dc4bb20a5ee8495718bba1efaa86e9f9fce074): docs/examples/json/2-bin_1-channel.json
+(the workspace of pyhf's README `pyhf cls` example) and tests/test_patchset/example_bkgonly.json
+(HistFactory's example.xml converted, with fixed parameters), alone and with its patch set's
+patch applied. Writes
 tests/reference/pyhf_histfactory.json, read by tests/analysis_pyhf.rs.
 
 Run from the repository root (needs `pip install pyhf==0.7.6`):
@@ -149,6 +154,9 @@ def record(spec, rng):
                 mu, data, model, model.config.suggested_init(), model.config.suggested_bounds(), model.config.suggested_fixed()
             )
         )
+    init, bounds, fixed = model.config.suggested_init(), model.config.suggested_bounds(), model.config.suggested_fixed()
+    q0 = float(pyhf.infer.test_statistics.q0(0.0, data, model, init, bounds, fixed))
+    qmu_1 = float(pyhf.infer.test_statistics.qmu(1.0, data, model, init, bounds, fixed))
     cls = {}
     for mu in (0.5, 1.0, 2.0):
         obs, (clsb, clb), expected = pyhf.infer.hypotest(
@@ -160,8 +168,23 @@ def record(spec, rng):
         "points": rows,
         "fit": {"pars": best_named, "twice_nll": float(twice_nll)},
         "qmu_tilde": qmu,
+        "q0": q0,
+        "qmu_1": qmu_1,
         "cls": cls,
     }
+
+
+def example(name):
+    """One of pyhf's example workspaces, as copied into tests/reference/pyhf_examples/."""
+    here = pathlib.Path(__file__).with_name("pyhf_examples")
+    return json.loads((here / name).read_text())
+
+
+def patched_example():
+    """example_bkgonly.json with the one patch of example_patchset.json applied by pyhf."""
+    ws = pyhf.Workspace(example("example_bkgonly.json"))
+    patchset = pyhf.PatchSet(example("example_patchset.json"))
+    return dict(patchset.apply(ws, "patch_channel1_signal_syst1"))
 
 
 def main():
@@ -185,6 +208,9 @@ def main():
                 ),
                 rng,
             ),
+            record(example("2-bin_1-channel.json"), rng),
+            record(example("example_bkgonly.json"), rng),
+            record(patched_example(), rng),
         ],
     }
     path = pathlib.Path(__file__).with_name("pyhf_histfactory.json")

@@ -12,8 +12,9 @@
 
 use statrs::function::erf::erfc;
 
-use super::fit::{fit, fit_within, qmu_tilde, tilde_bounds, Fit};
+use super::fit::{fit, fit_within, tilde_bounds, Fit};
 use super::model::Model;
+use super::test_statistics::qmu_tilde;
 use super::HistFactoryError as E;
 
 /// The result of a CLs test of one POI value.
@@ -41,7 +42,7 @@ pub struct ClsResult {
 }
 
 /// Φ(x).
-fn normal_cdf(x: f64) -> f64 {
+pub(super) fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
 

@@ -1,13 +1,12 @@
-//! Maximum-likelihood fits of a HistFactory [`Model`] and the profile-likelihood test
-//! statistic q̃_μ (Cowan, Cranmer, Gross, Vitells, Eur. Phys. J. C 71 (2011) 1554, eq. 16), as
-//! pyhf defines it.
+//! Maximum-likelihood fits of a HistFactory [`Model`].
 //!
 //! The fit minimises −2 ln L over the parameters that are not fixed, within their bounds, by a
 //! projected Newton method: the exact gradient and Hessian come from second-order dual numbers
-//! (`forward::hessian`) at each step; parameters at a bound whose gradient points outward are
-//! held for the step; a Levenberg shift keeps the step a descent direction where the Hessian is
-//! not positive definite; a backtracking line search keeps −2 ln L decreasing. It stops when the
-//! largest step is below `1e-10` of the parameter scale.
+//! (`forward::hessian`) at each step; parameters at a bound whose gradient or Newton step points
+//! outward are held for the step; a Levenberg shift keeps the step a descent direction where the Hessian is
+//! not positive definite; a backtracking line search keeps −2 ln L decreasing until the predicted
+//! decrease reaches its rounding level, where the full Newton step is taken. It stops when the
+//! largest Newton step is below `1e-10` of the parameter scale.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -70,41 +69,50 @@ pub(super) fn fit_within(
     }
     for iteration in 1..=200 {
         let (_, g, h) = hessian(&f, &x);
-        // Hold parameters at a bound whose gradient points outward.
-        let active: Vec<usize> = (0..n)
+        // Hold parameters at a bound whose gradient points outward, then also those at a bound
+        // whose Newton step points outward (re-solving without them), so that a held
+        // parameter never bends the others' step (projected Newton, Bertsekas 1982).
+        let mut active: Vec<usize> = (0..n)
             .filter(|&i| {
                 free[i] && !((x[i] <= lo[i] && g[i] > 0.0) || (x[i] >= hi[i] && g[i] < 0.0))
             })
             .collect();
-        if active.is_empty() {
-            return Ok(Fit {
-                pars: x,
-                twice_nll: fx,
-                iterations: iteration,
-            });
-        }
-        let m = active.len();
-        let ha = DMatrix::from_fn(m, m, |a, b| h[(active[a], active[b])]);
-        let ga = DVector::from_fn(m, |a, _| g[active[a]]);
-        let mut shift = 0.0;
         let step = loop {
-            let mut hs = ha.clone();
-            for a in 0..m {
-                hs[(a, a)] += shift;
+            if active.is_empty() {
+                return Ok(Fit {
+                    pars: x,
+                    twice_nll: fx,
+                    iterations: iteration,
+                });
             }
-            if let Some(ch) = hs.cholesky() {
-                break -ch.solve(&ga);
+            let step = newton_step(&h, &g, &active)?;
+            let outward: Vec<usize> = active
+                .iter()
+                .zip(step.iter())
+                .filter(|&(&i, &d)| (x[i] <= lo[i] && d < 0.0) || (x[i] >= hi[i] && d > 0.0))
+                .map(|(&i, _)| i)
+                .collect();
+            if outward.is_empty() {
+                break step;
             }
-            shift = if shift == 0.0 {
-                1e-6 * ha.diagonal().amax().max(1.0)
-            } else {
-                shift * 10.0
-            };
-            if !shift.is_finite() {
-                return Err(E::Fit("the Hessian of −2 ln L is not usable".into()));
-            }
+            active.retain(|i| !outward.contains(i));
         };
-        // Backtracking line search within the bounds.
+        // Converged when the full Newton step is below 1e-10 of the parameter scale.
+        let newton = active
+            .iter()
+            .zip(step.iter())
+            .map(|(&i, d)| d.abs() / x[i].abs().max(1.0))
+            .fold(0.0, f64::max);
+        // Backtracking line search within the bounds. Once the decrease the Newton model
+        // predicts, gᵀH⁻¹g, is at the rounding level of −2 ln L, the line search can no longer
+        // tell better from worse and the full step is taken (Newton converges quadratically
+        // there).
+        let predicted: f64 = -active
+            .iter()
+            .zip(step.iter())
+            .map(|(&i, d)| g[i] * d)
+            .sum::<f64>();
+        let trust_model = predicted < 1e-12 * fx.abs().max(1.0);
         let mut t = 1.0;
         let mut accepted = None;
         for _ in 0..60 {
@@ -113,7 +121,7 @@ pub(super) fn fit_within(
                 y[i] = (x[i] + t * step[a]).clamp(lo[i], hi[i]);
             }
             let fy = value(&y);
-            if fy.is_finite() && fy <= fx {
+            if fy.is_finite() && (fy <= fx || trust_model) {
                 accepted = Some((y, fy));
                 break;
             }
@@ -126,13 +134,9 @@ pub(super) fn fit_within(
                 iterations: iteration,
             });
         };
-        let moved = active
-            .iter()
-            .map(|&i| (y[i] - x[i]).abs() / x[i].abs().max(1.0))
-            .fold(0.0, f64::max);
         x = y;
         fx = fy;
-        if moved < 1e-10 {
+        if newton < 1e-10 {
             return Ok(Fit {
                 pars: x,
                 twice_nll: fx,
@@ -143,18 +147,30 @@ pub(super) fn fit_within(
     Err(E::Fit("no convergence in 200 Newton iterations".into()))
 }
 
-/// The test statistic q̃_μ for the POI value `mu` on main data `data` and auxiliary data `aux`
-/// (the POI's lower bound taken as 0, as pyhf requires): 2 (NLL(μ, θ̂̂) − NLL(μ̂, θ̂)), and 0
-/// when μ̂ > μ.
-pub fn qmu_tilde(model: &Model, data: &[f64], aux: &[f64], mu: f64) -> Result<f64, E> {
-    let poi = model.poi;
-    let bounds = tilde_bounds(model);
-    let free = fit_within(model, data, aux, &[], &bounds)?;
-    if free.pars[poi] > mu {
-        return Ok(0.0);
+/// The Newton step `−H⁻¹g` on the parameters `active`, with a Levenberg shift where the Hessian
+/// is not positive definite.
+fn newton_step(h: &DMatrix<f64>, g: &[f64], active: &[usize]) -> Result<DVector<f64>, E> {
+    let m = active.len();
+    let ha = DMatrix::from_fn(m, m, |a, b| h[(active[a], active[b])]);
+    let ga = DVector::from_fn(m, |a, _| g[active[a]]);
+    let mut shift = 0.0;
+    loop {
+        let mut hs = ha.clone();
+        for a in 0..m {
+            hs[(a, a)] += shift;
+        }
+        if let Some(ch) = hs.cholesky() {
+            return Ok(-ch.solve(&ga));
+        }
+        shift = if shift == 0.0 {
+            1e-6 * ha.diagonal().amax().max(1.0)
+        } else {
+            shift * 10.0
+        };
+        if !shift.is_finite() {
+            return Err(E::Fit("the Hessian of −2 ln L is not usable".into()));
+        }
     }
-    let cond = fit_within(model, data, aux, &[(poi, mu)], &bounds)?;
-    Ok((cond.twice_nll - free.twice_nll).max(0.0))
 }
 
 /// The model's bounds with the POI's lower bound at 0 (q̃_μ's convention).

@@ -70,15 +70,17 @@ impl Code4 {
 }
 
 /// Code 4p for one modifier and bin: the additive shift at `alpha`.
-pub fn code4p<S: RealScalar>(alpha: &S, up: f64, down: f64) -> S {
+/// `up` and `down` are the shifts `hi − nominal` and `nominal − lo`, of any number type so that
+/// the shift can be differentiated w.r.t. the templates too.
+pub fn code4p<S: RealScalar>(alpha: &S, up: &S, down: &S) -> S {
     let x = alpha.value();
     if x > 1.0 {
-        alpha.clone() * up
+        alpha.clone() * up.clone()
     } else if x < -1.0 {
-        alpha.clone() * down
+        alpha.clone() * down.clone()
     } else {
-        let s = 0.5 * (up + down);
-        let a = 0.0625 * (up - down);
+        let s = (up.clone() + down.clone()) * 0.5;
+        let a = (up.clone() - down.clone()) * 0.0625;
         let a2 = alpha.clone() * alpha.clone();
         let poly = (a2.clone() * (a2.clone() * 3.0 - 10.0) + 15.0) * a2;
         poly * a + alpha.clone() * s
@@ -113,7 +115,7 @@ mod tests {
     #[test]
     fn code4p_is_linear_outside_and_joins_smoothly() {
         let (up, down) = (3.0, 1.0);
-        let at = |a: f64| code4p(&a, up, down);
+        let at = |a: f64| code4p(&a, &up, &down);
         assert_eq!(at(2.0), 6.0);
         assert_eq!(at(-2.0), -2.0);
         assert!((at(1.0) - 3.0).abs() < 1e-15);

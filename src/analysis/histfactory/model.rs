@@ -61,18 +61,21 @@ enum Effect {
     Factor(usize),
     PerBin(usize),
     Normsys(usize, Code4),
-    Histosys(usize, Vec<f64>, Vec<f64>),
+    /// Parameter, and the template offsets of the hi and lo histograms.
+    Histosys(usize, usize, usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 struct SampleModel {
-    nominal: Vec<f64>,
+    /// Template offset of the nominal histogram.
+    nominal: usize,
     effects: Vec<Effect>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 struct ChannelModel {
     name: String,
+    bins: usize,
     samples: Vec<SampleModel>,
     observed: Option<Vec<f64>>,
 }
@@ -84,6 +87,8 @@ pub struct Model {
     pub sets: Vec<ParameterSet>,
     offsets: Vec<usize>,
     channels: Vec<ChannelModel>,
+    templates: Vec<f64>,
+    template_labels: Vec<String>,
     /// Flat index of the parameter of interest.
     pub poi: usize,
 }
@@ -349,36 +354,44 @@ impl Model {
             ))
         })?;
         let mut compiled = Vec::new();
+        let mut templates = Vec::new();
+        let mut template_labels = Vec::new();
+        let mut push = |label: String, data: &[f64]| {
+            let at = templates.len();
+            templates.extend_from_slice(data);
+            template_labels.extend((0..data.len()).map(|b| format!("{label}[{b}]")));
+            at
+        };
         for ch in &channels {
             let mut samples: Vec<_> = ch.samples.iter().collect();
             samples.sort_by(|a, b| a.name.cmp(&b.name));
-            let samples = samples
-                .into_iter()
-                .map(|s| SampleModel {
-                    nominal: s.data.clone(),
-                    effects: s
-                        .modifiers
-                        .iter()
-                        .map(|m| {
-                            let p = index[m.name.as_str()];
-                            match &m.kind {
-                                ModifierKind::Normfactor(_) | ModifierKind::Lumi(_) => {
-                                    Effect::Factor(p)
-                                }
-                                ModifierKind::Normsys { hi, lo } => {
-                                    Effect::Normsys(p, Code4::new(*lo, *hi))
-                                }
-                                ModifierKind::Histosys { hi_data, lo_data } => Effect::Histosys(
-                                    p,
-                                    hi_data.iter().zip(&s.data).map(|(h, n)| h - n).collect(),
-                                    s.data.iter().zip(lo_data).map(|(n, l)| n - l).collect(),
-                                ),
-                                _ => Effect::PerBin(p),
+            let mut compiled_samples = Vec::with_capacity(samples.len());
+            for s in samples {
+                let label = format!("{}/{}", ch.name, s.name);
+                let nominal = push(format!("{label}/nominal"), &s.data);
+                let effects = s
+                    .modifiers
+                    .iter()
+                    .map(|m| {
+                        let p = index[m.name.as_str()];
+                        match &m.kind {
+                            ModifierKind::Normfactor(_) | ModifierKind::Lumi(_) => {
+                                Effect::Factor(p)
                             }
-                        })
-                        .collect(),
-                })
-                .collect();
+                            ModifierKind::Normsys { hi, lo } => {
+                                Effect::Normsys(p, Code4::new(*lo, *hi))
+                            }
+                            ModifierKind::Histosys { hi_data, lo_data } => {
+                                let hi = push(format!("{label}/{}/hi", m.name), hi_data);
+                                let lo = push(format!("{label}/{}/lo", m.name), lo_data);
+                                Effect::Histosys(p, hi, lo)
+                            }
+                            _ => Effect::PerBin(p),
+                        }
+                    })
+                    .collect();
+                compiled_samples.push(SampleModel { nominal, effects });
+            }
             let observed = ws
                 .observations
                 .iter()
@@ -386,7 +399,8 @@ impl Model {
                 .map(|o| o.data.clone());
             compiled.push(ChannelModel {
                 name: ch.name.clone(),
-                samples,
+                bins: ch.samples[0].data.len(),
+                samples: compiled_samples,
                 observed,
             });
         }
@@ -394,6 +408,8 @@ impl Model {
             sets,
             offsets,
             channels: compiled,
+            templates,
+            template_labels,
             poi,
         })
     }
@@ -439,12 +455,12 @@ impl Model {
                 .observed
                 .as_ref()
                 .ok_or_else(|| E::Invalid(format!("no observation for channel '{}'", c.name)))?;
-            if o.len() != c.samples[0].nominal.len() {
+            if o.len() != c.bins {
                 return Err(E::Invalid(format!(
                     "observation of channel '{}' has {} bins, the channel {}",
                     c.name,
                     o.len(),
-                    c.samples[0].nominal.len()
+                    c.bins
                 )));
             }
             out.extend_from_slice(o);
@@ -452,18 +468,69 @@ impl Model {
         Ok(out)
     }
 
+    /// Number of main-data bins (all channels).
+    pub fn n_bins(&self) -> usize {
+        self.channels.iter().map(|c| c.bins).sum()
+    }
+
+    /// The templates: every histogram the model is built from, flat — per channel (model
+    /// order), per sample (sorted by name): the nominal bins, then for each histosys modifier of
+    /// the sample its `hi_data` and `lo_data` bins. Derivatives "w.r.t. the yields"
+    /// ([`super::gradients`]) are w.r.t. this vector.
+    pub fn templates(&self) -> &[f64] {
+        &self.templates
+    }
+
+    /// A label per template entry, `channel/sample/nominal[bin]` or
+    /// `channel/sample/modifier/hi[bin]` (or `lo`).
+    pub fn template_labels(&self) -> &[String] {
+        &self.template_labels
+    }
+
+    /// The same model with other template values (same layout as [`Self::templates`]). The
+    /// constraint widths of `staterror` and `shapesys` stay those of the workspace: they are
+    /// auxiliary measurements, not functions of the templates.
+    pub fn with_templates(&self, templates: &[f64]) -> Result<Model, E> {
+        if templates.len() != self.templates.len() {
+            return Err(E::Invalid(format!(
+                "{} template values for a model with {}",
+                templates.len(),
+                self.templates.len()
+            )));
+        }
+        if let Some(v) = templates.iter().find(|v| !v.is_finite()) {
+            return Err(E::Invalid(format!("template value {v}")));
+        }
+        Ok(Model {
+            templates: templates.to_vec(),
+            ..self.clone()
+        })
+    }
+
     /// Expected yields of every bin (channels in model order, bins in order).
     pub fn expected<S: RealScalar>(&self, pars: &[S]) -> Vec<S> {
-        let mut out = Vec::new();
+        self.expected_from(pars, |i| S::from_f64(self.templates[i]))
+    }
+
+    /// Expected yields with the template values `templates` (layout of [`Self::templates`]),
+    /// generic so that yields can be differentiated w.r.t. the templates.
+    pub fn expected_with<S: RealScalar>(&self, pars: &[S], templates: &[S]) -> Vec<S> {
+        self.expected_from(pars, |i| templates[i].clone())
+    }
+
+    fn expected_from<S: RealScalar>(&self, pars: &[S], t: impl Fn(usize) -> S) -> Vec<S> {
+        let mut out = Vec::with_capacity(self.n_bins());
         for c in &self.channels {
-            let nb = c.samples[0].nominal.len();
-            let mut nu = vec![S::zero(); nb];
+            let mut nu = vec![S::zero(); c.bins];
             for s in &c.samples {
                 for (b, total) in nu.iter_mut().enumerate() {
-                    let mut y = S::from_f64(s.nominal[b]);
+                    let nominal = t(s.nominal + b);
+                    let mut y = nominal.clone();
                     for e in &s.effects {
-                        if let Effect::Histosys(p, up, down) = e {
-                            y += code4p(&pars[*p], up[b], down[b]);
+                        if let Effect::Histosys(p, hi, lo) = e {
+                            let up = t(hi + b) - nominal.clone();
+                            let down = nominal.clone() - t(lo + b);
+                            y += code4p(&pars[*p], &up, &down);
                         }
                     }
                     for e in &s.effects {
@@ -497,16 +564,20 @@ impl Model {
 
     /// The auxiliary data expected at `pars` (Gaussian constraints: the parameter; Poisson:
     /// γ τ), in the order of [`Self::aux_data`]: with [`Self::expected`], an Asimov data set.
-    pub fn expected_aux(&self, pars: &[f64]) -> Vec<f64> {
+    pub fn expected_aux<S: RealScalar>(&self, pars: &[S]) -> Vec<S> {
         let mut out = Vec::new();
         for (s, &off) in self.sets.iter().zip(&self.offsets) {
             match &s.constraint {
                 Constraint::Free => {}
                 Constraint::Normal { aux, .. } => {
-                    out.extend((0..aux.len()).map(|j| pars[off + j]));
+                    out.extend((0..aux.len()).map(|j| pars[off + j].clone()));
                 }
                 Constraint::Poisson { tau } => {
-                    out.extend(tau.iter().enumerate().map(|(j, t)| pars[off + j] * t));
+                    out.extend(
+                        tau.iter()
+                            .enumerate()
+                            .map(|(j, t)| pars[off + j].clone() * *t),
+                    );
                 }
             }
         }
@@ -521,9 +592,41 @@ impl Model {
     /// log L with the auxiliary data `aux` (as from [`Self::aux_data`], e.g. of an Asimov set).
     pub fn logpdf_with_aux<S: RealScalar>(&self, pars: &[S], n: &[f64], aux: &[f64]) -> S {
         let nu = self.expected(pars);
+        let data: Vec<S> = n.iter().map(|&k| S::from_f64(k)).collect();
+        let auxs: Vec<S> = aux.iter().map(|&x| S::from_f64(x)).collect();
+        let mut ll = self.log_likelihood_kernel(pars, &nu, &data, &auxs);
+        for k in n {
+            ll -= ln_gamma(k + 1.0);
+        }
+        let mut a = aux.iter();
+        for s in &self.sets {
+            match &s.constraint {
+                Constraint::Free => {}
+                Constraint::Normal { sigma, .. } => a.by_ref().take(sigma.len()).for_each(drop),
+                Constraint::Poisson { tau } => {
+                    for x in a.by_ref().take(tau.len()) {
+                        ll -= ln_gamma(x + 1.0);
+                    }
+                }
+            }
+        }
+        ll
+    }
+
+    /// log L without the data-only terms `ln Γ(n + 1)` of the Poisson main and auxiliary
+    /// terms, for expected yields `nu`, main data `n` and auxiliary data `aux`, generic in all of
+    /// them: what the derivatives of fits and test statistics w.r.t. data need (the omitted
+    /// terms cancel in every likelihood ratio).
+    pub(super) fn log_likelihood_kernel<S: RealScalar>(
+        &self,
+        pars: &[S],
+        nu: &[S],
+        n: &[S],
+        aux: &[S],
+    ) -> S {
         let mut ll = S::zero();
-        for (k, v) in n.iter().zip(&nu) {
-            ll += v.ln() * *k - v.clone() - ln_gamma(k + 1.0);
+        for (k, v) in n.iter().zip(nu) {
+            ll += v.ln() * k.clone() - v.clone();
         }
         let mut a = aux.iter();
         for (s, &off) in self.sets.iter().zip(&self.offsets) {
@@ -531,7 +634,7 @@ impl Model {
                 Constraint::Free => {}
                 Constraint::Normal { sigma, .. } => {
                     for (j, sg) in sigma.iter().enumerate() {
-                        let x = *a.next().expect("aux data per constraint");
+                        let x = a.next().expect("aux data per constraint").clone();
                         let d = (pars[off + j].clone() - x) * sg.recip();
                         ll += d.clone() * d * (-0.5)
                             - (sg * (2.0 * std::f64::consts::PI).sqrt()).ln();
@@ -539,9 +642,9 @@ impl Model {
                 }
                 Constraint::Poisson { tau } => {
                     for (j, t) in tau.iter().enumerate() {
-                        let x = *a.next().expect("aux data per constraint");
+                        let x = a.next().expect("aux data per constraint").clone();
                         let rate = pars[off + j].clone() * *t;
-                        ll += rate.ln() * x - rate - ln_gamma(x + 1.0);
+                        ll += rate.ln() * x - rate;
                     }
                 }
             }
