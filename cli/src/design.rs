@@ -10,6 +10,7 @@ use clap::{Args as ClapArgs, Subcommand};
 use diffhep::optim::ProgressObserver;
 #[cfg(feature = "mpi")]
 use diffhep_physics::design::detector::exchange;
+use diffhep_physics::design::detector::objectives::ObjectiveKind;
 use diffhep_physics::design::detector::results::ResultsFolder;
 use diffhep_physics::design::detector::{
     Checkpoint, DesignError, Study, StudyConfig, DEFAULT_TOML,
@@ -43,6 +44,9 @@ pub struct Args {
     /// Override the configuration's optimizer.steps (total steps, also when resuming).
     #[arg(long)]
     steps: Option<usize>,
+    /// Override the configuration's objective.kind: resolution, significance or eig.
+    #[arg(long, conflicts_with = "resume")]
+    objective: Option<String>,
 }
 
 /// Studies other than the default one.
@@ -95,6 +99,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             if let Some(s) = args.steps {
                 config.optimizer.steps = s;
             }
+            if let Some(k) = &args.objective {
+                config.objective.kind = ObjectiveKind::parse(k).map_err(anyhow::Error::msg)?;
+            }
             let study = ranks.study(config)?;
             if ranks.writes() {
                 check_out(args)?;
@@ -141,7 +148,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "objective {:.4} -> {:.4} ({:+.1} %) in {} steps, {:.1} s; results in {}/report.md",
             first.objective,
             last.objective,
-            100.0 * (last.objective / first.objective - 1.0),
+            100.0 * (last.objective - first.objective) / first.objective.abs(),
             h.len() - 1,
             folder.seconds().unwrap_or(0.0),
             args.out.display()

@@ -96,7 +96,7 @@ fn tiny_study_writes_the_results_folder() {
     let j0 = records[0]["evaluation"]["objective"].as_f64().unwrap();
     let j3 = records[3]["evaluation"]["objective"].as_f64().unwrap();
     let rel = fin["relative_improvement"].as_f64().unwrap();
-    assert_eq!(rel, 1.0 - j3 / j0);
+    assert_eq!(rel, (j0 - j3) / j0.abs());
     let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(
         report.contains(&format!("{:.1} % lower", 100.0 * rel)),
@@ -174,5 +174,56 @@ fn invalid_config_names_the_field() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.toml"));
     let both = diffhep(&["design", "--config", "x.toml", "--resume", "y.json"]);
     assert!(!both.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn objective_flag_selects_the_physics_term_and_refuses_unknown_names() {
+    let dir = scratch("objective");
+    let cfg = tiny_config(&dir);
+    for kind in ["significance", "eig"] {
+        let out_dir = dir.join(kind);
+        let out = diffhep(&[
+            "design",
+            "--config",
+            &cfg,
+            "--objective",
+            kind,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
+        ok(&out);
+        let report = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+        assert!(
+            report.contains(&format!("(objective: {kind})"))
+                && report.contains("expected significance Z_A"),
+            "{report}"
+        );
+        let toml = std::fs::read_to_string(out_dir.join("config.toml")).unwrap();
+        assert!(toml.contains(&format!("kind = \"{kind}\"")), "{toml}");
+    }
+    let out = diffhep(&[
+        "design",
+        "--config",
+        &cfg,
+        "--objective",
+        "resolutoin",
+        "--out",
+        dir.join("bad").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown objective 'resolutoin'"), "{err}");
+    let bad = StudyConfig::default_study().to_toml().replacen(
+        "flight_um = 2000.0",
+        "flight_um = -1.0",
+        1,
+    );
+    let p = dir.join("bad_analysis.toml");
+    std::fs::write(&p, bad).unwrap();
+    let out = diffhep(&["design", "--config", p.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("objective.analysis.flight_um"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::objectives::{AnalysisConfig, ObjectiveKind};
 use super::DesignError;
 
 /// The default configuration, as shipped in the binary (`diffhep design --print-default-config`).
@@ -97,10 +98,14 @@ pub struct SampleConfig {
     pub eval_shower_samples: usize,
 }
 
-/// `J = w_v σ_v/s_v + w_E σ_E/s_E + cost` (see [`super::Objective`]).
+/// `J = physics(σ_v, σ_E) + cost` (see [`super::objectives`]): the physics term is chosen by
+/// `kind`; the resolution weights serve `kind = "resolution"`, `analysis` the other two.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectiveConfig {
+    /// Which physics term (default `resolution`).
+    #[serde(default)]
+    pub kind: ObjectiveKind,
     /// Weight of the vertex resolution.
     pub vertex_weight: f64,
     /// Scale of the vertex resolution (μm).
@@ -119,6 +124,9 @@ pub struct ObjectiveConfig {
     pub material_reference_x0: f64,
     /// Absorber cost per radiation length.
     pub absorber_cost_per_x0: f64,
+    /// The downstream search of the `significance` and `eig` objectives.
+    #[serde(default)]
+    pub analysis: AnalysisConfig,
 }
 
 /// Adam on the logarithms of the design parameters.
@@ -260,6 +268,9 @@ impl StudyConfig {
         non_negative("objective.material_cost", o.material_cost)?;
         positive("objective.material_reference_x0", o.material_reference_x0)?;
         non_negative("objective.absorber_cost_per_x0", o.absorber_cost_per_x0)?;
+        if let Some((field, value, rule)) = o.analysis.check() {
+            return Err(bad(&format!("objective.analysis.{field}"), value, rule));
+        }
         positive("optimizer.learning_rate", self.optimizer.learning_rate)?;
         at_least("optimizer.steps", self.optimizer.steps, 1)?;
         Ok(())

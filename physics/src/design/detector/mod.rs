@@ -17,6 +17,11 @@
 //! sensors close to the beam, light mechanics); thick absorbers contain the shower but cost
 //! material.
 //!
+//! That weighted sum is the `resolution` objective. The configuration can instead ask for what
+//! a downstream analysis gains from the resolutions ([`objectives`]): `significance` minimises
+//! `−Z_A + cost` for a b-tagged resonance search, `eig` minimises `−EIG + cost` for the
+//! information the same search gives about its physics parameters.
+//!
 //! # Gradients
 //! - vertex term: exact per jet — pathwise through the reparameterised smearing and the implicit
 //!   derivatives of the vertex fit ([`tracker`]);
@@ -61,6 +66,7 @@ use crate::detector::tracks::TrackModel;
 
 pub mod config;
 pub mod exchange;
+pub mod objectives;
 pub mod results;
 pub mod surrogate;
 pub mod tracker;
@@ -138,6 +144,14 @@ pub struct Evaluation {
     pub cost: f64,
     /// Jets whose vertex fit failed (left out of `σ_v`).
     pub failed_fits: usize,
+    /// Expected discovery significance Z_A of the downstream search at these resolutions
+    /// (reported whatever the objective; [`objectives::significance`]).
+    #[serde(default)]
+    pub significance: f64,
+    /// Expected information gain (nats) about the configured physics parameters
+    /// ([`objectives::information_gain`]).
+    #[serde(default)]
+    pub information_gain: f64,
 }
 
 /// A gradient estimate at one design.
@@ -343,10 +357,18 @@ impl Study {
 
     /// `J` from its pieces.
     pub fn combine(&self, vertex_um: f64, energy: f64, cost: f64) -> f64 {
-        let o = &self.config.objective;
-        o.vertex_weight * vertex_um / o.vertex_scale_um
-            + o.energy_weight * energy / o.energy_scale
-            + cost
+        objectives::physics_term(&self.config.objective, &vertex_um, &energy) + cost
+    }
+
+    /// `∂physics/∂σ_v` (per μm) and `∂physics/∂σ_E` of the configured objective.
+    pub fn physics_slopes(&self, vertex_um: f64, energy: f64) -> [f64; 2] {
+        struct Term<'a>(&'a config::ObjectiveConfig);
+        impl diffhep::ScalarFn for Term<'_> {
+            fn eval<S: diffhep::RealScalar>(&self, x: &[S]) -> S {
+                objectives::physics_term(self.0, &x[0], &x[1])
+            }
+        }
+        diffhep::forward::gradient_fixed(&Term(&self.config.objective), &[vertex_um, energy]).1
     }
 
     /// Sum over `jets` jets of `seed` of the squared vertex error (mm²), with its gradient
@@ -414,12 +436,15 @@ impl Study {
             calorimeter::Objective { cost_per_x0: 0.0 },
         )?;
         let (cost, _) = self.cost(theta);
+        let a = &self.config.objective.analysis;
         Ok(Evaluation {
             objective: self.combine(vertex_um, energy, cost),
             vertex_resolution_um: vertex_um,
             energy_resolution: energy,
             cost,
             failed_fits: s.eval_vertex_events - ok,
+            significance: objectives::significance(a, &vertex_um, &energy),
+            information_gain: objectives::information_gain(a, &vertex_um, &energy),
         })
     }
 
@@ -428,7 +453,6 @@ impl Study {
     pub fn gradient(&self, theta: &[f64], seed: u64) -> Result<DesignGradient, DesignError> {
         self.check(theta)?;
         let s = &self.config.sample;
-        let o = &self.config.objective;
         let (sum, gsum, ok) = self.vertex_sums(
             [theta[0], theta[1]],
             child_key(seed, 0),
@@ -458,12 +482,14 @@ impl Study {
             (energy, de, est.runs)
         };
         let (_, mut g) = self.cost(theta);
-        // σ_v in μm = 1e3 √mse; ∂σ_v = 1e3 ∂mse / (2√mse).
-        let wv = o.vertex_weight / o.vertex_scale_um * 1e3 / (2.0 * sigma.max(1e-300));
+        // σ_v in μm = 1e3 √mse; ∂σ_v = 1e3 ∂mse / (2√mse); the physics term's slopes in σ_v
+        // and σ_E chain onto ∂σ/∂θ.
+        let [dv, de_phys] = self.physics_slopes(sigma * 1e3, energy);
+        let wv = dv * 1e3 / (2.0 * sigma.max(1e-300));
         g[0] += wv * gsum[0] / ok as f64;
         g[1] += wv * gsum[1] / ok as f64;
         for (gj, d) in g[2..].iter_mut().zip(&de) {
-            *gj += o.energy_weight / o.energy_scale * d;
+            *gj += de_phys * d;
         }
         Ok(DesignGradient {
             gradient: g,

@@ -138,7 +138,9 @@ pub fn write_results(
             .map(|(n, v)| (n.clone(), json!(v)))
             .collect()
     };
-    let improvement = 1.0 - last.evaluation.objective / first.evaluation.objective;
+    // Relative to |J₀|: the significance and information objectives are negative.
+    let improvement =
+        (first.evaluation.objective - last.evaluation.objective) / first.evaluation.objective.abs();
     let final_doc = json!({
         "steps": last.step,
         "design": named(&last.design),
@@ -159,14 +161,11 @@ pub fn write_results(
         label: label.to_string(),
         points: h.iter().map(|r| (r.step as f64, f(r))).collect(),
     };
-    let o = &ck.config.objective;
+    let kind = ck.config.objective.kind.name();
     let objective = vec![
         step_series("objective J", &|r| r.evaluation.objective),
-        step_series("vertex term", &|r| {
-            o.vertex_weight * r.evaluation.vertex_resolution_um / o.vertex_scale_um
-        }),
-        step_series("energy term", &|r| {
-            o.energy_weight * r.evaluation.energy_resolution / o.energy_scale
+        step_series(&format!("physics term ({kind})"), &|r| {
+            r.evaluation.objective - r.evaluation.cost
         }),
         step_series("cost", &|r| r.evaluation.cost),
     ];
@@ -242,7 +241,11 @@ pub fn report(ck: &Checkpoint, improvement: f64, seconds: f64) -> String {
     let h = &ck.history();
     let (a, b) = (&h[0], h.last().expect("history"));
     let mut s = String::new();
-    let _ = writeln!(s, "# Detector design study\n");
+    let _ = writeln!(
+        s,
+        "# Detector design study (objective: {})\n",
+        ck.config.objective.kind.name()
+    );
     let _ = writeln!(
         s,
         "{} Adam steps from seed {} took {seconds:.1} s. The objective went from **{:.4}** to \
@@ -277,6 +280,18 @@ pub fn report(ck: &Checkpoint, improvement: f64, seconds: f64) -> String {
         b.evaluation.energy_resolution,
     );
     row(&mut s, "cost", a.evaluation.cost, b.evaluation.cost);
+    row(
+        &mut s,
+        "expected significance Z_A",
+        a.evaluation.significance,
+        b.evaluation.significance,
+    );
+    row(
+        &mut s,
+        "expected information gain (nats)",
+        a.evaluation.information_gain,
+        b.evaluation.information_gain,
+    );
     for (k, n) in ck.config.parameter_names().iter().enumerate() {
         row(&mut s, n, a.design[k], b.design[k]);
     }

@@ -5,6 +5,7 @@ use diffhep::gradcheck::ridders;
 use diffhep::stochastic::rng::child_key;
 use num_dual::{Derivative, DualSVec64};
 
+use super::objectives::ObjectiveKind;
 use super::tracker::{impact_terms, sigmas};
 use super::*;
 
@@ -106,30 +107,39 @@ fn cost_gradient_matches_ridders() {
 #[test]
 fn objective_gradient_tracker_part_matches_ridders_of_the_sample_objective() {
     // With the gradient sample's jets fixed (common random numbers), the tracker components of
-    // ∂J/∂θ are the exact derivatives of w_v σ_v/s_v + cost on that sample.
-    let study = Study::new(tiny()).unwrap();
-    let theta = vec![48.0, 0.025, 1.0, 1.1, 0.9, 1.0, 1.2, 0.8];
-    let seed = 17;
-    let g = study.gradient(&theta, seed).unwrap();
-    let jets = study.config().sample.vertex_events;
-    let o = &study.config().objective;
-    let sample_j = |t: &[f64]| {
-        let (s, _, n) = study.vertex_sums([t[0], t[1]], child_key(seed, 0), jets, false);
-        assert_eq!(n, jets);
-        o.vertex_weight * (s / n as f64).sqrt() * 1e3 / o.vertex_scale_um + study.cost(t).0
-    };
-    for k in 0..2 {
-        let f = |v: f64| {
-            let mut t = theta.clone();
-            t[k] = v;
-            sample_j(&t)
+    // ∂J/∂θ are the exact derivatives of physics(σ_v, σ_E) + cost on that sample (σ_E held at
+    // the gradient sample's value), for every objective kind.
+    for kind in ObjectiveKind::ALL {
+        let mut config = tiny();
+        config.objective.kind = kind;
+        let study = Study::new(config).unwrap();
+        let theta = vec![48.0, 0.025, 1.0, 1.1, 0.9, 1.0, 1.2, 0.8];
+        let seed = 17;
+        let g = study.gradient(&theta, seed).unwrap();
+        let jets = study.config().sample.vertex_events;
+        let sample_j = |t: &[f64]| {
+            let (s, _, n) = study.vertex_sums([t[0], t[1]], child_key(seed, 0), jets, false);
+            assert_eq!(n, jets);
+            study.combine(
+                (s / n as f64).sqrt() * 1e3,
+                g.energy_resolution,
+                study.cost(t).0,
+            )
         };
-        let (fd, err) = ridders(f, theta[k], 0.02 * theta[k]);
-        assert!(
-            close(g.gradient[k], fd, 1e-6, 0.0),
-            "∂J/∂θ{k}: {} vs {fd} ± {err}",
-            g.gradient[k]
-        );
+        for k in 0..2 {
+            let f = |v: f64| {
+                let mut t = theta.clone();
+                t[k] = v;
+                sample_j(&t)
+            };
+            let (fd, err) = ridders(f, theta[k], 0.02 * theta[k]);
+            assert!(
+                close(g.gradient[k], fd, 1e-6, 0.0),
+                "{}: ∂J/∂θ{k}: {} vs {fd} ± {err}",
+                kind.name(),
+                g.gradient[k]
+            );
+        }
     }
 }
 
