@@ -91,6 +91,7 @@ impl AscentConfig {
                 all[index]
             )));
         }
+        AdamConfig::with_lr(self.lr).validate()?;
         Ok(Bounds::new(self.lower.clone(), self.upper.clone())?)
     }
 
@@ -100,7 +101,9 @@ impl AscentConfig {
             .iter()
             .zip(&self.upper)
             .enumerate()
-            .map(|(j, (l, h))| l + (h - l) * counter_uniform(self.seed, START_STREAM, k as u64, j as u64))
+            .map(|(j, (l, h))| {
+                l + (h - l) * counter_uniform(self.seed, START_STREAM, k as u64, j as u64)
+            })
             .collect()
     }
 }

@@ -109,6 +109,9 @@ pub struct EigGradient {
     pub estimate: EigEstimate,
     /// `∂ estimate / ∂d`, one entry per design component.
     pub gradient: Vec<f64>,
+    /// Monte Carlo standard error of each gradient component (from the spread of the per-sample
+    /// gradients).
+    pub gradient_std_error: Vec<f64>,
 }
 
 /// `ln Σᵢ exp(vᵢ)` without overflow (−∞ for an empty slice or all −∞), and the softmax weights.
@@ -122,13 +125,22 @@ pub(crate) fn log_sum_exp(v: &[f64]) -> (f64, Vec<f64>) {
     (m + s.ln(), e.iter().map(|x| x / s).collect())
 }
 
-/// Mean over rows of per-row gradients (`n` rows of `k`).
-pub(crate) fn mean_rows(g: &[f64], n: usize, k: usize) -> Vec<f64> {
-    let mut out = vec![0.0; k];
+/// Mean and standard error over rows of per-row gradients (`n` rows of `k`).
+pub(crate) fn mean_and_se_rows(g: &[f64], n: usize, k: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut mean = vec![0.0; k];
     for row in g.chunks(k) {
         for j in 0..k {
-            out[j] += row[j] / n as f64;
+            mean[j] += row[j] / n as f64;
         }
     }
-    out
+    let mut var = vec![0.0; k];
+    if n > 1 {
+        for row in g.chunks(k) {
+            for j in 0..k {
+                var[j] += (row[j] - mean[j]).powi(2) / (n - 1) as f64;
+            }
+        }
+    }
+    let se = var.iter().map(|v| (v / n as f64).sqrt()).collect();
+    (mean, se)
 }

@@ -60,8 +60,7 @@ fn likelihood_nmc<D: DesignSimulator + ?Sized>(
             if let (Some(g), Some(out)) = (&g, gx.as_mut()) {
                 for r in 0..dx {
                     let row = |k: usize| g[(i * (m + 1) + k) * dx + r];
-                    out[i * dx + r] =
-                        row(0) - (1..=m).map(|k| w[k - 1] * row(k)).sum::<f64>();
+                    out[i * dx + r] = row(0) - (1..=m).map(|k| w[k - 1] * row(k)).sum::<f64>();
                 }
             }
         }

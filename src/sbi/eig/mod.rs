@@ -21,7 +21,7 @@
 //! (Monte Carlo error only; biases as in the table, see [`EigKind`]). The SBI estimators reuse
 //! the trained [`NpeEstimator`](crate::sbi::NpeEstimator),
 //! [`NleEstimator`](crate::sbi::NleEstimator) and [`RatioEstimator`](crate::sbi::RatioEstimator),
-//! trained on [`simulate_design_set`] at the design.
+//! trained on [`simulate_design_set`] at the design ([`train_estimators`] trains all three).
 //!
 //! **Simulators** implement [`DesignSimulator`]: a prior, a reparameterised simulator
 //! `x = g(θ, ε, d)` written once against [`RealScalar`](crate::RealScalar) (so dual numbers give
@@ -49,6 +49,7 @@ pub mod pathwise;
 mod posterior_bound;
 mod simulator;
 mod source_location;
+mod train;
 
 #[cfg(test)]
 mod tests;
@@ -71,3 +72,4 @@ pub use simulator::{
     check_design, design_jacobians, simulate_design_set, simulate_draws, DesignSimulator, Draws,
 };
 pub use source_location::SourceLocation;
+pub use train::{train_estimators, EigTrainConfig, TrainedEstimators};

@@ -19,7 +19,7 @@
 use rayon::prelude::*;
 
 use super::error::{EigError, Result};
-use super::estimate::{mean_rows, EigEstimate, EigGradient, EigKind};
+use super::estimate::{mean_and_se_rows, EigEstimate, EigGradient, EigKind};
 use super::simulator::{check_design, dual_design, DesignSimulator, Draws};
 use crate::RealScalar;
 
@@ -171,7 +171,11 @@ pub fn eig_nested_mc_grad<D: DesignSimulator + ?Sized>(
         .into_par_iter()
         .map(|n| {
             let mut g = vec![0.0; dd];
-            let mut value = nmc_term(sim, design, &draws, n)?;
+            let mut value = if dd == 0 {
+                nmc_term(sim, design, &draws, n)?
+            } else {
+                0.0
+            };
             for (j, gj) in g.iter_mut().enumerate() {
                 let t = nmc_term(sim, &dual_design(design, j), &draws, n)?;
                 *gj = t.eps;
@@ -185,8 +189,10 @@ pub fn eig_nested_mc_grad<D: DesignSimulator + ?Sized>(
     if grads.iter().any(|v| !v.is_finite()) {
         return Err(EigError::NonFinite("design gradient of the NMC estimate"));
     }
+    let (gradient, gradient_std_error) = mean_and_se_rows(&grads, cfg.outer, dd);
     Ok(EigGradient {
         estimate: EigEstimate::from_terms(&terms, EigKind::NestedMc { inner: cfg.inner })?,
-        gradient: mean_rows(&grads, cfg.outer, dd),
+        gradient,
+        gradient_std_error,
     })
 }

@@ -4,14 +4,15 @@
 //! Jacobian (dual numbers, [`super::simulator::design_jacobians`]).
 
 use super::error::{EigError, Result};
-use super::estimate::{mean_rows, EigEstimate, EigGradient, EigKind};
+use super::estimate::{mean_and_se_rows, EigEstimate, EigGradient, EigKind};
 use super::simulator::{design_jacobians, simulate_draws, DesignSimulator, Draws};
 
 /// Per-sample terms and, when asked for, their gradients w.r.t. `xₙ` (rows of `x_dim`).
 pub(crate) type Critic<'a> = dyn FnOnce(&[f64], bool) -> Result<(Vec<f64>, Option<Vec<f64>>)> + 'a;
 
 /// Simulate the outer draws at `design`, evaluate the critic on them and, with `with_grad`,
-/// chain its x-gradients with the design Jacobians. Without `with_grad` the gradient is empty.
+/// chain its x-gradients with the design Jacobians. Without `with_grad` the gradient (and its
+/// standard error) is empty.
 pub(crate) fn pathwise<D: DesignSimulator + ?Sized>(
     sim: &D,
     design: &[f64],
@@ -23,8 +24,8 @@ pub(crate) fn pathwise<D: DesignSimulator + ?Sized>(
     let x = simulate_draws(sim, design, draws)?;
     let (terms, gx) = critic(&x, with_grad)?;
     let estimate = EigEstimate::from_terms(&terms, kind)?;
-    let gradient = match (with_grad, gx) {
-        (false, _) => Vec::new(),
+    let (gradient, gradient_std_error) = match (with_grad, gx) {
+        (false, _) => (Vec::new(), Vec::new()),
         (true, Some(gx)) => {
             let (dx, dd) = (sim.x_dim(), sim.design_dim());
             crate::error::check_len("critic x-gradient", draws.n * dx, gx.len())?;
@@ -37,15 +38,19 @@ pub(crate) fn pathwise<D: DesignSimulator + ?Sized>(
                     }
                 }
             }
-            let g = mean_rows(&per, draws.n, dd);
+            let (g, se) = mean_and_se_rows(&per, draws.n, dd);
             if g.iter().any(|v| !v.is_finite()) {
                 return Err(EigError::NonFinite("design gradient"));
             }
-            g
+            (g, se)
         }
         (true, None) => return Err(EigError::NonFinite("critic returned no x-gradient")),
     };
-    Ok(EigGradient { estimate, gradient })
+    Ok(EigGradient {
+        estimate,
+        gradient,
+        gradient_std_error,
+    })
 }
 
 /// Settings of the estimators evaluated on a trained network (posterior bound, contrastive

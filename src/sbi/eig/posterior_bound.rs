@@ -42,7 +42,14 @@ fn posterior_bound<D: DesignSimulator + ?Sized>(
         };
         Ok((log_q.iter().map(|l| l + entropy).collect(), gx))
     };
-    pathwise(sim, design, &draws, EigKind::Posterior, with_grad, Box::new(critic))
+    pathwise(
+        sim,
+        design,
+        &draws,
+        EigKind::Posterior,
+        with_grad,
+        Box::new(critic),
+    )
 }
 
 /// The Barber–Agakov lower bound `E[log q(θ|x)] + H[p(θ)]` of `EIG(d)` with a trained NPE

@@ -133,7 +133,12 @@ pub fn design_jacobians<D: DesignSimulator + ?Sized>(
     draws: &Draws,
 ) -> Result<Vec<f64>> {
     check_design(sim, design)?;
-    let (dt, k, dx, dd) = (sim.theta_dim(), sim.noise_dim(), sim.x_dim(), sim.design_dim());
+    let (dt, k, dx, dd) = (
+        sim.theta_dim(),
+        sim.noise_dim(),
+        sim.x_dim(),
+        sim.design_dim(),
+    );
     let rows: Vec<Vec<f64>> = (0..draws.n)
         .into_par_iter()
         .map(|i| {
