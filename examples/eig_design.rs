@@ -8,19 +8,21 @@
 //!    learned likelihood) and NRE (InfoNCE, NWJ) estimates, each ± its standard error, and whether
 //!    it agrees with NMC: for the NLE estimate |est − NMC| ≤ 3 σ (σ the combined standard error);
 //!    for the lower bounds est ≤ NMC + 3 σ and NMC − est ≤ 0.05 nats + 3 σ.
-//! 2. Source location in 1-D (two sources): the optimum ξ* from a dense NMC scan, then the
-//!    fraction of seeds for which single-start and 8-start ascent end within 0.2 of ξ*.
+//! 2. Source location in 1-D (two sources): the optimum from a dense NMC scan, then the fraction
+//!    of seeds for which single-start and 8-start ascent end at a design whose scanned EIG is
+//!    within 0.1 nats of the maximum (the two near-equal maxima either side of the uncertain
+//!    source both count; the maxima around the other source are ≈ 0.35 nats lower).
 
 use diffhep::sbi::eig::{
     ascend_nested_mc, eig_contrastive, eig_likelihood_nmc, eig_nested_mc, eig_posterior_bound,
-    scan_nested_mc, train_estimators, AscentConfig, ContrastiveBound, ContrastiveConfig,
-    EigEstimate, EigTrainConfig, EvalConfig, LinearGaussian, NmcConfig, SourceLocation,
+    train_estimators, AscentConfig, ContrastiveBound, ContrastiveConfig, EigEstimate,
+    EigTrainConfig, EvalConfig, LinearGaussian, NmcConfig, Scan1d, SourceLocation,
 };
 
 /// The stated gap allowed below the reference for a lower bound (nats).
 const BOUND_GAP: f64 = 0.05;
-/// Distance to the scanned optimum that counts as finding it.
-const HIT: f64 = 0.2;
+/// Success of an ascent: the scanned EIG at its final design within this many nats of the maximum.
+const DELTA: f64 = 0.1;
 
 fn verdict(est: &EigEstimate, reference: &EigEstimate) -> &'static str {
     let s = (est.std_error.powi(2) + reference.std_error.powi(2)).sqrt();
@@ -50,17 +52,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     } else {
         NmcConfig {
-            outer: 4000,
-            inner: 2000,
+            outer: 3000,
+            inner: 1000,
             seed: 7,
         }
     };
     let train = EigTrainConfig {
-        sims: if quick { 2000 } else { 5000 },
+        sims: if quick { 2000 } else { 4000 },
         ..EigTrainConfig::default()
     };
     let eval = EvalConfig {
-        samples: if quick { 1000 } else { 4000 },
+        samples: if quick { 1000 } else { 3000 },
         seed: 11,
     };
     let nle_cfg = NmcConfig {
@@ -112,10 +114,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t1 = std::time::Instant::now();
     let task = SourceLocation::two_sources();
     let (lo, hi) = (-4.0, 4.0);
-    let points = if quick { 81 } else { 161 };
-    let grid: Vec<Vec<f64>> = (0..points)
-        .map(|i| vec![lo + (hi - lo) * i as f64 / (points - 1) as f64])
-        .collect();
     let scan_cfg = if quick {
         NmcConfig {
             outer: 300,
@@ -124,33 +122,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     } else {
         NmcConfig {
-            outer: 1000,
-            inner: 1000,
+            outer: 600,
+            inner: 600,
             seed: 3,
         }
     };
-    let scan = scan_nested_mc(&task, &grid, &scan_cfg)?;
-    let (ibest, best) = scan
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.value.total_cmp(&b.1.value))
-        .expect("non-empty scan");
-    let opt = grid[ibest][0];
-    println!("source location (sources ~ N(−2, 0.5²), N(2, 0.25²)): EIG scan on [{lo}, {hi}]");
-    let local: Vec<String> = (1..points - 1)
-        .filter(|&i| scan[i].value > scan[i - 1].value && scan[i].value >= scan[i + 1].value)
-        .map(|i| format!("ξ = {:+.2}: {}", grid[i][0], scan[i]))
+    let scan = Scan1d::nested_mc(&task, lo, hi, if quick { 81 } else { 161 }, &scan_cfg)?;
+    let opt = scan.designs[scan.argmax()];
+    println!("source location (sources ~ N(−1, 0.6²), N(2.5, 0.2²)): NMC scan on [{lo}, {hi}]");
+    let local: Vec<String> = scan
+        .local_maxima()
+        .into_iter()
+        .map(|i| format!("ξ = {:+.2}: {}", scan.designs[i], scan.estimates[i]))
         .collect();
-    println!("  local maxima of the scan: {}", local.join(", "));
-    println!("  optimum ξ* = {opt:+.2}, EIG {best}");
+    println!("  local maxima: {}", local.join(", "));
+    println!(
+        "  optimum ξ* = {opt:+.2}; success = ending where the scanned EIG is within {DELTA} nats of its maximum {:.3}",
+        scan.max()
+    );
     let seeds: u64 = if quick { 10 } else { 20 };
-    let step_nmc = NmcConfig {
+    let step = NmcConfig {
         outer: 64,
         inner: 64,
         seed: 0,
     };
-    let mut hits = [0usize; 2];
-    for (slot, starts) in [1usize, 8].into_iter().enumerate() {
+    let select = NmcConfig {
+        outer: 400,
+        inner: 400,
+        seed: 5,
+    };
+    for starts in [1usize, 8] {
+        let mut hits = 0;
+        let mut ends = Vec::new();
         for seed in 0..seeds {
             let cfg = AscentConfig {
                 starts,
@@ -160,14 +163,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 upper: vec![hi],
                 seed,
             };
-            let r = ascend_nested_mc(&task, &step_nmc, &cfg)?;
-            if (r.best_design[0] - opt).abs() <= HIT {
-                hits[slot] += 1;
-            }
+            let r = ascend_nested_mc(&task, &step, &select, &cfg)?;
+            let xi = r.best_design[0];
+            hits += usize::from(scan.value_at(xi) >= scan.max() - DELTA);
+            ends.push(format!("{xi:+.2}"));
         }
         println!(
-            "  {starts} start(s): found ξ* (within {HIT}) for {}/{seeds} seeds",
-            hits[slot]
+            "  {starts} start(s): success {hits}/{seeds} seeds; best designs {}",
+            ends.join(" ")
         );
     }
     println!(

@@ -6,15 +6,16 @@
 //! random numbers at every step (a Robbins–Monro ascent), projecting onto the box. The starts run
 //! in parallel (rayon); each start's steps depend only on its own seeds and results are
 //! collected in start order, so the outcome does not depend on the number of threads. At the end
-//! every final design is re-evaluated with **one common seed** (common random numbers) and the
-//! best is returned, with every trajectory. EIG landscapes are typically multimodal (a local
+//! every final design is scored by a `select` estimate with **common random numbers** (one seed
+//! for all starts, typically more samples than a step uses) and the best is returned, with every
+//! trajectory. EIG landscapes are typically multimodal (a local
 //! maximum per source in [`super::SourceLocation`]), which is why several starts help.
 
 use rayon::prelude::*;
 
 use super::error::{EigError, Result};
 use super::estimate::{EigEstimate, EigGradient};
-use super::nested_mc::{eig_nested_mc_grad, NmcConfig};
+use super::nested_mc::{eig_nested_mc, eig_nested_mc_grad, NmcConfig};
 use super::simulator::DesignSimulator;
 use crate::nn::{Adam, AdamConfig};
 use crate::optim::Bounds;
@@ -24,8 +25,6 @@ use crate::stochastic::rng::{counter_bits, counter_uniform};
 const START_STREAM: u64 = 0xa5c_0001;
 /// Stream of the per-step objective seeds.
 const STEP_STREAM: u64 = 0xa5c_0002;
-/// Stream of the common seed of the final comparison.
-const SELECT_STREAM: u64 = 0xa5c_0003;
 
 /// Settings of [`multi_start_ascent`].
 #[derive(Clone, Debug, PartialEq)]
@@ -51,7 +50,7 @@ pub struct Trajectory {
     pub designs: Vec<Vec<f64>>,
     /// The objective's estimate at each design it was evaluated at (before each step).
     pub values: Vec<f64>,
-    /// The final design's estimate with the common seed of the comparison.
+    /// The final design's `select` estimate (common random numbers across starts).
     pub final_estimate: EigEstimate,
 }
 
@@ -62,7 +61,7 @@ pub struct AscentResult {
     pub best: usize,
     /// Its final design.
     pub best_design: Vec<f64>,
-    /// Its final estimate (common seed).
+    /// Its final `select` estimate.
     pub best_estimate: EigEstimate,
     /// Every start's trajectory, in start order.
     pub trajectories: Vec<Trajectory>,
@@ -109,15 +108,16 @@ impl AscentConfig {
 }
 
 /// Gradient ascent from `cfg.starts` random designs on the stochastic objective
-/// `objective(design, seed)`; returns the best final design (re-evaluated with a common seed)
-/// and all trajectories. Deterministic in `cfg.seed`, independent of the number of threads.
-pub fn multi_start_ascent<F>(objective: F, cfg: &AscentConfig) -> Result<AscentResult>
+/// `objective(design, seed)`; the final designs are scored by `select(design)` (which should use
+/// the same random numbers for every design) and the best is returned with all trajectories
+/// (ties: the first start). Deterministic in `cfg.seed`, independent of the number of threads.
+pub fn multi_start_ascent<F, G>(objective: F, select: G, cfg: &AscentConfig) -> Result<AscentResult>
 where
     F: Fn(&[f64], u64) -> Result<EigGradient> + Sync,
+    G: Fn(&[f64]) -> Result<EigEstimate> + Sync,
 {
     let bounds = cfg.check()?;
     let dd = cfg.lower.len();
-    let select_seed = counter_bits(cfg.seed, SELECT_STREAM, 0, 0);
     let run = |k: usize| -> Result<Trajectory> {
         let mut d = cfg.start(k);
         let mut adam = Adam::new(dd, AdamConfig::with_lr(cfg.lr))?;
@@ -133,7 +133,7 @@ where
             bounds.project(&mut d);
             designs.push(d.clone());
         }
-        let final_estimate = objective(&d, select_seed)?.estimate;
+        let final_estimate = select(&d)?;
         Ok(Trajectory {
             designs,
             values,
@@ -159,32 +159,19 @@ where
     })
 }
 
-/// [`multi_start_ascent`] on the nested Monte Carlo EIG of a simulator with a known likelihood
-/// (`nmc.seed` is replaced by the ascent's per-step seeds).
+/// [`multi_start_ascent`] on the nested Monte Carlo EIG of a simulator with a known likelihood:
+/// each step uses `step` with a fresh seed (`step.seed` is replaced), the final designs are
+/// compared by [`eig_nested_mc`] with `select` (its seed common to all starts).
 pub fn ascend_nested_mc<D: DesignSimulator + ?Sized>(
     sim: &D,
-    nmc: &NmcConfig,
+    step: &NmcConfig,
+    select: &NmcConfig,
     cfg: &AscentConfig,
 ) -> Result<AscentResult> {
     crate::error::check_len("design box dimension", sim.design_dim(), cfg.lower.len())?;
     multi_start_ascent(
-        |d, seed| eig_nested_mc_grad(sim, d, &NmcConfig { seed, ..*nmc }),
+        |d, seed| eig_nested_mc_grad(sim, d, &NmcConfig { seed, ..*step }),
+        |d| eig_nested_mc(sim, d, select),
         cfg,
     )
-}
-
-/// The nested Monte Carlo EIG at every design of `designs`, all with the same seed (common random
-/// numbers, so the scan is a smooth function of the design), e.g. to locate the optimum on a grid.
-pub fn scan_nested_mc<D: DesignSimulator + ?Sized>(
-    sim: &D,
-    designs: &[Vec<f64>],
-    nmc: &NmcConfig,
-) -> Result<Vec<EigEstimate>> {
-    if designs.is_empty() {
-        return Err(EigError::ZeroSamples("number of scan designs"));
-    }
-    designs
-        .iter()
-        .map(|d| super::nested_mc::eig_nested_mc(sim, d, nmc))
-        .collect()
 }

@@ -33,7 +33,8 @@
 //! nested MC exactly (dual numbers through `x(d)` and `log p(x|θ, d)`), the SBI estimators
 //! pathwise through `x(θ, ε, d)` with the network held fixed ([`pathwise`] — the network's input
 //! gradient times the simulator's design Jacobian). [`multi_start_ascent`] runs Adam from several
-//! starts in parallel and keeps the best.
+//! starts in parallel and keeps the best; [`Scan1d`] locates the optimum of a 1-D design by a
+//! dense nested Monte Carlo scan.
 //!
 //! See `docs/eig.md` for the measured numbers.
 
@@ -47,6 +48,7 @@ mod linear_gaussian;
 mod nested_mc;
 pub mod pathwise;
 mod posterior_bound;
+mod scan;
 mod simulator;
 mod source_location;
 mod train;
@@ -54,9 +56,7 @@ mod train;
 #[cfg(test)]
 mod tests;
 
-pub use ascent::{
-    ascend_nested_mc, multi_start_ascent, scan_nested_mc, AscentConfig, AscentResult, Trajectory,
-};
+pub use ascent::{ascend_nested_mc, multi_start_ascent, AscentConfig, AscentResult, Trajectory};
 pub use contrastive_bound::{
     eig_contrastive, eig_contrastive_grad, ContrastiveBound, ContrastiveConfig,
 };
@@ -68,6 +68,7 @@ pub use linear_gaussian::LinearGaussian;
 pub use nested_mc::{eig_nested_mc, eig_nested_mc_grad, NmcConfig};
 pub use pathwise::EvalConfig;
 pub use posterior_bound::{eig_posterior_bound, eig_posterior_bound_grad};
+pub use scan::Scan1d;
 pub use simulator::{
     check_design, design_jacobians, simulate_design_set, simulate_draws, DesignSimulator, Draws,
 };

@@ -24,7 +24,7 @@ use super::simulator::{check_design, dual_design, DesignSimulator, Draws};
 use crate::RealScalar;
 
 /// Seed offset of the inner (marginal) θ draws.
-const INNER_SEED: u64 = 0x1_e16_1a2e;
+const INNER_SEED: u64 = 0x1e16_1a2e;
 
 /// Settings of the nested Monte Carlo estimator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

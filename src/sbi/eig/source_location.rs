@@ -4,10 +4,12 @@
 //!
 //! `x = ln(b + Σₖ αₖ / (m + (θₖ − ξ)²)) + σ ε`.
 //!
-//! With well-separated priors on the sources, `EIG(ξ)` has a local maximum near each source (a
-//! measurement next to a source locates it) and low plateaus in between and outside, so gradient
-//! ascent from a random start finds the global maximum only from part of the design range. The
-//! optimum is located by a dense nested Monte Carlo scan ([`super::scan`]).
+//! With well-separated priors on the sources, `EIG(ξ)` has local maxima on either side of each
+//! source (a measurement next to a source locates it; at the prior mean itself the intensity is
+//! flat in θ) — the two around the same source nearly equal by the symmetry of its prior — and
+//! low plateaus in between and outside, so gradient ascent from a random start reaches the
+//! global maximum only from part of the design range. The optimum is located by a dense nested
+//! Monte Carlo scan ([`super::Scan1d`]).
 
 use super::error::{EigError, Result};
 use super::gaussian_noise::GaussianMeanModel;
@@ -63,12 +65,15 @@ impl SourceLocation {
         })
     }
 
-    /// The task of `docs/eig.md` and `examples/eig_design.rs`: two sources with priors
-    /// `N(−2, 0.5²)` (strength 1) and `N(2, 0.25²)` (strength 1), `b = 0.1`, `m = 0.05`, `σ = 0.5`.
+    /// The task of `docs/eig.md` and `examples/eig_design.rs`: two sources of strength 1 with
+    /// priors `N(−1, 0.6²)` and `N(2.5, 0.2²)`, `b = 0.1`, `m = 0.05`, `σ = 0.5`. Its EIG has two
+    /// nearly equal global maxima on either side of the uncertain source (about ξ = −1.65 and
+    /// −0.5, ≈ 0.86 nats), two lower ones around the well-known source (≈ 0.51 nats) and flat
+    /// low ground in between and outside.
     pub fn two_sources() -> Self {
         SourceLocation::new(
-            vec![-2.0, 2.0],
-            vec![0.5, 0.25],
+            vec![-1.0, 2.5],
+            vec![0.6, 0.2],
             vec![1.0, 1.0],
             0.1,
             0.05,
