@@ -38,20 +38,20 @@
 //!
 //! See `docs/eig.md` for the measured numbers.
 
-mod ascent;
-mod contrastive_bound;
+pub mod ascent;
+pub mod contrastive_bound;
 mod error;
-mod estimate;
-mod gaussian_noise;
-mod likelihood_estimate;
-mod linear_gaussian;
-mod nested_mc;
+pub mod estimate;
+pub mod gaussian_noise;
+pub mod likelihood_estimate;
+pub mod linear_gaussian;
+pub mod nested_mc;
 pub mod pathwise;
-mod posterior_bound;
-mod scan;
-mod simulator;
-mod source_location;
-mod train;
+pub mod posterior_bound;
+pub mod scan;
+pub mod simulator;
+pub mod source_location;
+pub mod train;
 
 #[cfg(test)]
 mod tests;

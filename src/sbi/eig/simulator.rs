@@ -1,6 +1,7 @@
 //! The design-dependent simulator `x = g(θ, ε, d)`: a prior, a reparameterised simulator written
-//! once against [`Scalar`] (so the same code gives `x` as `f64` and its design Jacobian `∂x/∂d`
-//! with dual numbers) and, where tractable, the log-likelihood `log p(x|θ, d)`.
+//! once against [`RealScalar`](crate::RealScalar) (so the same code gives `x` as `f64` and its
+//! design Jacobian `∂x/∂d` with dual numbers) and, where tractable, the log-likelihood
+//! `log p(x|θ, d)`.
 
 use num_dual::Dual64;
 use rayon::prelude::*;
