@@ -137,7 +137,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     println!("  local maxima: {}", local.join(", "));
     println!(
-        "  optimum ξ* = {opt:+.2}; success = ending where the scanned EIG is within {DELTA} nats of its maximum {:.3}",
+        "  optimum ξ* = {opt:+.2}; success = ending where the scanned EIG is within {DELTA} nats \
+         of its maximum {:.3}",
         scan.max()
     );
     let seeds: u64 = if quick { 10 } else { 20 };

@@ -10,15 +10,16 @@
 //! Ivanova & Bickford Smith, "Modern Bayesian experimental design", Stat. Sci. 2024). The
 //! marginal `p(x|d)` is intractable, so the EIG is estimated:
 //!
-//! | estimator | needs | relation to the EIG |
-//! | --- | --- | --- |
-//! | [`eig_nested_mc`] (Ryan 2003; Rainforth et al. 2018) | `log p(x\|θ, d)` | consistent, biased up by `O(1/M)` |
-//! | [`eig_posterior_bound`] (Barber–Agakov; Foster et al. 2019) | an NPE `q(θ\|x)` | lower bound |
-//! | [`eig_likelihood_nmc`] | an NLE `q(x\|θ)` | plug-in nested MC, no bound |
-//! | [`eig_contrastive`] InfoNCE / NWJ (Kleinegesse & Gutmann 2020, 2021) | an NRE critic `s(θ, x)` | lower bound; InfoNCE ≤ `ln(L+1)` |
+//! - [`eig_nested_mc`] (Ryan 2003; Rainforth et al. 2018) needs `log p(x|θ, d)`: consistent,
+//!   biased up by `O(1/M)`;
+//! - [`eig_posterior_bound`] (Barber & Agakov 2003; Foster et al. 2019) from an NPE `q(θ|x)`:
+//!   a lower bound;
+//! - [`eig_likelihood_nmc`] from an NLE `q(x|θ)`: plug-in nested Monte Carlo, not a bound;
+//! - [`eig_contrastive`] InfoNCE / NWJ (Kleinegesse & Gutmann 2020, 2021) from an NRE critic
+//!   `s(θ, x)`: lower bounds, InfoNCE at most `ln(L + 1)`.
 //!
 //! Each returns an [`EigEstimate`]: the mean of i.i.d. per-sample terms with its standard error
-//! (Monte Carlo error only; biases as in the table, see [`EigKind`]). The SBI estimators reuse
+//! (Monte Carlo error only; biases as listed, see [`EigKind`]). The SBI estimators reuse
 //! the trained [`NpeEstimator`](crate::sbi::NpeEstimator),
 //! [`NleEstimator`](crate::sbi::NleEstimator) and [`RatioEstimator`](crate::sbi::RatioEstimator),
 //! trained on [`simulate_design_set`] at the design ([`train_estimators`] trains all three).

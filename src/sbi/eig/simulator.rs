@@ -1,5 +1,5 @@
 //! The design-dependent simulator `x = g(θ, ε, d)`: a prior, a reparameterised simulator written
-//! once against [`RealScalar`](crate::RealScalar) (so the same code gives `x` as `f64` and its
+//! once against [`RealScalar`] (so the same code gives `x` as `f64` and its
 //! design Jacobian `∂x/∂d` with dual numbers) and, where tractable, the log-likelihood
 //! `log p(x|θ, d)`.
 

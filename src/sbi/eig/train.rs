@@ -27,7 +27,8 @@ pub struct EigTrainConfig {
 
 impl Default for EigTrainConfig {
     /// 4000 simulations; affine flows (4 layers, conditioners [32, 32] with SiLU, so that `log q`
-    /// is smooth in x for the design gradients; at most 300 epochs, patience 20); NRE classifier [64, 64] with 4 negatives, at most 300 epochs.
+    /// is smooth in x for the design gradients; at most 300 epochs, patience 20); NRE
+    /// classifier [64, 64] with 4 negatives, at most 300 epochs.
     fn default() -> Self {
         let mut flow = FlowEstimatorConfig::spline();
         flow.transform = Transform::Affine;
