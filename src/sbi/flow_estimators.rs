@@ -25,6 +25,7 @@ use super::prior::Prior;
 use super::sampler::{smc_posterior, unnormalised_log_posterior, SmcConfig};
 use super::task::SimulationSet;
 use crate::flows::{fit_max_likelihood, Domain, FitConfig, FitReport, Flow, FlowSpec, Transform};
+use crate::nn::Activation;
 
 /// Architecture and training of a conditional flow estimator.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +40,9 @@ pub struct FlowEstimatorConfig {
     pub tail_bound: f64,
     /// Maximum-likelihood training settings.
     pub fit: FitConfig,
+    /// Activation of the conditioner networks (ReLU by default; a smooth one such as SiLU makes
+    /// `log q` smooth in θ and x, which the design gradients of [`crate::sbi::eig`] want).
+    pub activation: Activation,
     /// Damped flow parametrisation ([`FlowSpec::damped`]); it halves the overfitting of the
     /// 10-D tasks (see `docs/flows.md`).
     pub damped: bool,
@@ -68,6 +72,7 @@ impl FlowEstimatorConfig {
                 lr: 1e-3,
                 ..FitConfig::default()
             },
+            activation: Activation::Relu,
             damped: true,
             seed: 0,
         }
@@ -135,7 +140,8 @@ fn fit_conditional_flow(
         .with_layers(cfg.layers)
         .with_hidden(cfg.hidden.clone())
         .with_tail_bound(cfg.tail_bound)
-        .with_damping(cfg.damped);
+        .with_damping(cfg.damped)
+        .with_activation(cfg.activation);
     let mut flow = Flow::new(spec, cfg.seed)?;
     flow.standardize_from(variable, context)?;
     let report = fit_max_likelihood(&mut flow, variable, context, &cfg.fit)?;

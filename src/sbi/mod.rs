@@ -11,6 +11,8 @@
 //! - [`sampler`]: SMC with MALA moves on a batched log-likelihood with gradients (reference
 //!   posteriors on exact likelihoods; NLE and NRE posteriors on network likelihoods).
 //! - [`run`](mod@run), [`checkpoint`]: one benchmark run, resumable at its phase boundaries.
+//! - [`eig`]: expected information gain for Bayesian optimal experimental design (nested Monte
+//!   Carlo, and bounds from the NPE, NLE and NRE estimators), design gradients, multi-start ascent.
 //! - [`mod@c2st`], [`calibration`]: the diagnostics (classifier two-sample test as in sbibm, SBC
 //!   ranks, expected coverage).
 //!
@@ -20,6 +22,7 @@
 pub mod c2st;
 pub mod calibration;
 pub mod checkpoint;
+pub mod eig;
 mod error;
 pub mod estimator;
 pub mod flow_estimators;

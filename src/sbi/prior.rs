@@ -123,6 +123,18 @@ impl Prior {
         self.log_prob_unchecked(theta).is_finite()
     }
 
+    /// The differential entropy `H[π] = −E[log π(θ)]` in nats, closed form: `Σ ln(highᵢ − lowᵢ)`
+    /// for a box, `Σ ½ ln(2πe sdᵢ²)` for a Gaussian.
+    pub fn entropy(&self) -> f64 {
+        match self {
+            Prior::Uniform { low, high } => low.iter().zip(high).map(|(a, b)| (b - a).ln()).sum(),
+            Prior::Gaussian { sd, .. } => sd
+                .iter()
+                .map(|s| 0.5 * (std::f64::consts::TAU * std::f64::consts::E * s * s).ln())
+                .sum(),
+        }
+    }
+
     /// Mean and standard deviation per component (for z-scoring network inputs).
     pub fn moments(&self) -> (Vec<f64>, Vec<f64>) {
         match self {

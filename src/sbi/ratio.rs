@@ -192,26 +192,45 @@ impl RatioEstimator {
 
     /// `s(θ, x)` for rows θ and one observation x, with its θ-gradient.
     pub fn log_ratio_grad(&self, theta: &[f64], x: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+        check_len("observation dimension", self.x_z.dim(), x.len())?;
+        let n = theta.len() / self.theta_z.dim();
+        let xs: Vec<f64> = (0..n).flat_map(|_| x.iter().copied()).collect();
+        let (v, g, _) = self.log_ratio_pairs_grad(theta, &xs)?;
+        Ok((v, g))
+    }
+
+    /// `s(θᵢ, xᵢ)` for paired rows θᵢ, xᵢ, with its gradients w.r.t. θ and w.r.t. x (rows as
+    /// the inputs): `(values, ∇θ s, ∇ₓ s)`.
+    pub fn log_ratio_pairs_grad(
+        &self,
+        theta: &[f64],
+        x: &[f64],
+    ) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
         let dt = self.theta_z.dim();
         let dx = self.x_z.dim();
-        check_len("observation dimension", dx, x.len())?;
         let n = theta.len() / dt;
         check_len("θ rows", n * dt, theta.len())?;
+        check_len("x rows (one per θ row)", n * dx, x.len())?;
         let tz = self.theta_z.apply(theta);
         let xz = self.x_z.apply(x);
         let mut inp = Vec::with_capacity(n * (dt + dx));
         for i in 0..n {
             inp.extend_from_slice(&tz[i * dt..(i + 1) * dt]);
-            inp.extend_from_slice(&xz);
+            inp.extend_from_slice(&xz[i * dx..(i + 1) * dx]);
         }
         let (v, gi) = output_and_input_gradient(&self.net, &inp)?;
-        let mut g = Vec::with_capacity(n * dt);
-        for i in 0..n {
-            for j in 0..dt {
-                g.push(gi[i * (dt + dx) + j] / self.theta_z.sd[j]);
-            }
+        let mut gt = Vec::with_capacity(n * dt);
+        let mut gx = Vec::with_capacity(n * dx);
+        for row in gi.chunks(dt + dx) {
+            gt.extend((0..dt).map(|j| row[j] / self.theta_z.sd[j]));
+            gx.extend((0..dx).map(|j| row[dt + j] / self.x_z.sd[j]));
         }
-        Ok((v, g))
+        Ok((v, gt, gx))
+    }
+
+    /// Dimension of x.
+    pub fn x_dim(&self) -> usize {
+        self.x_z.dim()
     }
 }
 
