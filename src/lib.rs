@@ -9,7 +9,8 @@
 //!
 //! # Features
 //! - `learn` (default): the learning side — networks on dfdx ([`nn`]), design loops ([`optim`]),
-//!   normalizing flows ([`flows`]), FAB ([`fab`]) and SBI ([`sbi`]). With
+//!   normalizing flows ([`flows`]), FAB ([`fab`]), SBI ([`sbi`]) and adversarial decorrelation
+//!   ([`pivot`]). With
 //!   `default-features = false` the crate is the engine alone (scalar, tape, lanes, batch,
 //!   gradcheck, implicit, stochastic), without dfdx, argmin, safetensors or indicatif.
 #![warn(missing_docs)]
@@ -38,6 +39,8 @@ pub mod lanes;
 pub mod nn;
 #[cfg(feature = "learn")]
 pub mod optim;
+#[cfg(feature = "learn")]
+pub mod pivot;
 #[cfg(feature = "learn")]
 pub mod sbi;
 pub mod simd;
