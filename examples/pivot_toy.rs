@@ -3,10 +3,12 @@
 //! mixture-density adversary), then the adversary's loss against the entropy of the nuisance
 //! prior, the AUC, and the dependence of the classifier's output on `Z`.
 //!
-//! Run: `cargo run --release --example pivot_toy [-- --quick] [-- --lambda 10 --k 10 --seed 0]`.
+//! Run: `cargo run --release --example pivot_toy [-- --quick]`; options `--lambda 10`, `--k 10`,
+//! `--epochs 20`, `--adversary-lr 0.01`, `--adversary-activation relu|tanh|silu`, `--seed 0`.
 
 use std::time::Instant;
 
+use diffhep::nn::Activation;
 use diffhep::pivot::toy::{self, ToyOutcome, ToyStudy, ENTROPY_STD_NORMAL};
 use diffhep::pivot::{EpochRecord, PivotConfig};
 
@@ -82,18 +84,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(e) = arg(&args, "--epochs")? {
         cfg.epochs = e;
     }
+    if let Some(lr) = arg(&args, "--adversary-lr")? {
+        cfg.adversary_lr = lr;
+    }
+    if let Some(a) = arg::<String>(&args, "--adversary-activation")? {
+        cfg.adversary.activation = match a.as_str() {
+            "relu" => Activation::Relu,
+            "tanh" => Activation::Tanh,
+            "silu" => Activation::Silu,
+            other => return Err(format!("unknown activation {other} (relu, tanh, silu)").into()),
+        };
+    }
     if let Some(s) = arg(&args, "--seed")? {
         cfg.seed = s;
         study.data_seed = s + 1;
     }
     println!(
         "toy of Louppe, Kagan & Cranmer (2017) §5.1: {} training / {} evaluation events, \
-         λ = {}, K = {}, M = {}, epochs: {} + {} pretraining, {} adversarial, {} final adversary",
+         λ = {}, K = {}, M = {}, adversary {:?} with lr {}, epochs: {} + {} pretraining, {} adversarial, {} final adversary",
         study.train,
         study.eval,
         cfg.lambda,
         cfg.adversary_steps,
         cfg.batch_size,
+        cfg.adversary.activation,
+        cfg.adversary_lr,
         cfg.pretrain_classifier_epochs,
         cfg.pretrain_adversary_epochs,
         cfg.epochs,

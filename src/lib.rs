@@ -64,4 +64,7 @@ mod doc_examples {
     #[cfg(feature = "learn")]
     #[doc = include_str!("../docs/flows.md")]
     struct Flows;
+    #[cfg(feature = "learn")]
+    #[doc = include_str!("../docs/pivot.md")]
+    struct Pivot;
 }

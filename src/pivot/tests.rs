@@ -28,9 +28,10 @@ fn value_function_gradient_matches_finite_differences() {
     let (c, a, d) = smooth_setup();
     for events in [AdversaryEvents::All, AdversaryEvents::Signal] {
         let mask: Vec<bool> = d.y().iter().map(|&y| events.sees(y)).collect();
-        assert!(
-            mask.iter().any(|&m| m) && mask.iter().any(|&m| !m) || events == AdversaryEvents::All
-        );
+        if events == AdversaryEvents::Signal {
+            // Both kinds of events in the batch: the mask matters.
+            assert!(mask.iter().any(|&m| m) && mask.iter().any(|&m| !m));
+        }
         let lambda = 2.5;
         let value = |c: &Classifier| {
             c.value_and_grad(&a, d.x(), d.y(), d.z(), &mask, lambda)
@@ -117,7 +118,7 @@ fn fast_config(lambda: f64) -> PivotConfig {
         },
         adversary: NetConfig {
             hidden: vec![10],
-            activation: Activation::Relu,
+            activation: Activation::Tanh,
         },
         components: 3,
         classifier_lr: 5e-3,
@@ -129,7 +130,7 @@ fn fast_config(lambda: f64) -> PivotConfig {
 
 const FAST_STUDY: ToyStudy = ToyStudy {
     train: 1500,
-    eval: 3000,
+    eval: 6000,
     per_z: 1500,
     data_seed: 11,
 };
@@ -186,11 +187,12 @@ fn check_pivot_against_plain(plain: &ToyOutcome, pivot: &ToyOutcome, min_auc: f6
 #[test]
 fn adversarial_training_moves_the_adversary_loss_towards_the_entropy() {
     let plain = toy::run(&fast_config(0.0), &FAST_STUDY, |_| ()).unwrap();
-    let pivot = toy::run(&fast_config(10.0), &FAST_STUDY, |_| ()).unwrap();
+    let pivot = toy::run(&fast_config(50.0), &FAST_STUDY, |_| ()).unwrap();
     check_pivot_against_plain(&plain, &pivot, 0.75);
 }
 
-/// The example's full schedule (about a minute in release; run with `--ignored --release`).
+/// The example's full schedule and samples (`PivotConfig::default()`, λ = 50; half a minute
+/// in release, about 17 minutes in debug; run with `--ignored`).
 #[test]
 #[ignore]
 fn full_toy_study_reaches_the_entropy() {
@@ -211,7 +213,14 @@ fn full_toy_study_reaches_the_entropy() {
     )
     .unwrap();
     let pivot = toy::run(&cfg, &study, |_| ()).unwrap();
-    check_pivot_against_plain(&plain, &pivot, 0.78);
+    // x₁ alone is a pivot (independent of Z) with AUC Φ(1/√2) ≈ 0.760 (x₁|Y ~ N(Y, 1)): the
+    // adversarially trained classifier must do at least as well.
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let trivial_pivot_auc = Normal::new(0.0, 1.0).unwrap().cdf(0.5f64.sqrt());
+    check_pivot_against_plain(&plain, &pivot, trivial_pivot_auc);
+    // A statistically perfect pivot at this sample size: no pair of the samples at
+    // Z = −1, 0, +1 differs at the 5 % level.
+    assert!(pivot.independence.ks_max < pivot.independence.ks_critical_95);
     // Within three standard errors of H(Z).
     let e = &pivot.eval;
     assert!((e.adversary_loss - ENTROPY_STD_NORMAL).abs() < 3.0 * e.adversary_loss_se);

@@ -119,6 +119,7 @@ impl PivotTrainer {
         let seen: Vec<usize> = (0..n)
             .filter(|&i| cfg.adversary_events.sees(train.y()[i]))
             .collect();
+        // Both classes are present, so every choice of adversary events sees some.
         let classifier = Classifier::new(
             train.dim(),
             &cfg.classifier.hidden,
@@ -205,6 +206,25 @@ impl PivotTrainer {
         self.classifier_opt.step(&mut p, &g)?;
         self.classifier.set_params(&p)?;
         Ok(terms)
+    }
+
+    /// Replace the adversary by a fresh one (its own initialisation seed, new optimizer
+    /// state): the start of the final phase, so that the final `L_r` audits `f` with an
+    /// adversary that did not take part in the game (a game adversary can end up insensitive
+    /// to its input — e.g. with dead ReLUs — and would then report `H(Z)` for a classifier
+    /// that is not a pivot).
+    pub fn reset_adversary(&mut self) -> Result<()> {
+        self.adversary = Adversary::new(
+            self.cfg.components,
+            &self.cfg.adversary.hidden,
+            self.cfg.adversary.activation,
+            child_key(self.cfg.seed, 5),
+        )?;
+        self.adversary_opt = Adam::new(
+            self.adversary.net().num_params(),
+            AdamConfig::with_lr(self.cfg.adversary_lr),
+        )?;
+        Ok(())
     }
 
     /// One epoch of classifier pretraining (`λ = 0`).
@@ -296,6 +316,9 @@ impl PivotTrainer {
             (Phase::FinalAdversary, self.cfg.final_adversary_epochs),
         ];
         for (phase, epochs) in phases {
+            if phase == Phase::FinalAdversary && epochs > 0 {
+                self.reset_adversary()?;
+            }
             for epoch in 1..=epochs {
                 match phase {
                     Phase::PretrainClassifier => self.pretrain_classifier_epoch()?,
