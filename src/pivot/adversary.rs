@@ -84,14 +84,20 @@ impl Adversary {
         Ok(self.net.set_params_f64(p)?)
     }
 
-    /// `log p(zᵢ | sᵢ)` per event.
+    /// `log p(zᵢ | sᵢ)` per event (no gradients).
     pub fn log_density(&self, s: &[f64], z: &[f64]) -> Result<Vec<f64>> {
-        Ok(self
-            .terms(s, z)?
-            .per_event
-            .into_iter()
-            .map(|v| -v)
-            .collect())
+        crate::error::check_len(
+            "adversary: nuisance values (one per score)",
+            s.len(),
+            z.len(),
+        )?;
+        if s.is_empty() {
+            return Err(PivotError::Data("adversary: empty batch".into()));
+        }
+        let st: Tensor<(usize, usize), f64, Cpu> =
+            self.net.device().tensor_from_vec(s.to_vec(), (s.len(), 1));
+        let out = self.net.forward_tensor(st)?;
+        Ok(mixture_terms(out, z, 1, self.components, false).0.as_vec())
     }
 
     /// The loss `−mean log p(zᵢ | sᵢ)`, per-event values, and its gradients w.r.t. the
