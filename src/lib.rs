@@ -9,7 +9,8 @@
 //!
 //! # Features
 //! - `learn` (default): the learning side — networks on dfdx ([`nn`]), design loops ([`optim`]),
-//!   normalizing flows ([`flows`]), FAB ([`fab`]) and SBI ([`sbi`]). With
+//!   normalizing flows ([`flows`]), FAB ([`fab`]), SBI ([`sbi`]) and adversarial decorrelation
+//!   ([`pivot`]). With
 //!   `default-features = false` the crate is the engine alone (scalar, tape, lanes, batch,
 //!   gradcheck, implicit, stochastic), without dfdx, argmin, safetensors or indicatif.
 #![warn(missing_docs)]
@@ -39,6 +40,8 @@ pub mod nn;
 #[cfg(feature = "learn")]
 pub mod optim;
 #[cfg(feature = "learn")]
+pub mod pivot;
+#[cfg(feature = "learn")]
 pub mod sbi;
 pub mod simd;
 pub mod stochastic;
@@ -64,4 +67,7 @@ mod doc_examples {
     #[cfg(feature = "learn")]
     #[doc = include_str!("../docs/eig.md")]
     struct Eig;
+    #[cfg(feature = "learn")]
+    #[doc = include_str!("../docs/pivot.md")]
+    struct Pivot;
 }

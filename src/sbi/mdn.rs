@@ -94,7 +94,7 @@ fn selector(dev: &Cpu, rows: usize, cols: usize, start: usize, stride: usize) ->
 /// `log q(θ_z|x)` per row (shape `(batch,)`) and the θ_z-scores (one `(batch, K)`-summed tensor
 /// per dimension) from raw network outputs. Output layout per row: K logits, then for each
 /// dimension j the K means and the K log-scales.
-fn mixture_terms<Tp>(
+pub(crate) fn mixture_terms<Tp>(
     out: T2<Tp>,
     theta_z: &[f64],
     d: usize,
