@@ -11,7 +11,7 @@ use diffhep::optim::ProgressObserver;
 #[cfg(feature = "mpi")]
 use diffhep_physics::design::detector::exchange;
 use diffhep_physics::design::detector::objectives::ObjectiveKind;
-use diffhep_physics::design::detector::results::ResultsFolder;
+use diffhep_physics::design::detector::results::{self, ResultsFolder};
 use diffhep_physics::design::detector::{
     Checkpoint, DesignError, Study, StudyConfig, DEFAULT_TOML,
 };
@@ -47,6 +47,10 @@ pub struct Args {
     /// Override the configuration's objective.kind: resolution, significance or eig.
     #[arg(long, conflicts_with = "resume")]
     objective: Option<String>,
+    /// After the run, also run the gradient-free baseline (Nelder–Mead) on the same objective at
+    /// the same number of evaluations, and add it to report.md (and baseline.json).
+    #[arg(long)]
+    baseline: bool,
 }
 
 /// Studies other than the default one.
@@ -153,6 +157,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             folder.seconds().unwrap_or(0.0),
             args.out.display()
         );
+    }
+    if args.baseline {
+        let base = study.gradient_free_baseline()?;
+        if writer {
+            results::write_baseline(&ck, &base, &args.out)?;
+            println!(
+                "gradient-free baseline (Nelder–Mead, {} evaluations): objective {:.4}; Adam: {:.4}",
+                base.evaluations,
+                base.evaluation.objective,
+                ck.history().last().expect("history").evaluation.objective
+            );
+        }
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ mod design;
 mod error;
 mod lbfgs;
 pub mod lgso;
+mod nelder_mead;
 mod observe;
 mod surrogate;
 
@@ -29,6 +30,7 @@ pub use design::{
 };
 pub use error::OptimError;
 pub use lbfgs::{lbfgs, ArgminProblem, LbfgsResult};
+pub use nelder_mead::{nelder_mead_budget, BudgetResult};
 pub use observe::{JsonLinesObserver, Observer, ProgressObserver};
 pub use surrogate::{GlobalSurrogate, GradientBias, SurrogateConfig};
 

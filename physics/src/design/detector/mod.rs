@@ -64,6 +64,7 @@ use crate::design::calorimeter::{self, SummedSignal};
 use crate::detector::shower::{Shower, ShowerConfig};
 use crate::detector::tracks::TrackModel;
 
+pub mod baseline;
 pub mod config;
 pub mod exchange;
 pub mod objectives;
