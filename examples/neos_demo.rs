@@ -1,11 +1,11 @@
 //! The neos demonstration on diffhep: a network's output, histogrammed softly, trained to minimise
 //! the expected CLs of a signal-over-background analysis with a background shape systematic
-//! (`diffhep::analysis::neos`; docs/analysis.md). The published neos demo reaches an expected CLs
+//! (`diffhep::neos`; docs/analysis.md). The published neos demo reaches an expected CLs
 //! of about 0.002 from about 0.07 within 10 epochs at about 2 s per epoch on a laptop CPU.
 //!
 //!     cargo run --release --example neos_demo [-- --quick]
 
-use diffhep::analysis::neos::{NeosConfig, NeosToy};
+use diffhep::neos::{NeosConfig, NeosToy};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let quick = std::env::args().any(|a| a == "--quick");

@@ -21,12 +21,12 @@
 //!   the asymptotic CLs and the Fisher information; and the derivatives of fits (implicit
 //!   differentiation), test statistics and CLs w.r.t. the templates and the data
 //!   ([`histfactory::gradients`]), so that an analysis is a differentiable layer.
-//! - [`neos`] (feature `learn`): a network trained through soft histograms and the expected CLs.
+//!
+//! The neos demonstration, a network trained through these pieces, is `crate::neos` (feature
+//! `learn`).
 
 pub mod asimov;
 pub mod histfactory;
-#[cfg(feature = "learn")]
-pub mod neos;
 pub mod soft;
 
 pub use asimov::{

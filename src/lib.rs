@@ -36,6 +36,8 @@ pub mod implicit;
 pub mod interrupt;
 pub mod lanes;
 #[cfg(feature = "learn")]
+pub mod neos;
+#[cfg(feature = "learn")]
 pub mod nn;
 #[cfg(feature = "learn")]
 pub mod optim;

@@ -5,13 +5,13 @@
 //!
 //! 1. a network `f: ℝ² → ℝ` ([`crate::nn::Mlp`]) maps each event to `p = σ(f(x))`;
 //! 2. the events of four samples (signal, background nominal, background up and down
-//!    variations) are histogrammed softly in `p` ([`super::soft_histogram`], logistic kernel of
+//!    variations) are histogrammed softly in `p` ([`crate::analysis::soft_histogram`], logistic kernel of
 //!    bandwidth `h`), and scaled to expected yields;
-//! 3. the histograms form a HistFactory model ([`super::histfactory`]): a `normfactor` μ on the
+//! 3. the histograms form a HistFactory model ([`crate::analysis::histfactory`]): a `normfactor` μ on the
 //!    signal, a `histosys` on the background from the up/down histograms (pyhf's
 //!    `correlated_background`);
 //! 4. the loss is the expected CLs at μ = 1 on the background-only Asimov data, with its exact
-//!    derivative w.r.t. every histogram bin ([`super::histfactory::asimov_cls_gradient`]:
+//!    derivative w.r.t. every histogram bin ([`crate::analysis::histfactory::asimov_cls_gradient`]:
 //!    implicit derivatives of the fits, no unrolled optimiser);
 //! 5. the chain rule runs back through the soft histogram (a dual number per event) and the
 //!    network (one vector–Jacobian product on dfdx's tape), and Adam takes a step.
@@ -22,8 +22,8 @@
 use dfdx::prelude::*;
 use num_dual::Dual64;
 
-use super::histfactory::{asimov_cls_gradient, HistFactoryError, Model, Workspace};
-use super::{soft_histogram, AnalysisError};
+use crate::analysis::histfactory::{asimov_cls_gradient, HistFactoryError, Model, Workspace};
+use crate::analysis::{soft_histogram, AnalysisError};
 use crate::nn::{Activation, Adam, AdamConfig, Mlp, MlpSpec, NnError};
 use crate::sbi::prior::std_normal;
 
