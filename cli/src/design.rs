@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args as ClapArgs, Subcommand};
 use diffhep::optim::ProgressObserver;
+use diffhep_physics::design::detector::baseline::BaselineResult;
 #[cfg(feature = "mpi")]
 use diffhep_physics::design::detector::exchange;
 use diffhep_physics::design::detector::objectives::ObjectiveKind;
@@ -51,6 +52,10 @@ pub struct Args {
     /// the same number of evaluations, and add it to report.md (and baseline.json).
     #[arg(long)]
     baseline: bool,
+    /// Run every objective (resolution, significance, eig) from the configuration, each with its
+    /// baseline, into `<out>/<objective>/`, and write `<out>/comparison.md` side by side.
+    #[arg(long, conflicts_with_all = ["resume", "objective"])]
+    compare: bool,
 }
 
 /// Studies other than the default one.
@@ -70,6 +75,22 @@ fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| path.display().to_string())
 }
 
+/// The configuration of a fresh run: the file or the embedded default, with the command-line
+/// overrides.
+fn fresh_config(args: &Args) -> anyhow::Result<StudyConfig> {
+    let mut config = match &args.config {
+        Some(p) => StudyConfig::from_toml(&read(p)?).with_context(|| p.display().to_string())?,
+        None => StudyConfig::from_toml(DEFAULT_TOML)?,
+    };
+    if let Some(s) = args.steps {
+        config.optimizer.steps = s;
+    }
+    if let Some(k) = &args.objective {
+        config.objective.kind = ObjectiveKind::parse(k).map_err(anyhow::Error::msg)?;
+    }
+    Ok(config)
+}
+
 /// Run the command.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(Sub::Calorimeter(a)) = &args.study {
@@ -80,7 +101,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let ranks = Ranks::start()?;
-    let mut ck = match &args.resume {
+    if args.compare {
+        return compare(args, &ranks);
+    }
+    let ck = match &args.resume {
         Some(path) => {
             let ck =
                 Checkpoint::from_json(&read(path)?).with_context(|| path.display().to_string())?;
@@ -90,36 +114,32 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             ck
         }
         None => {
-            let text = match &args.config {
-                Some(path) => read(path)?,
-                None => DEFAULT_TOML.to_string(),
-            };
-            let mut config = match &args.config {
-                Some(p) => {
-                    StudyConfig::from_toml(&text).with_context(|| p.display().to_string())?
-                }
-                None => StudyConfig::from_toml(&text)?,
-            };
-            if let Some(s) = args.steps {
-                config.optimizer.steps = s;
-            }
-            if let Some(k) = &args.objective {
-                config.objective.kind = ObjectiveKind::parse(k).map_err(anyhow::Error::msg)?;
-            }
-            let study = ranks.study(config)?;
+            let study = ranks.study(fresh_config(args)?)?;
             if ranks.writes() {
                 check_out(args)?;
             }
             study.start()?
         }
     };
+    run_one(args, &ranks, ck, &args.out, args.baseline)?;
+    Ok(())
+}
+
+/// Run (or continue) one study into `out`, optionally followed by its gradient-free baseline.
+fn run_one(
+    args: &Args,
+    ranks: &Ranks,
+    mut ck: Checkpoint,
+    out: &Path,
+    baseline: bool,
+) -> anyhow::Result<(Checkpoint, Option<BaselineResult>)> {
     if let Some(s) = args.steps {
         ck.set_steps(s);
     }
     let study = ranks.study(ck.config.clone())?;
     let writer = ranks.writes();
     let stop = crate::interrupt::install()?;
-    let mut folder = ResultsFolder::new(&study, &args.out, writer)?;
+    let mut folder = ResultsFolder::new(&study, out, writer)?;
     let mut bar = if writer {
         ProgressObserver::new()
     } else {
@@ -128,7 +148,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let finished = study.run_until_stopped(&mut ck, &mut [&mut folder, &mut bar], &stop)?;
     if !finished {
         drop(bar);
-        let checkpoint = args.out.join("checkpoint.json");
+        let checkpoint = out.join("checkpoint.json");
         return Err(Interrupted {
             at: format!(
                 "after step {} of {}",
@@ -138,7 +158,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             resume: format!(
                 "diffhep design --resume {} --out {}",
                 checkpoint.display(),
-                args.out.display()
+                out.display()
             ),
             checkpoint: checkpoint.display().to_string(),
         }
@@ -149,26 +169,59 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let first = &h[0].evaluation;
         let last = &h.last().expect("history").evaluation;
         println!(
-            "objective {:.4} -> {:.4} ({:+.1} %) in {} steps, {:.1} s; results in {}/report.md",
+            "{}: objective {:.4} -> {:.4} ({:+.1} %) in {} steps, {:.1} s; results in {}/report.md",
+            ck.config.objective.kind.name(),
             first.objective,
             last.objective,
             100.0 * (last.objective - first.objective) / first.objective.abs(),
             h.len() - 1,
             folder.seconds().unwrap_or(0.0),
-            args.out.display()
+            out.display()
         );
     }
-    if args.baseline {
-        let base = study.gradient_free_baseline()?;
+    let mut base = None;
+    if baseline {
+        let b = study.gradient_free_baseline()?;
         if writer {
-            results::write_baseline(&ck, &base, &args.out)?;
+            results::write_baseline(&ck, &b, out)?;
             println!(
-                "gradient-free baseline (Nelder–Mead, {} evaluations): objective {:.4}; Adam: {:.4}",
-                base.evaluations,
-                base.evaluation.objective,
-                ck.history().last().expect("history").evaluation.objective
+                "{}: gradient-free baseline (Nelder–Mead, {} evaluations): objective {:.4}",
+                ck.config.objective.kind.name(),
+                b.evaluations,
+                b.evaluation.objective,
             );
         }
+        base = Some(b);
+    }
+    Ok((ck, base))
+}
+
+/// `--compare`: every objective from the same configuration, each with its baseline, in
+/// `out/<objective>/`, and `out/comparison.md` side by side.
+fn compare(args: &Args, ranks: &Ranks) -> anyhow::Result<()> {
+    let config = fresh_config(args)?;
+    if ranks.writes() {
+        check_out(args)?;
+    }
+    let mut done = Vec::new();
+    for kind in ObjectiveKind::ALL {
+        let mut c = config.clone();
+        c.objective.kind = kind;
+        let ck = ranks.study(c)?.start()?;
+        let (ck, base) = run_one(args, ranks, ck, &args.out.join(kind.name()), true)?;
+        done.push((kind, ck, base.expect("the baseline runs in a comparison")));
+    }
+    if ranks.writes() {
+        let runs: Vec<results::ComparedRun<'_>> = done
+            .iter()
+            .map(|(kind, ck, base)| results::ComparedRun {
+                kind: *kind,
+                checkpoint: ck,
+                baseline: base,
+            })
+            .collect();
+        diffhep::files::write_atomic(&args.out.join("comparison.md"), results::comparison(&runs))?;
+        println!("comparison in {}/comparison.md", args.out.display());
     }
     Ok(())
 }

@@ -227,3 +227,47 @@ fn objective_flag_selects_the_physics_term_and_refuses_unknown_names() {
     assert!(err.contains("objective.analysis.flight_um"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn compare_runs_every_objective_with_its_baseline_side_by_side() {
+    let dir = scratch("compare");
+    let cfg = tiny_config(&dir);
+    let out_dir = dir.join("out");
+    let out = diffhep(&[
+        "design",
+        "--config",
+        &cfg,
+        "--compare",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    ok(&out);
+    let table = std::fs::read_to_string(out_dir.join("comparison.md")).unwrap();
+    for kind in ["resolution", "significance", "eig"] {
+        assert!(
+            table.contains(&format!("{kind} (Adam)"))
+                && table.contains(&format!("{kind} (Nelder–Mead)"))
+                && table.contains(&format!("J under {kind}")),
+            "{table}"
+        );
+        let base: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out_dir.join(kind).join("baseline.json")).unwrap(),
+        )
+        .unwrap();
+        // The baseline spends exactly the gradient run's number of steps (3) as evaluations.
+        assert_eq!(base["evaluations"], 3, "{base}");
+        let report = std::fs::read_to_string(out_dir.join(kind).join("report.md")).unwrap();
+        assert!(report.contains("Gradient-free baseline"), "{report}");
+    }
+    // A second comparison into the same folder is refused: nothing is overwritten.
+    let again = diffhep(&[
+        "design",
+        "--config",
+        &cfg,
+        "--compare",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(!again.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -32,15 +32,15 @@ struct Budgeted<F> {
     seen: Rc<RefCell<Seen>>,
 }
 
-const EXHAUSTED: &str = "evaluation budget exhausted";
-
 impl<F: Fn(&[f64]) -> f64> CostFunction for Budgeted<F> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, p: &Vec<f64>) -> Result<f64, ArgminError> {
         let mut seen = self.seen.borrow_mut();
         if seen.0 >= self.budget {
-            return Err(ArgminError::msg(EXHAUSTED));
+            // Past the budget nothing is evaluated: the point ranks worst and the iteration
+            // limit ends the run (argmin's simplex set-up cannot take an error).
+            return Ok(f64::MAX);
         }
         seen.0 += 1;
         let v = (self.f)(p);
@@ -54,7 +54,8 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for Budgeted<F> {
 }
 
 /// Minimise `f` from `x0` with a Nelder–Mead simplex of edge `step` (the vertices `x0` and
-/// `x0 + step eᵢ`), spending at most `budget` evaluations; returns the best point evaluated.
+/// `x0 + step eᵢ`), spending at most `budget` evaluations; returns the best point evaluated
+/// (with a budget below `n + 1` only part of the first simplex is evaluated).
 pub fn nelder_mead_budget<F>(
     f: F,
     x0: &[f64],
@@ -95,11 +96,7 @@ where
     let run = Executor::new(problem, solver)
         .configure(|s| s.max_iters(budget as u64))
         .run();
-    if let Err(e) = run {
-        if e.to_string() != EXHAUSTED {
-            return Err(OptimError::Argmin(e.to_string()));
-        }
-    }
+    run.map_err(|e| OptimError::Argmin(e.to_string()))?;
     let (evaluations, best) = seen.take();
     let (params, objective) = best.expect("at least one evaluation");
     Ok(BudgetResult {
@@ -134,6 +131,11 @@ mod tests {
         };
         let r = nelder_mead_budget(f, &[1.0, 1.0, 1.0], 0.1, 7).unwrap();
         assert_eq!((r.evaluations, calls.get()), (7, 7));
+        // A budget smaller than the first simplex: the best of the points evaluated.
+        calls.set(0);
+        let r = nelder_mead_budget(f, &[1.0, 1.0, 1.0], 0.1, 2).unwrap();
+        assert_eq!((r.evaluations, calls.get()), (2, 2));
+        assert_eq!(r.params, vec![1.0, 1.0, 1.0]);
         assert!(nelder_mead_budget(|_: &[f64]| 0.0, &[], 0.1, 5).is_err());
         assert!(nelder_mead_budget(|_: &[f64]| 0.0, &[1.0], 0.0, 5).is_err());
         assert!(nelder_mead_budget(|_: &[f64]| 0.0, &[1.0], 0.1, 0).is_err());

@@ -17,6 +17,7 @@ use std::time::Instant;
 use diffhep::optim::{DesignLoop, Observer, OptimError, Outcome};
 use serde_json::json;
 
+use super::objectives::ObjectiveKind;
 use super::tracker::sigmas;
 use super::{Checkpoint, Evaluation, StepRecord, Study, StudyConfig};
 use crate::design::output::{create_dir, write_atomic, WriteError};
@@ -388,4 +389,109 @@ fn relative_improvement(ck: &Checkpoint) -> f64 {
     let h = ck.history();
     let (a, b) = (&h[0].evaluation, &h.last().expect("history").evaluation);
     (a.objective - b.objective) / a.objective.abs()
+}
+
+/// One objective's run in a comparison: the objective, its finished run and its baseline.
+pub struct ComparedRun<'a> {
+    /// The objective.
+    pub kind: ObjectiveKind,
+    /// The finished gradient run.
+    pub checkpoint: &'a Checkpoint,
+    /// The gradient-free baseline on the same objective at the same budget.
+    pub baseline: &'a super::baseline::BaselineResult,
+}
+
+/// `comparison.md`: which design each objective prefers, side by side, each against its
+/// gradient-free baseline at the same number of evaluations.
+pub fn comparison(runs: &[ComparedRun<'_>]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Detector design: objectives compared\n\n\
+         The same detector optimised for each objective from the same initial design and seed \
+         (Adam on ln θ), each beside Nelder–Mead on the same objective at the same number of \
+         objective evaluations. Every design is evaluated on the same fixed sample; Z_A and EIG \
+         are the downstream search's figures at that design whatever the objective. Each \
+         run's own folder holds its report, history, plots and checkpoint.\n"
+    );
+    let Some(first) = runs.first() else {
+        return s;
+    };
+    let names = first.checkpoint.config.parameter_names();
+    let mut header = String::from("| | initial");
+    let mut rule = String::from("| --- | ---:");
+    for r in runs {
+        let _ = write!(
+            header,
+            " | {} (Adam) | {} (Nelder–Mead)",
+            r.kind.name(),
+            r.kind.name()
+        );
+        rule.push_str(" | ---: | ---:");
+    }
+    let _ = writeln!(s, "{header} |\n{rule} |");
+    let h0 = first.checkpoint.history();
+    let init = &h0[0];
+    let row = |s: &mut String, label: &str, f: &dyn Fn(&Evaluation, &[f64]) -> f64| {
+        let _ = write!(s, "| {label} | {:.4}", f(&init.evaluation, &init.design));
+        for r in runs {
+            let h = r.checkpoint.history();
+            let last = h.last().expect("history");
+            let _ = write!(
+                s,
+                " | {:.4} | {:.4}",
+                f(&last.evaluation, &last.design),
+                f(&r.baseline.evaluation, &r.baseline.design)
+            );
+        }
+        let _ = writeln!(s, " |");
+    };
+    row(&mut s, "own objective J", &|e, _| e.objective);
+    // Every design under every objective (same weights and costs), to see which is preferred.
+    for kind in ObjectiveKind::ALL {
+        let mut o = first.checkpoint.config.objective.clone();
+        o.kind = kind;
+        row(&mut s, &format!("J under {}", kind.name()), &|e, _| {
+            super::objectives::physics_term(&o, &e.vertex_resolution_um, &e.energy_resolution)
+                + e.cost
+        });
+    }
+    row(&mut s, "vertex resolution (μm)", &|e, _| {
+        e.vertex_resolution_um
+    });
+    row(&mut s, "relative energy error", &|e, _| e.energy_resolution);
+    row(&mut s, "cost", &|e, _| e.cost);
+    row(&mut s, "expected significance Z_A", &|e, _| e.significance);
+    row(&mut s, "expected information gain (nats)", &|e, _| {
+        e.information_gain
+    });
+    for (k, n) in names.iter().enumerate() {
+        row(&mut s, n, &|_, d| d[k]);
+    }
+    let _ = writeln!(
+        s,
+        "\n\"own objective J\" in the initial column is the first objective's; each run's \
+         report.md gives its own initial J."
+    );
+    for r in runs {
+        let h = r.checkpoint.history();
+        let last = h.last().expect("history");
+        let better = if last.evaluation.objective < r.baseline.evaluation.objective {
+            "gradients lower"
+        } else {
+            "Nelder–Mead lower or equal"
+        };
+        let _ = writeln!(
+            s,
+            "- **{}**: J {:.4} with gradients ({} steps) vs {:.4} with Nelder–Mead ({} \
+             evaluations): {better}; [report]({}/report.md)",
+            r.kind.name(),
+            last.evaluation.objective,
+            last.step,
+            r.baseline.evaluation.objective,
+            r.baseline.evaluations,
+            r.kind.name()
+        );
+    }
+    s
 }
