@@ -154,7 +154,7 @@ fn bad_workspaces_are_errors_naming_the_problem() {
 }
 
 #[test]
-fn fits_and_qmu_tilde_match_pyhf() {
+fn fits_profiled_nuisances_and_test_statistics_match_pyhf() {
     let v = histfactory_reference();
     for m in v["models"].as_array().unwrap() {
         let ws = Workspace::from_json(&m["workspace"].to_string()).unwrap();
@@ -174,6 +174,22 @@ fn fits_and_qmu_tilde_match_pyhf() {
         let pyhf_best = flat_pars(&model, &m["fit"]["pars"]);
         for (i, (a, b)) in best.pars.iter().zip(&pyhf_best).enumerate() {
             assert!((a - b).abs() < 1e-5, "parameter {i}: {a} vs pyhf {b}");
+        }
+        // The nuisance parameters profiled at μ = 1 (pyhf's fixed_poi_fit), as the conditional
+        // fit of q_μ and CLs uses them; same tolerances as the free fit.
+        let cond = fit(&model, &data, &aux, &[(model.poi, 1.0)]).unwrap();
+        let want = m["conditional_fit_mu_1"]["twice_nll"].as_f64().unwrap();
+        assert!(
+            (cond.twice_nll - want).abs() < 1e-8 * want.abs(),
+            "conditional −2 ln L {} vs pyhf {want}",
+            cond.twice_nll
+        );
+        let pyhf_cond = flat_pars(&model, &m["conditional_fit_mu_1"]["pars"]);
+        for (i, (a, b)) in cond.pars.iter().zip(&pyhf_cond).enumerate() {
+            assert!(
+                (a - b).abs() < 1e-5,
+                "profiled parameter {i}: {a} vs pyhf {b}"
+            );
         }
         for (mu, q) in m["qmu_tilde"].as_object().unwrap() {
             let mu: f64 = mu.parse().unwrap();

@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long)]
     baseline: bool,
     /// Run every objective (resolution, significance, eig) from the configuration, each with its
-    /// baseline, into `<out>/<objective>/`, and write `<out>/comparison.md` side by side.
+    /// baseline, into `<out>/<objective>/`, and write `<out>/report.md` side by side.
     #[arg(long, conflicts_with_all = ["resume", "objective"])]
     compare: bool,
 }
@@ -197,7 +197,7 @@ fn run_one(
 }
 
 /// `--compare`: every objective from the same configuration, each with its baseline, in
-/// `out/<objective>/`, and `out/comparison.md` side by side.
+/// `out/<objective>/`, and `out/report.md` side by side.
 fn compare(args: &Args, ranks: &Ranks) -> anyhow::Result<()> {
     let config = fresh_config(args)?;
     if ranks.writes() {
@@ -220,8 +220,8 @@ fn compare(args: &Args, ranks: &Ranks) -> anyhow::Result<()> {
                 baseline: base,
             })
             .collect();
-        diffhep::files::write_atomic(&args.out.join("comparison.md"), results::comparison(&runs))?;
-        println!("comparison in {}/comparison.md", args.out.display());
+        diffhep::files::write_atomic(&args.out.join("report.md"), results::comparison(&runs))?;
+        println!("comparison in {}/report.md", args.out.display());
     }
     Ok(())
 }

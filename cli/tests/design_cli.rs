@@ -242,7 +242,7 @@ fn compare_runs_every_objective_with_its_baseline_side_by_side() {
         out_dir.to_str().unwrap(),
     ]);
     ok(&out);
-    let table = std::fs::read_to_string(out_dir.join("comparison.md")).unwrap();
+    let table = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     for kind in ["resolution", "significance", "eig"] {
         assert!(
             table.contains(&format!("{kind} (Adam)"))

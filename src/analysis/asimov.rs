@@ -74,13 +74,17 @@ pub fn asimov_significance_with_uncertainty<S: RealScalar>(
     sigma_b: &S,
 ) -> Result<S, AnalysisError> {
     check_yields(s, b)?;
+    check_sigma(sigma_b)?;
+    Ok(q0_uncertain(s, b, sigma_b).max(&S::zero()).sqrt())
+}
+
+fn check_sigma<S: RealScalar>(sigma_b: &S) -> Result<(), AnalysisError> {
     check(
         "sigma_b",
         sigma_b.value(),
         sigma_b.value() > 0.0,
         "must be finite and > 0 (without an uncertainty use asimov_significance)",
-    )?;
-    Ok(q0_uncertain(s, b, sigma_b).max(&S::zero()).sqrt())
+    )
 }
 
 /// `Z` of independent bins with a common signal strength: `√(Σ_i q₀,i)`, each bin with its
@@ -104,10 +108,12 @@ pub fn asimov_significance_binned<S: RealScalar>(
             },
             e => e,
         })?;
+        // q₀ of each bin is added directly (not as Z²): a bin without signal has q₀ = 0 with
+        // slope 0, while √q₀ has no derivative there.
         total += match sigma_b {
             Some(sig) => {
-                let z = asimov_significance_with_uncertainty(&s[i], &b[i], &sig[i])?;
-                z.clone() * z
+                check_sigma(&sig[i])?;
+                q0_uncertain(&s[i], &b[i], &sig[i]).max(&S::zero())
             }
             None => q0(&s[i], &b[i]).max(&S::zero()),
         };
@@ -188,6 +194,28 @@ mod tests {
             asimov_significance_binned(&x[..2], &x[2..4], Some(&x[4..])).unwrap()
                 + asimov_significance(&x[0], &x[2]).unwrap()
         }
+    }
+
+    #[test]
+    fn a_bin_without_signal_keeps_the_gradient_finite() {
+        // Z over two bins, the second without signal: its q₀ is 0 with zero slope.
+        struct Two;
+        impl ScalarFn for Two {
+            fn eval<S: RealScalar>(&self, x: &[S]) -> S {
+                let s = [x[0].clone(), x[1].clone()];
+                let b = [S::from_f64(20.0), S::from_f64(30.0)];
+                let sig = [S::from_f64(2.0), S::from_f64(3.0)];
+                asimov_significance_binned(&s, &b, Some(&sig)).unwrap()
+            }
+        }
+        let (z, g) = crate::forward::gradient(&Two, &[5.0, 0.0]);
+        assert!(g.iter().all(|v| v.is_finite()), "{g:?}");
+        // q₀ is quadratic in s near 0: zero slope (a one-sided difference is O(h)).
+        let h = 1e-6;
+        let up = (Two.eval(&[5.0, h]) - z) / h;
+        assert!(g[1].abs() < 1e-12 && up.abs() < 1e-5, "{} {up}", g[1]);
+        let fd = (Two.eval(&[5.0 + h, 0.0]) - Two.eval(&[5.0 - h, 0.0])) / (2.0 * h);
+        assert!((g[0] - fd).abs() < 1e-7 * g[0].abs(), "{} vs {fd}", g[0]);
     }
 
     #[test]

@@ -5,8 +5,8 @@ own simple models (`pyhf.simplemodels.uncorrelated_background`, `correlated_back
 log likelihood (`model.logpdf`, main and auxiliary data) and the expected yields at several
 parameter points, including systematics beyond ±1 (the exponential and linear branches of the
 code-4 and code-4p interpolations) and bins without uncertainty (fixed γ); the maximum-likelihood
-fit (best-fit parameters and −2 ln L, scipy optimizer at tolerance 1e-14), q̃_μ and the
-asymptotic CLs (`hypotest`, test statistic q̃_μ, observed, tail probabilities and expected band)
+fit (best-fit parameters and −2 ln L, scipy optimizer at tolerance 1e-14), q̃_μ, the profiled
+nuisance parameters at μ = 1 (`fixed_poi_fit`) and the asymptotic CLs (`hypotest`, test statistic q̃_μ, observed, tail probabilities and expected band)
 at μ = 0.5, 1 and 2 on the observed data, and q₀ and q_μ (μ = 1). Also pyhf's own example
 workspaces, copied unchanged into tests/reference/pyhf_examples/ from the pyhf repository
 (Apache-2.0; commit b3dc4bb20a5ee8495718bba1efaa86e9f9fce074): docs/examples/json/2-bin_1-channel.json
@@ -147,6 +147,9 @@ def record(spec, rng):
         rows.append({"pars": named, "logpdf": float(model.logpdf(p, data)[0]), "expected": per_channel})
     best, twice_nll = pyhf.infer.mle.fit(data, model, return_fitted_val=True)
     best_named = {name: best[model.config.par_slice(name)].tolist() for name in model.config.par_order}
+    # The nuisance parameters profiled at μ = 1 (the conditional fit of q̃_μ and CLs).
+    cond, cond_nll = pyhf.infer.mle.fixed_poi_fit(1.0, data, model, return_fitted_val=True)
+    cond_named = {name: cond[model.config.par_slice(name)].tolist() for name in model.config.par_order}
     qmu = {}
     for mu in (0.5, 1.0, 2.0):
         qmu[str(mu)] = float(
@@ -167,6 +170,7 @@ def record(spec, rng):
         "workspace": spec,
         "points": rows,
         "fit": {"pars": best_named, "twice_nll": float(twice_nll)},
+        "conditional_fit_mu_1": {"pars": cond_named, "twice_nll": float(cond_nll)},
         "qmu_tilde": qmu,
         "q0": q0,
         "qmu_1": qmu_1,

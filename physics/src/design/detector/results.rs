@@ -401,7 +401,7 @@ pub struct ComparedRun<'a> {
     pub baseline: &'a super::baseline::BaselineResult,
 }
 
-/// `comparison.md`: which design each objective prefers, side by side, each against its
+/// The `report.md` of a `--compare` folder: which design each objective prefers, side by side, each against its
 /// gradient-free baseline at the same number of evaluations.
 pub fn comparison(runs: &[ComparedRun<'_>]) -> String {
     let mut s = String::new();
