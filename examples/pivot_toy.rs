@@ -130,13 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     summary("λ = 0", &plain);
     summary(&format!("λ = {}", cfg.lambda), &pivot);
     // Same evaluation events in both runs: the paired difference has the smaller error.
-    let d: Vec<f64> = pivot
-        .adversary_nll
-        .iter()
-        .zip(&plain.adversary_nll)
-        .map(|(a, b)| a - b)
-        .collect();
-    let (dm, dse) = diffhep::pivot::metrics::mean_and_se(&d);
+    let (dm, dse) = pivot.adversary_loss_minus(&plain);
     println!(
         "L_r(λ = {}) − L_r(λ = 0) = {dm:.4} ± {dse:.4} (paired);   AUC loss {:.4}",
         cfg.lambda,

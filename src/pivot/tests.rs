@@ -141,13 +141,7 @@ fn check_pivot_against_plain(plain: &ToyOutcome, pivot: &ToyOutcome, min_auc: f6
     let h = ENTROPY_STD_NORMAL;
     let (lp, lq) = (plain.eval.adversary_loss, pivot.eval.adversary_loss);
     // Paired difference on the same evaluation events.
-    let d: Vec<f64> = pivot
-        .adversary_nll
-        .iter()
-        .zip(&plain.adversary_nll)
-        .map(|(a, b)| a - b)
-        .collect();
-    let (dm, dse) = mean_and_se(&d);
+    let (dm, dse) = pivot.adversary_loss_minus(plain);
     eprintln!(
         "L_r: λ=0 {lp:.4} ± {:.4}, λ>0 {lq:.4} ± {:.4}, paired difference {dm:.4} ± {dse:.4}; \
          AUC {:.4} vs {:.4}; KS max {:.3} vs {:.3} (critical {:.3})",

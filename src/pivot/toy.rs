@@ -126,6 +126,20 @@ pub struct ToyOutcome {
     pub independence: Independence,
 }
 
+impl ToyOutcome {
+    /// Mean and standard error of this run's adversary loss minus `other`'s, event by event on
+    /// the shared evaluation sample (the paired difference has the smaller error).
+    pub fn adversary_loss_minus(&self, other: &ToyOutcome) -> (f64, f64) {
+        let d: Vec<f64> = self
+            .adversary_nll
+            .iter()
+            .zip(&other.adversary_nll)
+            .map(|(a, b)| a - b)
+            .collect();
+        super::metrics::mean_and_se(&d)
+    }
+}
+
 /// Train on the toy with `cfg` and measure the result; `on_epoch` sees every epoch's record.
 pub fn run(
     cfg: &PivotConfig,
