@@ -139,9 +139,7 @@ pub fn write_results(
             .map(|(n, v)| (n.clone(), json!(v)))
             .collect()
     };
-    // Relative to |J₀|: the significance and information objectives are negative.
-    let improvement =
-        (first.evaluation.objective - last.evaluation.objective) / first.evaluation.objective.abs();
+    let improvement = relative_improvement(ck);
     let final_doc = json!({
         "steps": last.step,
         "design": named(&last.design),
@@ -335,11 +333,9 @@ pub fn write_baseline(
         "baseline.json",
         &serde_json::to_string_pretty(&doc).expect("a JSON value serialises"),
     )?;
-    let mut s = report(ck, relative_improvement(ck), 0.0);
-    // The run's own report, with its timing line kept from the file when present.
-    if let Ok(text) = std::fs::read_to_string(out.join("report.md")) {
-        s = text;
-    }
+    // The run's own report (with its timing line) when present, else one made from the run.
+    let mut s = std::fs::read_to_string(out.join("report.md"))
+        .unwrap_or_else(|_| report(ck, relative_improvement(ck), 0.0));
     let _ = writeln!(
         s,
         "\n## Gradient-free baseline at the same budget\n\n\
@@ -384,7 +380,8 @@ pub fn write_baseline(
     write_atomic(out, "report.md", &s)
 }
 
-/// `(J₀ − J)/|J₀|` of a run.
+/// `(J₀ − J)/|J₀|` of a run (relative to |J₀|: the significance and information objectives are
+/// negative).
 fn relative_improvement(ck: &Checkpoint) -> f64 {
     let h = ck.history();
     let (a, b) = (&h[0].evaluation, &h.last().expect("history").evaluation);
