@@ -26,7 +26,10 @@
 //!
 //! # Blocks, tails, threads, determinism
 //! Events are split into fixed blocks of [`BatchOptions::block`] events (lane duals; a multiple
-//! of 8) or [`BatchOptions::tape_block`] events (tape), processed in parallel with rayon. Inside a
+//! of 8) or [`BatchOptions::tape_block`] events (tape), processed in parallel on rayon's current
+//! pool — from [`BatchOptions::parallel_min_events`] events on ([`PARALLEL_MIN_EVENTS`] by
+//! default, measured); smaller inputs run on the calling thread, where a thread wake-up would
+//! cost more than the work. Inside a
 //! lane block, the last group of fewer than 8 events is loaded with its missing lanes repeating
 //! the last real event ([`crate::lanes::load_block`]) — never reading past the slices — and those
 //! lanes are masked out of sums and never written to outputs; the tape simply records a shorter
@@ -67,7 +70,7 @@ use thiserror::Error;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
-use crate::lanes::{load_block, Block, LaneDual, LaneDual2, LaneJet, LaneMask, LANES};
+use crate::lanes::{load_block, opaque, Block, LaneDual, LaneDual2, LaneJet, LaneMask, LANES};
 use crate::scalar::Scalar;
 use crate::simd::{self, SimdError, SimdPath};
 use crate::tape::{BVar, BatchTape, BatchValue, TapeError};
@@ -279,7 +282,18 @@ pub struct BatchOptions {
     /// SIMD path for the lane kernels (default `None`: [`crate::simd::active`], the best path
     /// of the CPU unless `DIFFHEP_SIMD` forces one). Every path gives the same bits.
     pub simd: Option<SimdPath>,
+    /// Inputs with fewer events than this run on the calling thread, without rayon (default
+    /// [`PARALLEL_MIN_EVENTS`]). `usize::MAX` keeps every call on the calling thread; `0`
+    /// hands every call with more than one block to rayon's current pool. A pool of one thread
+    /// always runs on the calling thread. The results are bit-identical either way.
+    pub parallel_min_events: usize,
 }
+
+/// Default [`BatchOptions::parallel_min_events`]: below this many events a call stays on the
+/// calling thread. Handing work to rayon costs a thread wake-up of ~10–20 µs on the 2-core
+/// machine where it was measured (`cargo bench --bench batch -- summary`, "threads by size"),
+/// which a cheap function over fewer events does not repay.
+pub const PARALLEL_MIN_EVENTS: usize = 16_384;
 
 impl Default for BatchOptions {
     fn default() -> Self {
@@ -288,7 +302,35 @@ impl Default for BatchOptions {
             block: 2048,
             tape_block: 256,
             simd: None,
+            parallel_min_events: PARALLEL_MIN_EVENTS,
         }
+    }
+}
+
+impl BatchOptions {
+    /// Whether a call over `events` events in `blocks` blocks hands its blocks to rayon.
+    fn parallel(&self, events: usize, blocks: usize) -> bool {
+        blocks > 1 && events >= self.parallel_min_events && rayon::current_num_threads() > 1
+    }
+}
+
+/// `f` over the blocks `jobs`, in order: in parallel on rayon's current pool or in a plain loop
+/// on the calling thread, with `init` making each worker's scratch state (one for the loop).
+fn map_blocks<I, T, S>(
+    jobs: Vec<I>,
+    parallel: bool,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, I) -> T + Sync + Send,
+) -> Vec<T>
+where
+    I: Send,
+    T: Send,
+{
+    if parallel {
+        jobs.into_par_iter().map_init(init, f).collect()
+    } else {
+        let mut state = init();
+        jobs.into_iter().map(|j| f(&mut state, j)).collect()
     }
 }
 
@@ -473,53 +515,52 @@ pub fn jacobian_into<F: EventFn>(
             (b * block, v, ps)
         })
         .collect();
-    match engine {
-        Engine::BatchedTape => jobs.into_par_iter().try_for_each_init(
+    let parallel = opts.parallel(n, jobs.len());
+    let results: Vec<Result<(), BatchError>> = match engine {
+        Engine::BatchedTape => map_blocks(
+            jobs,
+            parallel,
             || BatchTape::new(block),
             |tape, (start, v, mut ps)| {
                 let cols = events.slice(start, start + v.len());
                 tape_jacobian_block(f, tape, params, &cols, wrt, v, &mut ps)
             },
-        )?,
-        _ => {
-            let results: Vec<Result<(), BatchError>> = jobs
-                .into_par_iter()
-                .map(|(start, v, mut ps)| {
-                    let cols = events.slice(start, start + v.len());
-                    simd::on_path(
-                        path,
-                        #[inline(always)]
-                        || {
-                            let mut first = true;
-                            let mut k0 = 0;
-                            // Directions in passes of at most 8; values from the first pass.
-                            for chunk in wrt
-                                .chunks(LANE_DUAL_PASS)
-                                .chain(wrt.is_empty().then_some(&[][..]))
-                            {
-                                let out_v = if first { Some(&mut *v) } else { None };
-                                let out_p = &mut ps[k0..k0 + chunk.len()];
-                                let clean = with_directions!(chunk.len(), |N| {
-                                    lane_jacobian_block::<F, N>(
-                                        f, params, &cols, chunk, out_v, out_p,
-                                    )
-                                });
-                                if !clean {
-                                    return Err(
-                                        first_non_finite(&cols, start).expect("kernel saw one")
-                                    );
-                                }
-                                first = false;
-                                k0 += chunk.len();
+        ),
+        _ => map_blocks(
+            jobs,
+            parallel,
+            || (),
+            |_, (start, v, mut ps)| {
+                let cols = events.slice(start, start + v.len());
+                simd::on_path(
+                    path,
+                    #[inline(always)]
+                    || {
+                        let mut first = true;
+                        let mut k0 = 0;
+                        // Directions in passes of at most 8; values from the first pass.
+                        for chunk in wrt
+                            .chunks(LANE_DUAL_PASS)
+                            .chain(wrt.is_empty().then_some(&[][..]))
+                        {
+                            let out_v = if first { Some(&mut *v) } else { None };
+                            let out_p = &mut ps[k0..k0 + chunk.len()];
+                            let clean = with_directions!(chunk.len(), |N| {
+                                lane_jacobian_block::<F, N>(f, params, &cols, chunk, out_v, out_p)
+                            });
+                            if !clean {
+                                return Err(first_non_finite(&cols, start).expect("kernel saw one"));
                             }
-                            Ok(())
-                        },
-                    )
-                })
-                .collect();
-            first_error(results)?;
-        }
-    }
+                            first = false;
+                            k0 += chunk.len();
+                        }
+                        Ok(())
+                    },
+                )
+            },
+        ),
+    };
+    first_error(results)?;
     Ok(())
 }
 
@@ -540,18 +581,19 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
     let col_dirs: Vec<[bool; N]> = (0..cols.len())
         .map(|j| std::array::from_fn(|k| wrt[k] == Wrt::Column(j)))
         .collect();
+    // Seeds hidden from the optimizer once per block (see `lanes::opaque`).
     let p: Vec<LaneDual<N>> = params
         .iter()
         .zip(&param_dirs)
-        .map(|(&v, d)| LaneDual::seeded(Block::splat(v), d))
+        .map(|(&v, d)| opaque(LaneDual::seeded(Block::splat(v), d)))
         .collect();
     let shared = f.shared(&p);
     let len = cols.first().map_or(0, |c| c.len());
-    let mut ev = ColumnBuf::new(
+    let mut ev = opaque(ColumnBuf::new(
         col_dirs
             .iter()
             .map(|d| LaneDual::<N>::seeded(Block::ZERO, d)),
-    );
+    ));
     // Lane-wise "all data finite so far" (padded lanes repeat real events).
     let mut finite = LaneMask::first(LANES).0;
     let mut g = 0;
@@ -653,7 +695,7 @@ pub fn sum_gradient<F: EventFn>(
         engine == Engine::BatchedTape,
     )?;
     let parts = match engine {
-        Engine::BatchedTape => tape_sum(f, params, events, wrt, opts.tape_block)?,
+        Engine::BatchedTape => tape_sum(f, params, events, wrt, opts)?,
         _ => {
             let mut value = 0.0;
             let mut gradient = vec![0.0; d];
@@ -739,9 +781,12 @@ where
     let block = opts.block;
     let n = events.len();
     let starts: Vec<usize> = (0..n).step_by(block).collect();
-    let blocks: Vec<Result<Vec<f64>, BatchError>> = starts
-        .into_par_iter()
-        .map(|start| {
+    let parallel = opts.parallel(n, starts.len());
+    let blocks: Vec<Result<Vec<f64>, BatchError>> = map_blocks(
+        starts,
+        parallel,
+        || (),
+        |_, start| {
             let cols = events.slice(start, (start + block).min(n));
             simd::on_path(
                 path,
@@ -749,8 +794,8 @@ where
                 || lane_sum_block::<F, J, N>(f, params, &cols, wrt),
             )
             .ok_or_else(|| first_non_finite(&cols, start).expect("kernel saw one"))
-        })
-        .collect();
+        },
+    );
     let mut total = vec![0.0; J::PARTS];
     for b in &first_error(blocks)? {
         for (t, v) in total.iter_mut().zip(b) {
@@ -776,11 +821,12 @@ where
         .enumerate()
         .map(|(i, &v)| {
             let dirs: [bool; N] = std::array::from_fn(|k| wrt[k] == i);
-            J::seeded(Block::splat(v), &dirs)
+            // Seeds hidden from the optimizer once per block (see `lanes::opaque`).
+            opaque(J::seeded(Block::splat(v), &dirs))
         })
         .collect();
     let shared = f.shared(&p);
-    let zero = || J::constant_block(Block::ZERO);
+    let zero = || opaque(J::constant_block(Block::ZERO));
     let acc = match cols {
         [a] => lane_sum_groups(f, &shared, &[*a], [zero()]),
         [a, b] => lane_sum_groups(f, &shared, &[*a, *b], [zero(); 2]),
@@ -873,40 +919,43 @@ fn tape_sum<F: EventFn>(
     params: &[f64],
     events: &Events,
     wrt: &[usize],
-    block: usize,
+    opts: &BatchOptions,
 ) -> Result<Vec<f64>, BatchError> {
     let n = events.len();
+    let block = opts.tape_block;
     let starts: Vec<usize> = (0..n).step_by(block).collect();
-    let blocks: Vec<Vec<f64>> = starts
-        .into_par_iter()
-        .map_init(
-            || BatchTape::new(block),
-            |tape, start| -> Result<Vec<f64>, BatchError> {
-                let tape = tape.as_mut().map_err(|e| e.clone())?;
-                let end = (start + block).min(n);
-                let mut t = tape.activate();
-                t.set_lanes(end - start)?;
-                let p: Vec<BVar> = params.iter().map(|&v| t.param(v)).collect();
-                let mut ev = Vec::with_capacity(events.n_columns());
-                for c in events.slice(start, end) {
-                    ev.push(t.constant_column(c)?);
-                }
-                let shared = f.shared(&p);
-                let y = f.eval(&shared, &ev);
-                // `backward` seeds every lane with 1: the gradient of the sum over events (a
-                // result that does not depend on the events is one lane, counted n times).
-                let mut out = vec![match t.value(y)? {
-                    BatchValue::Column(v) => v.iter().sum(),
-                    BatchValue::Scalar(v) => v * (end - start) as f64,
-                }];
-                let adj = t.backward(y)?;
-                for &i in wrt {
-                    out.push(adj.scalar(p[i])?);
-                }
-                Ok(out)
-            },
-        )
-        .collect::<Result<_, _>>()?;
+    let parallel = opts.parallel(n, starts.len());
+    let blocks: Vec<Vec<f64>> = map_blocks(
+        starts,
+        parallel,
+        || BatchTape::new(block),
+        |tape, start| -> Result<Vec<f64>, BatchError> {
+            let tape = tape.as_mut().map_err(|e| e.clone())?;
+            let end = (start + block).min(n);
+            let mut t = tape.activate();
+            t.set_lanes(end - start)?;
+            let p: Vec<BVar> = params.iter().map(|&v| t.param(v)).collect();
+            let mut ev = Vec::with_capacity(events.n_columns());
+            for c in events.slice(start, end) {
+                ev.push(t.constant_column(c)?);
+            }
+            let shared = f.shared(&p);
+            let y = f.eval(&shared, &ev);
+            // `backward` seeds every lane with 1: the gradient of the sum over events (a
+            // result that does not depend on the events is one lane, counted n times).
+            let mut out = vec![match t.value(y)? {
+                BatchValue::Column(v) => v.iter().sum(),
+                BatchValue::Scalar(v) => v * (end - start) as f64,
+            }];
+            let adj = t.backward(y)?;
+            for &i in wrt {
+                out.push(adj.scalar(p[i])?);
+            }
+            Ok(out)
+        },
+    )
+    .into_iter()
+    .collect::<Result<_, _>>()?;
     let mut total = vec![0.0; 1 + wrt.len()];
     for b in &blocks {
         for (t, v) in total.iter_mut().zip(b) {

@@ -7,8 +7,10 @@
 //! Engines: fused f64 primal (scalar loop and 8-lane blocks), a hand-written fused adjoint (the
 //! baseline, written below), per-event num-dual, the batched tape (blocks of 256, via the batch
 //! API), lane duals called directly, and the batch API end to end (lane duals chosen by the
-//! rule; 1 and 2 threads). After the criterion groups, a table of ns/event and ratios measured
-//! in the same run is printed.
+//! rule; "1 thread" = on the calling thread with `parallel_min_events = usize::MAX`, no rayon,
+//! like the kernel rows; "2 threads" = each call `install`ed into a 2-thread rayon pool, so its
+//! wake-up cost is included). After the criterion groups, a table of ns/event and ratios
+//! measured in the same run is printed, then the parallel threshold scan.
 //!
 //! Every row is measured on each SIMD path the CPU supports (run-time dispatch, `diffhep::simd`:
 //! a default build, no RUSTFLAGS), then the batch API's overhead over the kernel and the
@@ -264,15 +266,49 @@ fn lane_jac(d: &Data, out: &mut [Vec<f64>; 5]) {
 const FIT: [usize; 2] = [0, 2];
 const JAC: [Wrt; 4] = [Wrt::Column(0), Wrt::Column(1), Wrt::Param(0), Wrt::Param(2)];
 
-fn api_fit(d: &Data, engine: Engine, simd: SimdPath) -> (f64, [f64; 2]) {
-    let events = Events::new(&[&d.rs, &d.c]).unwrap();
-    let opts = BatchOptions {
-        engine,
-        simd: Some(simd),
-        ..BatchOptions::default()
+/// Where a batch-API call runs: on the calling thread (`None`, `parallel_min_events` =
+/// `usize::MAX`: no rayon at all), or inside a rayon pool with the default options (blocks in
+/// parallel from [`diffhep::batch::PARALLEL_MIN_EVENTS`] events on; `min_events` overrides).
+#[derive(Clone, Copy)]
+struct Threads<'a> {
+    pool: Option<&'a rayon::ThreadPool>,
+    min_events: usize,
+}
+
+impl<'a> Threads<'a> {
+    const CALLER: Threads<'static> = Threads {
+        pool: None,
+        min_events: usize::MAX,
     };
-    let g = sum_gradient(&EeMuMuEvents, &d.p.to_array(), &events, &FIT, &opts).unwrap();
-    (g.value, [g.gradient[0], g.gradient[1]])
+    fn pool(p: &'a rayon::ThreadPool) -> Self {
+        Threads {
+            pool: Some(p),
+            min_events: BatchOptions::default().parallel_min_events,
+        }
+    }
+    fn run<R: Send>(self, f: impl FnOnce(&BatchOptions) -> R + Send) -> R {
+        let opts = BatchOptions {
+            parallel_min_events: self.min_events,
+            ..BatchOptions::default()
+        };
+        match self.pool {
+            Some(p) => p.install(|| f(&opts)),
+            None => f(&opts),
+        }
+    }
+}
+
+fn api_fit(d: &Data, engine: Engine, simd: SimdPath, threads: Threads) -> (f64, [f64; 2]) {
+    let events = Events::new(&[&d.rs, &d.c]).unwrap();
+    threads.run(|o| {
+        let opts = BatchOptions {
+            engine,
+            simd: Some(simd),
+            ..o.clone()
+        };
+        let g = sum_gradient(&EeMuMuEvents, &d.p.to_array(), &events, &FIT, &opts).unwrap();
+        (g.value, [g.gradient[0], g.gradient[1]])
+    })
 }
 
 /// Per-event Jacobian through the API, into reused buffers (`out`) or freshly allocated ones.
@@ -280,27 +316,30 @@ fn api_jac(
     d: &Data,
     engine: Engine,
     simd: SimdPath,
+    threads: Threads,
     out: Option<&mut EventJacobian>,
 ) -> Vec<Vec<f64>> {
     let events = Events::new(&[&d.rs, &d.c]).unwrap();
-    let opts = BatchOptions {
-        engine,
-        simd: Some(simd),
-        ..BatchOptions::default()
-    };
     let p = d.p.to_array();
-    match out {
-        Some(o) => {
-            jacobian_into(&EeMuMuEvents, &p, &events, &JAC, &opts, o).unwrap();
-            Vec::new()
+    threads.run(|o| {
+        let opts = BatchOptions {
+            engine,
+            simd: Some(simd),
+            ..o.clone()
+        };
+        match out {
+            Some(o) => {
+                jacobian_into(&EeMuMuEvents, &p, &events, &JAC, &opts, o).unwrap();
+                Vec::new()
+            }
+            None => {
+                let j = jacobian(&EeMuMuEvents, &p, &events, &JAC, &opts).unwrap();
+                let mut out = vec![j.values];
+                out.extend(j.partials);
+                out
+            }
         }
-        None => {
-            let j = jacobian(&EeMuMuEvents, &p, &events, &JAC, &opts).unwrap();
-            let mut out = vec![j.values];
-            out.extend(j.partials);
-            out
-        }
-    }
+    })
 }
 
 // ---------------------------------------------------------------- harness
@@ -343,7 +382,6 @@ fn on<R>(path: SimdPath, f: impl FnOnce() -> R) -> R {
 fn criterion_groups(c: &mut Criterion) {
     let d = data(EVENTS);
     let h = hand_params(&d.p);
-    let one = pool(1);
     let path = simd::active();
     let mut out = outputs(EVENTS);
     let mut g = c.benchmark_group(format!("ee_mumu_1e5_events_{path}"));
@@ -375,7 +413,7 @@ fn criterion_groups(c: &mut Criterion) {
         })
     });
     g.bench_function("fit/api_1thread", |b| {
-        b.iter(|| one.install(|| api_fit(black_box(&d), Engine::Auto, path)))
+        b.iter(|| api_fit(black_box(&d), Engine::Auto, path, Threads::CALLER))
     });
     g.bench_function("jac4/hand_adjoint", |b| {
         b.iter(|| {
@@ -397,7 +435,15 @@ fn criterion_groups(c: &mut Criterion) {
     });
     let mut buf = api_jac_buffer(&d);
     g.bench_function("jac4/api_1thread", |b| {
-        b.iter(|| one.install(|| api_jac(black_box(&d), Engine::Auto, path, Some(&mut buf))))
+        b.iter(|| {
+            api_jac(
+                black_box(&d),
+                Engine::Auto,
+                path,
+                Threads::CALLER,
+                Some(&mut buf),
+            )
+        })
     });
     g.finish();
 }
@@ -439,8 +485,11 @@ fn cross_check(d: &Data, h: &HandParams, path: SimdPath) {
                 || lane_fit(d),
             ),
         ),
-        ("api", api_fit(d, Engine::Auto, path)),
-        ("tape", api_fit(d, Engine::BatchedTape, path)),
+        ("api", api_fit(d, Engine::Auto, path, Threads::CALLER)),
+        (
+            "tape",
+            api_fit(d, Engine::BatchedTape, path, Threads::CALLER),
+        ),
     ] {
         let r = rel_diff(&[v, g[0], g[1]], &[hv, hg[0], hg[1]]);
         assert!(
@@ -469,8 +518,8 @@ fn cross_check(d: &Data, h: &HandParams, path: SimdPath) {
         worst = worst.max(rel_diff(&out[k], &hj[k]));
     }
     for j in [
-        api_jac(d, Engine::Auto, path, None),
-        api_jac(d, Engine::BatchedTape, path, None),
+        api_jac(d, Engine::Auto, path, Threads::CALLER, None),
+        api_jac(d, Engine::BatchedTape, path, Threads::CALLER, None),
     ] {
         for k in 0..5 {
             worst = worst.max(rel_diff(&j[k], &hj[k]));
@@ -484,7 +533,7 @@ fn cross_check(d: &Data, h: &HandParams, path: SimdPath) {
 
 /// The main table's rows for one dispatch path: (name, ns/event, baseline ns/event).
 fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)> {
-    let (one, two) = (pool(1), pool(2));
+    let two = pool(2);
     let n = d.rs.len();
     let reps = 15;
     let mut out = outputs(n);
@@ -519,10 +568,15 @@ fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)
         ));
     });
     let afit1 = t(&mut || {
-        black_box(one.install(|| api_fit(black_box(d), Engine::Auto, path)));
+        black_box(api_fit(black_box(d), Engine::Auto, path, Threads::CALLER));
     });
     let afit2 = t(&mut || {
-        black_box(two.install(|| api_fit(black_box(d), Engine::Auto, path)));
+        black_box(api_fit(
+            black_box(d),
+            Engine::Auto,
+            path,
+            Threads::pool(&two),
+        ));
     });
     let hjac = t(&mut || {
         on(
@@ -539,10 +593,22 @@ fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)
         )
     });
     let ajac1 = t(&mut || {
-        one.install(|| api_jac(black_box(d), Engine::Auto, path, Some(&mut buf)));
+        api_jac(
+            black_box(d),
+            Engine::Auto,
+            path,
+            Threads::CALLER,
+            Some(&mut buf),
+        );
     });
     let ajac2 = t(&mut || {
-        two.install(|| api_jac(black_box(d), Engine::Auto, path, Some(&mut buf)));
+        api_jac(
+            black_box(d),
+            Engine::Auto,
+            path,
+            Threads::pool(&two),
+            Some(&mut buf),
+        );
     });
     let p = |name: &str| format!("[{path}] {name}");
     vec![
@@ -567,7 +633,6 @@ fn summary(_c: &mut Criterion) {
         cross_check(&d, &h, path);
     }
     let active = simd::active();
-    let one = pool(1);
     let mut out = outputs(EVENTS);
     let mut rows = Vec::new();
     for &path in &paths {
@@ -597,7 +662,12 @@ fn summary(_c: &mut Criterion) {
     rows.push((
         format!("[{active}] fit grad: batched tape (256-event blocks), 1 thread"),
         ns_per_event(EVENTS, 5, || {
-            black_box(one.install(|| api_fit(black_box(&d), Engine::BatchedTape, active)));
+            black_box(api_fit(
+                black_box(&d),
+                Engine::BatchedTape,
+                active,
+                Threads::CALLER,
+            ));
         }),
         hfit,
     ));
@@ -609,7 +679,13 @@ fn summary(_c: &mut Criterion) {
     rows.push((
         format!("[{active}] jac4: batched tape (256-event blocks), 1 thread"),
         ns_per_event(EVENTS, 5, || {
-            one.install(|| api_jac(black_box(&d), Engine::BatchedTape, active, Some(&mut buf)));
+            api_jac(
+                black_box(&d),
+                Engine::BatchedTape,
+                active,
+                Threads::CALLER,
+                Some(&mut buf),
+            );
         }),
         hjac,
     ));
@@ -630,10 +706,20 @@ fn summary(_c: &mut Criterion) {
             ));
         });
         let f1 = ns_per_event(n, reps, || {
-            black_box(one.install(|| api_fit(black_box(&dn), Engine::Auto, active)));
+            black_box(api_fit(
+                black_box(&dn),
+                Engine::Auto,
+                active,
+                Threads::CALLER,
+            ));
         });
         let f2 = ns_per_event(n, reps, || {
-            black_box(two.install(|| api_fit(black_box(&dn), Engine::Auto, active)));
+            black_box(api_fit(
+                black_box(&dn),
+                Engine::Auto,
+                active,
+                Threads::pool(&two),
+            ));
         });
         let kjac = ns_per_event(n, reps, || {
             on(
@@ -643,12 +729,61 @@ fn summary(_c: &mut Criterion) {
             )
         });
         let j1 = ns_per_event(n, reps, || {
-            one.install(|| api_jac(black_box(&dn), Engine::Auto, active, Some(&mut b)));
+            api_jac(
+                black_box(&dn),
+                Engine::Auto,
+                active,
+                Threads::CALLER,
+                Some(&mut b),
+            );
         });
         let j2 = ns_per_event(n, reps, || {
-            two.install(|| api_jac(black_box(&dn), Engine::Auto, active, Some(&mut b)));
+            api_jac(
+                black_box(&dn),
+                Engine::Auto,
+                active,
+                Threads::pool(&two),
+                Some(&mut b),
+            );
         });
         sizes.push((n, kfit, f1, f2, kjac, j1, j2));
+    }
+
+    // Where should small inputs stop going parallel? Calling thread against 2 threads with
+    // parallel work forced (`parallel_min_events` = 0), fit gradient and Jacobian.
+    let mut threshold = Vec::new();
+    let forced = Threads {
+        pool: Some(&two),
+        min_events: 0,
+    };
+    for n in [2_048usize, 4_096, 8_192, 16_384, 32_768, 65_536] {
+        let dn = data(n);
+        let mut b = api_jac_buffer(&dn);
+        let reps = 9;
+        let f1 = ns_per_event(n, reps, || {
+            black_box(api_fit(
+                black_box(&dn),
+                Engine::Auto,
+                active,
+                Threads::CALLER,
+            ));
+        });
+        let f2 = ns_per_event(n, reps, || {
+            black_box(api_fit(black_box(&dn), Engine::Auto, active, forced));
+        });
+        let j1 = ns_per_event(n, reps, || {
+            api_jac(
+                black_box(&dn),
+                Engine::Auto,
+                active,
+                Threads::CALLER,
+                Some(&mut b),
+            );
+        });
+        let j2 = ns_per_event(n, reps, || {
+            api_jac(black_box(&dn), Engine::Auto, active, forced, Some(&mut b));
+        });
+        threshold.push((n, f1, f2, j1, j2));
     }
 
     // Where does the engine rule's crossover lie? The sum gradient with d directions (the four
@@ -661,12 +796,11 @@ fn summary(_c: &mut Criterion) {
         let time = |engine| {
             let opts = BatchOptions {
                 engine,
+                parallel_min_events: usize::MAX,
                 ..BatchOptions::default()
             };
             ns_per_event(EVENTS, 5, || {
-                one.install(|| {
-                    black_box(sum_gradient(&EeMuMuEvents, &p, &events, &wrt, &opts).unwrap());
-                })
+                black_box(sum_gradient(&EeMuMuEvents, &p, &events, &wrt, &opts).unwrap());
             })
         };
         crossover.push((dirs, time(Engine::LaneDual), time(Engine::BatchedTape)));
@@ -722,6 +856,23 @@ fn summary(_c: &mut Criterion) {
             f1 / kf,
             f1 / f2,
             j1 / kj,
+            j1 / j2
+        );
+    }
+    println!();
+    println!(
+        "parallel threshold: calling thread vs 2 threads forced parallel (blocks of 2048; \
+         default parallel_min_events = {}), [{active}], ns/event:",
+        BatchOptions::default().parallel_min_events
+    );
+    println!(
+        "{:>9} {:>8} {:>8} {:>6} | {:>8} {:>8} {:>6}",
+        "events", "fit 1t", "fit 2t", "2t x", "jac 1t", "jac 2t", "2t x"
+    );
+    for (n, f1, f2, j1, j2) in threshold {
+        println!(
+            "{n:>9} {f1:>8.2} {f2:>8.2} {:>6.2} | {j1:>8.2} {j2:>8.2} {:>6.2}",
+            f1 / f2,
             j1 / j2
         );
     }

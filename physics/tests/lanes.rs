@@ -3,7 +3,7 @@
 
 use diffhep::batch::{
     jacobian, sum_gradient, sum_hessian, values, BatchError, BatchOptions, Engine, EventFn,
-    EventJacobian, EventSum, Events, SumDerivatives, Wrt,
+    EventJacobian, EventSum, Events, SumDerivatives, Wrt, PARALLEL_MIN_EVENTS,
 };
 use diffhep::gradcheck::{check_gradient, check_hessian, GradCheckConfig};
 use diffhep::lanes::{Block, LaneDual, LaneDual2, LANES};
@@ -321,7 +321,9 @@ fn sums_are_bit_identical_at_1_and_2_threads() {
     let p = EwParams::madgraph_sm().to_array();
     let (rs, c) = ee_events(1003, 9);
     let events = Events::new(&[&rs, &c]).unwrap();
-    let run = |threads: usize, engine: Engine| {
+    // `min_events` 0 forces the blocks onto the pool; the default keeps 1003 events on the
+    // calling thread.
+    let run = |threads: usize, engine: Engine, min_events: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -331,6 +333,7 @@ fn sums_are_bit_identical_at_1_and_2_threads() {
                 engine,
                 block: 64,
                 tape_block: 50,
+                parallel_min_events: min_events,
                 ..BatchOptions::default()
             };
             let g = sum_gradient(&EeMuMuEvents, &p, &events, &[0, 1, 2, 3], &opts).unwrap();
@@ -340,10 +343,12 @@ fn sums_are_bit_identical_at_1_and_2_threads() {
         })
     };
     for engine in [Engine::LaneDual, Engine::BatchedTape] {
-        let one = run(1, engine);
-        let two = run(2, engine);
+        let one = run(1, engine, 0);
+        let two = run(2, engine, 0);
         assert_eq!(one.0.value.to_bits(), two.0.value.to_bits());
         assert_eq!(one, two, "{engine:?}");
+        assert_eq!(one, run(2, engine, PARALLEL_MIN_EVENTS), "{engine:?}");
+        assert_eq!(one, run(2, engine, usize::MAX), "{engine:?}");
     }
 }
 

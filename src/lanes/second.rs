@@ -6,7 +6,7 @@
 //! `H ← f_a H_a + f_b H_b + f_aa a aᵀ + f_ab (a bᵀ + b aᵀ) + f_bb b bᵀ` (Griewank & Walther 2008,
 //! ch. 13). The same elementary-function table ([`super::math`]) supplies `f, f', f''`.
 
-use super::{fill, impl_lane_scalar, math, Block, LaneJet, LANES};
+use super::{fill, impl_lane_scalar, math, opaque, Block, LaneJet, LANES};
 
 /// Second-order forward-mode number over a block of [`LANES`] events: per lane the value, `N`
 /// first derivatives and the `N×N` second derivatives along the seeded directions. A unary `f`
@@ -36,7 +36,12 @@ impl<const N: usize> LaneDual2<N> {
     /// Up to [`LANES`] values with zero derivatives, padded as [`super::load_block`].
     #[inline(always)]
     pub fn load(src: &[f64]) -> Self {
-        Self::from_block(super::load_block(src))
+        let re = super::load_block(src);
+        LaneDual2 {
+            re,
+            grad: opaque([Block::ZERO; N]),
+            hess: opaque([[Block::ZERO; N]; N]),
+        }
     }
 
     /// A shared parameter broadcast to all lanes, seeded as direction `k`.
@@ -60,6 +65,8 @@ impl<const N: usize> LaneDual2<N> {
         );
         let mut x = Self::from_block(re);
         x.grad[k] = Block::splat(1.0);
+        x.grad = opaque(x.grad);
+        x.hess = opaque(x.hess);
         x
     }
 
