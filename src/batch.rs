@@ -572,14 +572,11 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
     params: &[f64],
     cols: &[&[f64]],
     wrt: &[Wrt],
-    mut out_v: Option<&mut [f64]>,
+    out_v: Option<&mut [f64]>,
     out_p: &mut [&mut [f64]],
 ) -> bool {
     let param_dirs: Vec<[bool; N]> = (0..params.len())
         .map(|i| std::array::from_fn(|k| wrt[k] == Wrt::Param(i)))
-        .collect();
-    let col_dirs: Vec<[bool; N]> = (0..cols.len())
-        .map(|j| std::array::from_fn(|k| wrt[k] == Wrt::Column(j)))
         .collect();
     // Seeds hidden from the optimizer once per block (see `lanes::opaque`).
     let p: Vec<LaneDual<N>> = params
@@ -588,39 +585,65 @@ fn lane_jacobian_block<F: EventFn, const N: usize>(
         .map(|(&v, d)| opaque(LaneDual::seeded(Block::splat(v), d)))
         .collect();
     let shared = f.shared(&p);
+    let column = |j: usize| {
+        let dirs: [bool; N] = std::array::from_fn(|k| wrt[k] == Wrt::Column(j));
+        opaque(LaneDual::<N>::seeded(Block::ZERO, &dirs))
+    };
+    // One seeded number per column, built once per block; per group only the value blocks
+    // are replaced. (A slice, not fixed-size arrays per column count as in the sums: with 9
+    // direction counts and 3 SIMD paths, more variants multiply the compile time.)
+    let mut ev: Vec<LaneDual<N>> = (0..cols.len()).map(column).collect();
+    lane_jacobian_groups(f, &shared, cols, &mut ev, JacobianOut { out_v, out_p })
+}
+
+/// Where [`lane_jacobian_groups`] writes: the values (if asked) and one slice per direction.
+struct JacobianOut<'a, 'b> {
+    out_v: Option<&'a mut [f64]>,
+    out_p: &'a mut [&'b mut [f64]],
+}
+
+/// The groups of 8 events of one block through `f`, values and tangents stored per event
+/// (`false` if a data value is not finite). `ev` holds one seeded number per column. Full groups
+/// run in a loop without tail logic; the tail group follows it.
+#[inline(always)]
+fn lane_jacobian_groups<F: EventFn, const N: usize>(
+    f: &F,
+    shared: &F::Shared<LaneDual<N>>,
+    cols: &[&[f64]],
+    ev: &mut [LaneDual<N>],
+    mut out: JacobianOut,
+) -> bool {
     let len = cols.first().map_or(0, |c| c.len());
-    let mut ev = opaque(ColumnBuf::new(
-        col_dirs
-            .iter()
-            .map(|d| LaneDual::<N>::seeded(Block::ZERO, d)),
-    ));
+    let full = len - len % LANES;
     // Lane-wise "all data finite so far" (padded lanes repeat real events).
     let mut finite = LaneMask::first(LANES).0;
-    let mut g = 0;
-    while g < len {
-        let m = LANES.min(len - g);
-        for (j, c) in cols.iter().enumerate() {
-            let x = load_block(&c[g..g + m]);
-            finite &= x.is_finite();
-            ev.set_re(j, x);
+    // The outputs as chunks of 8 events (no bounds checks in the loop); N of them, one per
+    // direction, in a fixed-size array so the store loop unrolls.
+    let out_p: &mut [&mut [f64]; N] = (&mut *out.out_p).try_into().expect("N directions");
+    let mut parts = out_p.each_mut().map(|o| o.chunks_exact_mut(LANES));
+    let mut values = out.out_v.as_deref_mut().map(|v| v.chunks_exact_mut(LANES));
+    let store = |dst: &mut [f64], b: &Block| dst.copy_from_slice(&b.as_array()[..dst.len()]);
+    // Full groups: fixed-size loads and stores, no tail logic in the loop.
+    for g in (0..full).step_by(LANES) {
+        load_full_group(ev, cols, g, &mut finite);
+        let y = f.eval(shared, ev);
+        if let Some(v) = values.as_mut() {
+            store(v.next().expect("one chunk per group"), &y.re);
         }
-        let y = f.eval(&shared, ev.as_slice());
-        // Full groups store whole blocks (fixed-size copies); the tail only its real lanes.
-        let store = |dst: &mut [f64], b: &Block| {
-            if m == LANES {
-                let d: &mut [f64; LANES] = (&mut dst[g..g + LANES]).try_into().expect("8 lanes");
-                *d = *b.as_array();
-            } else {
-                dst[g..g + m].copy_from_slice(&b.as_array()[..m]);
-            }
-        };
-        if let Some(v) = out_v.as_deref_mut() {
-            store(v, &y.re);
+        for (p, e) in parts.iter_mut().zip(&y.eps) {
+            store(p.next().expect("one chunk per group"), e);
         }
-        for (k, out) in out_p.iter_mut().enumerate() {
-            store(out, &y.eps[k]);
+    }
+    // The tail: only its real lanes are stored.
+    if full < len {
+        load_tail_group(ev, cols, full, &mut finite);
+        let y = f.eval(shared, ev);
+        if let Some(v) = values {
+            store(v.into_remainder(), &y.re);
         }
-        g += LANES;
+        for (p, e) in parts.into_iter().zip(&y.eps) {
+            store(p.into_remainder(), e);
+        }
     }
     finite.all()
 }
@@ -839,6 +862,31 @@ where
     Some(out)
 }
 
+/// Set the value blocks of `slots` (one per column) to the 8 events from `start` on, and-ing
+/// their lane-wise finiteness into `finite`. A fixed-size copy: LLVM sees 8 real lanes, where a
+/// length-checked load with padding (as [`load_block`]) made it treat the last lane apart and
+/// split every later vector operation into pieces.
+#[inline(always)]
+fn load_full_group<J: LaneJet>(slots: &mut [J], cols: &[&[f64]], start: usize, finite: &mut Block) {
+    for (slot, c) in slots.iter_mut().zip(cols) {
+        let lanes: &[f64; LANES] = c[start..start + LANES].try_into().expect("8 lanes");
+        let x = Block::from(*lanes);
+        *finite &= x.is_finite();
+        slot.set_re(x);
+    }
+}
+
+/// As [`load_full_group`] for the last, short group from `start` to the end of the columns:
+/// missing lanes repeat the last event ([`load_block`]).
+#[inline(always)]
+fn load_tail_group<J: LaneJet>(slots: &mut [J], cols: &[&[f64]], start: usize, finite: &mut Block) {
+    for (slot, c) in slots.iter_mut().zip(cols) {
+        let x = load_block(&c[start..]);
+        *finite &= x.is_finite();
+        slot.set_re(x);
+    }
+}
+
 /// The lane-wise sum of `f` over the groups of 8 events of one block (`None` if a data value is
 /// not finite), with `ev` holding one number per column. Up to 4 columns come as fixed-size
 /// arrays, so after inlining the column loop unrolls and the group's inputs stay in registers.
@@ -854,63 +902,19 @@ where
     let mut acc = J::from_f64(0.0);
     // Lane-wise "all data finite so far"; checked once at the end of the block.
     let mut finite = LaneMask::first(LANES).0;
-    let mut load = |ev: &mut B, start: usize, end: usize| {
-        for (slot, c) in ev.as_mut().iter_mut().zip(cols) {
-            let x = load_block(&c[start..end]);
-            finite &= x.is_finite();
-            slot.set_re(x);
-        }
-    };
     let mut g = 0;
     while g < full {
-        load(&mut ev, g, g + LANES);
+        load_full_group(ev.as_mut(), cols, g, &mut finite);
         acc += f.eval(shared, ev.as_ref());
         g += LANES;
     }
     if full < len {
-        load(&mut ev, full, len);
+        load_tail_group(ev.as_mut(), cols, full, &mut finite);
         let y = f.eval(shared, ev.as_ref());
         // Padded lanes repeat a real event but must not count.
         acc += J::pick(LaneMask::first(len - full).0, &y, &J::from_f64(0.0));
     }
     finite.all().then_some(acc)
-}
-
-/// One group's event columns: on the stack for up to 8 columns, on the heap beyond. Built once
-/// per block with each column's seeds; per group only the value blocks are replaced, so no
-/// whole numbers are copied in the loop.
-enum ColumnBuf<J> {
-    Stack([J; 8], usize),
-    Heap(Vec<J>),
-}
-
-impl<J: LaneJet> ColumnBuf<J> {
-    fn new(columns: impl ExactSizeIterator<Item = J>) -> Self {
-        let n = columns.len();
-        if n <= 8 {
-            let mut a = [J::constant_block(Block::ZERO); 8];
-            for (slot, x) in a.iter_mut().zip(columns) {
-                *slot = x;
-            }
-            ColumnBuf::Stack(a, n)
-        } else {
-            ColumnBuf::Heap(columns.collect())
-        }
-    }
-    #[inline(always)]
-    fn set_re(&mut self, j: usize, re: Block) {
-        match self {
-            ColumnBuf::Stack(a, _) => a[j].set_re(re),
-            ColumnBuf::Heap(v) => v[j].set_re(re),
-        }
-    }
-    #[inline(always)]
-    fn as_slice(&self) -> &[J] {
-        match self {
-            ColumnBuf::Stack(a, n) => &a[..*n],
-            ColumnBuf::Heap(v) => v,
-        }
-    }
 }
 
 /// Sum and gradient on the batched tape, fixed blocks of `block` events in parallel.
