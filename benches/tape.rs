@@ -117,6 +117,42 @@ fn batched_value_and_grad(
     (v, g)
 }
 
+/// As [`batched_value_and_grad`], but recorded once on the first block and replayed
+/// (`BatchedActive::replay`) on the others; the last, shorter block is recorded afresh.
+fn replayed_value_and_grad(
+    tape: &mut BatchTape,
+    s: &[f64],
+    c: &[f64],
+    block: usize,
+) -> (f64, [f64; 2]) {
+    let mut t = tape.activate();
+    let (mut v, mut g) = (0.0, [0.0; 2]);
+    let mut recorded = None;
+    for (sb, cb) in s.chunks(block).zip(c.chunks(block)) {
+        let (mz, sw2, y) = match recorded {
+            Some(r) if sb.len() == t.lanes() => {
+                t.replay(&[sb, cb]).unwrap();
+                r
+            }
+            _ => {
+                t.set_lanes(sb.len()).unwrap();
+                let mz = t.param(91.1876);
+                let sw2 = t.param(0.2312);
+                let sc = t.constant_column(sb).unwrap();
+                let cc = t.constant_column(cb).unwrap();
+                let r = (mz, sw2, me(sc, cc, mz, sw2).sum());
+                recorded = Some(r);
+                r
+            }
+        };
+        v += t.value(y).unwrap().lane(0);
+        let adj = t.backward(y).unwrap();
+        g[0] += adj.scalar(mz).unwrap();
+        g[1] += adj.scalar(sw2).unwrap();
+    }
+    (v, g)
+}
+
 fn main() {
     let mut crit = Criterion::default()
         .sample_size(20)
@@ -167,6 +203,25 @@ fn main() {
         }) / n_ev as f64;
         rows_b.push((
             format!("(b) batched tape value+grad, block {block}"),
+            t,
+            "ns/event",
+            Some(t / t_me),
+            "≤ 5",
+        ));
+    }
+    for block in [128, 256, 1024] {
+        let mut bt = BatchTape::new(block).unwrap();
+        let reference = batched_value_and_grad(&mut bt, &s, &c, block);
+        assert_eq!(
+            replayed_value_and_grad(&mut bt, &s, &c, block),
+            reference,
+            "replay gives the recording's numbers"
+        );
+        let t = common::ns_per_call(ms, || {
+            replayed_value_and_grad(&mut bt, black_box(&s), &c, block)
+        }) / n_ev as f64;
+        rows_b.push((
+            format!("(b) batched tape, recorded once + replayed, block {block}"),
             t,
             "ns/event",
             Some(t / t_me),

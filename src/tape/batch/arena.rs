@@ -43,7 +43,17 @@ pub(super) enum Op {
     Select,
     Sum,
     Dot,
+    /// Lane-wise `a < b` as 1/0 (a mask: no gradient).
+    Lt,
+    /// Lane-wise `a <= b` as 1/0 (a mask: no gradient).
+    Le,
+    /// `signum(a)` (derivative 0).
+    Signum,
 }
+
+/// `k` of a column input node whose values stay fixed when the tape is replayed on new data
+/// (the weights of [`super::BVar::dot`]); data columns have `k` = 0.
+pub(super) const KEEP_ON_REPLAY: f64 = 1.0;
 
 #[derive(Clone, Copy, Debug)]
 pub(super) struct BNode {
@@ -85,6 +95,7 @@ pub(super) struct BatchData {
 }
 
 impl BatchData {
+    #[inline(always)]
     pub(super) fn width(&self, col: bool) -> usize {
         if col {
             self.lanes
@@ -93,6 +104,7 @@ impl BatchData {
         }
     }
 
+    #[inline(always)]
     pub(super) fn slice(&self, idx: u32) -> &[f64] {
         let n = &self.nodes[idx as usize];
         &self.vals[n.off as usize..n.off as usize + self.width(n.col)]
@@ -102,7 +114,8 @@ impl BatchData {
     pub(super) fn alloc(&mut self, mut node: BNode) -> (u32, usize) {
         node.active = match node.op {
             Op::Input => true,
-            Op::Const => false,
+            // Constants, masks and signum carry no gradient.
+            Op::Const | Op::Lt | Op::Le | Op::Signum => false,
             _ => [node.a, node.b]
                 .iter()
                 .any(|&p| p != NONE && self.nodes[p as usize].active),
@@ -125,6 +138,7 @@ impl BatchData {
     }
 
     /// Record `node` and compute its values: `compute(view of earlier values, output slice)`.
+    #[inline(always)]
     pub(super) fn record(
         &mut self,
         node: BNode,
@@ -135,7 +149,14 @@ impl BatchData {
         let mut out = std::mem::take(&mut self.vals);
         {
             let (lo, hi) = out.split_at_mut(off);
-            compute(&ViewLo { lo, d: self }, &mut hi[..n]);
+            // The column loop compiled for the CPU's widest SIMD path (`crate::simd`): the
+            // closures that record nodes are `#[inline(always)]`, so they are part of it.
+            let view = ViewLo { lo, d: self };
+            let dst = &mut hi[..n];
+            crate::simd::dispatch(
+                #[inline(always)]
+                || compute(&view, dst),
+            );
         }
         self.vals = out;
         BVar {
@@ -187,14 +208,15 @@ pub(super) struct ViewLo<'a> {
 }
 
 impl ViewLo<'_> {
+    #[inline(always)]
     pub(super) fn slice(&self, idx: u32) -> &[f64] {
         let n = &self.d.nodes[idx as usize];
         &self.lo[n.off as usize..n.off as usize + self.d.width(n.col)]
     }
 }
 
-pub(super) fn push_column(d: &mut BatchData, op: Op, values: &[f64]) -> u32 {
-    let (idx, off) = d.alloc(BNode::new(op, true, NONE, NONE, NONE, 0.0));
+pub(super) fn push_column(d: &mut BatchData, op: Op, values: &[f64], k: f64) -> u32 {
+    let (idx, off) = d.alloc(BNode::new(op, true, NONE, NONE, NONE, k));
     d.vals[off..off + values.len()].copy_from_slice(values);
     idx
 }

@@ -6,9 +6,19 @@ use super::kernel::{at, deposit, with_lanes1, with_lanes2, Bc, Col, Lane};
 use crate::derivatives as rules;
 use crate::tape::arena::NONE;
 
-/// The reverse sweep over nodes `top..=0`.
-#[allow(clippy::neg_multiply)]
+/// The reverse sweep over nodes `top..=0`, compiled for the CPU's widest SIMD path
+/// ([`crate::simd::dispatch`]; every path computes the same bits).
 pub(super) fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
+    crate::simd::dispatch(
+        #[inline(always)]
+        || reverse_nodes(d, adj, init, top),
+    )
+}
+
+/// The sweep itself; inlined into each dispatched copy.
+#[allow(clippy::neg_multiply)]
+#[inline(always)]
+fn reverse_nodes(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
     for yi in (0..=top as usize).rev() {
         if !init[yi] {
             continue;
@@ -51,7 +61,7 @@ pub(super) fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u3
             };
         }
         match y.op {
-            Op::Input | Op::Const => {}
+            Op::Input | Op::Const | Op::Lt | Op::Le | Op::Signum => {}
             Op::AddK => deposit(&mut lo[a_off..], pa.col, init_a, n, |i| at(yb, i)),
             Op::MulK => {
                 let k = y.k;

@@ -29,6 +29,7 @@
 
 mod arena;
 mod backward;
+mod forward;
 mod kernel;
 mod var;
 
@@ -39,7 +40,7 @@ use std::marker::PhantomData;
 
 use super::arena::{fresh_tag, NONE};
 use super::TapeError;
-use arena::{push_column, BNode, BatchData, Op, ACTIVE_BATCH};
+use arena::{push_column, BNode, BatchData, Op, ACTIVE_BATCH, KEEP_ON_REPLAY};
 use backward::reverse;
 
 /// A value read back from the batched tape.
@@ -160,6 +161,52 @@ impl BatchedActive<'_> {
         Ok(())
     }
 
+    /// Run the recorded program again on new event data: `columns` replace the values of the
+    /// data columns ([`Self::column`], [`Self::constant_column`]) in the order they were
+    /// recorded, each of [`Self::lanes`] events; parameters keep their values. Every node is
+    /// then recomputed in recording order, as one tight loop per node without the bookkeeping
+    /// of recording, and [`Self::backward`] works as after a recording. The `BVar`s of the
+    /// recording stay valid and now refer to the new values, which are bit for bit those a
+    /// fresh recording on `columns` would give (same formulas, `forward.rs`).
+    ///
+    /// Valid because a batched-tape program has no data-dependent control flow (lane-wise
+    /// choices are recorded `select` nodes). For a block with a different number of events,
+    /// record again ([`Self::set_lanes`]).
+    pub fn replay(&mut self, columns: &[&[f64]]) -> Result<(), TapeError> {
+        let d = self.data_mut();
+        let data: Vec<usize> = d
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                n.col && matches!(n.op, Op::Input | Op::Const) && n.k != KEEP_ON_REPLAY
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if data.len() != columns.len() {
+            return Err(TapeError::LengthMismatch(DimensionMismatch {
+                what: "data columns given to replay (columns recorded on the batched tape)",
+                expected: data.len(),
+                got: columns.len(),
+            }));
+        }
+        if let Some(c) = columns.iter().find(|c| c.len() != d.lanes) {
+            return Err(TapeError::BatchLength {
+                expected: d.lanes,
+                got: c.len(),
+            });
+        }
+        for (&i, c) in data.iter().zip(columns) {
+            let off = d.nodes[i].off as usize;
+            d.vals[off..off + c.len()].copy_from_slice(c);
+        }
+        crate::simd::dispatch(
+            #[inline(always)]
+            || forward::replay_nodes(d),
+        );
+        Ok(())
+    }
+
     /// A shared parameter: one value broadcast to every event; its gradient sums over events.
     pub fn param(&mut self, value: f64) -> BVar {
         let d = self.data_mut();
@@ -190,7 +237,7 @@ impl BatchedActive<'_> {
                 got: values.len(),
             });
         }
-        let idx = push_column(d, op, values);
+        let idx = push_column(d, op, values, 0.0);
         Ok(BVar {
             idx,
             tag: d.tag,

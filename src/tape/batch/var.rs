@@ -4,9 +4,12 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use super::arena::{foreign, materialize, push_column, with_active, BNode, BatchData, Op};
+use super::arena::{
+    foreign, materialize, push_column, with_active, BNode, BatchData, Op, KEEP_ON_REPLAY,
+};
+use super::forward::{binary, unary};
 use super::kernel::{at, fill, reduce_sum, reduce_sum_by, with_lanes2, Bc, Col, Lane};
-use crate::scalar::{signum_f64, Scalar};
+use crate::scalar::Scalar;
 use crate::tape::arena::NONE;
 use crate::tape::TapeError;
 
@@ -36,6 +39,22 @@ impl fmt::Debug for BVar {
     }
 }
 
+/// `x.record_unary(Op::$op, k, ..)` with the formula [`unary`] for that operation spelled out,
+/// so the operation is a compile-time constant in the recorded loop.
+macro_rules! un {
+    ($x:expr, $op:ident, $k:expr) => {{
+        let k: f64 = $k;
+        $x.record_unary(Op::$op, k, move |a| unary(Op::$op, k, a))
+    }};
+}
+
+/// `x.record_binary(y, Op::$op, ..)` with the formula [`binary`] spelled out (see `un!`).
+macro_rules! bin {
+    ($x:expr, $y:expr, $op:ident) => {
+        $x.record_binary($y, Op::$op, |a, b| binary(Op::$op, a, b))
+    };
+}
+
 impl BVar {
     fn constant(k: f64) -> Self {
         BVar {
@@ -56,6 +75,10 @@ impl BVar {
         }
     }
 
+    /// Record the unary operation `op` (constant `k`) of this variable. `f` must be
+    /// `|a| unary(op, k, a)` (the formula the replay uses), written out at each call site by
+    /// `un!` so that `op` is a compile-time constant inside the dispatched loop.
+    #[inline(always)]
     fn record_unary(self, op: Op, k: f64, f: impl Fn(f64) -> f64) -> BVar {
         if self.idx == NONE {
             return BVar::constant(f(self.k));
@@ -64,23 +87,34 @@ impl BVar {
             self.check(d);
             let col = d.nodes[self.idx as usize].col;
             let ia = self.idx;
-            d.record(BNode::new(op, col, ia, NONE, NONE, k), |view, out| {
-                let a = &view.slice(ia)[..out.len()];
-                fill(out, |i| f(at(a, i)));
-            })
+            d.record(
+                BNode::new(op, col, ia, NONE, NONE, k),
+                #[inline(always)]
+                |view, out| {
+                    let a = &view.slice(ia)[..out.len()];
+                    fill(out, |i| f(at(a, i)));
+                },
+            )
         })
     }
 
+    /// Record the binary operation `op` of two tape variables; `f` must be
+    /// `|a, b| binary(op, a, b)` (see `bin!`).
+    #[inline(always)]
     fn record_binary(self, other: BVar, op: Op, f: impl Fn(f64, f64) -> f64) -> BVar {
         with_active(|d| {
             self.check(d);
             other.check(d);
             let col = d.nodes[self.idx as usize].col || d.nodes[other.idx as usize].col;
             let (ia, ib) = (self.idx, other.idx);
-            d.record(BNode::new(op, col, ia, ib, NONE, 0.0), |view, out| {
-                let n = out.len();
-                with_lanes2!(view, n, ia, ib, |a, b| fill(out, |i| f(a.at(i), b.at(i))));
-            })
+            d.record(
+                BNode::new(op, col, ia, ib, NONE, 0.0),
+                #[inline(always)]
+                |view, out| {
+                    let n = out.len();
+                    with_lanes2!(view, n, ia, ib, |a, b| fill(out, |i| f(a.at(i), b.at(i))));
+                },
+            )
         })
     }
 
@@ -120,7 +154,7 @@ impl BVar {
                     got: weights.len(),
                 });
             }
-            Ok(push_column(d, Op::Const, weights))
+            Ok(push_column(d, Op::Const, weights, KEEP_ON_REPLAY))
         })?;
         let a = materialize(self);
         Ok(with_active(|d| {
@@ -145,13 +179,13 @@ impl BVar {
 }
 
 macro_rules! bin_op {
-    ($tr:ident $m:ident, $op:ident, $cc:expr, |$x:ident, $k:ident| $with_k:expr, |$k2:ident, $y:ident| $k_with:expr) => {
+    ($tr:ident $m:ident, $op:ident, |$x:ident, $k:ident| $with_k:expr, |$k2:ident, $y:ident| $k_with:expr) => {
         impl $tr for BVar {
             type Output = BVar;
             #[inline]
             fn $m(self, rhs: BVar) -> BVar {
                 match (self.idx == NONE, rhs.idx == NONE) {
-                    (true, true) => BVar::constant($cc(self.k, rhs.k)),
+                    (true, true) => BVar::constant(binary(Op::$op, self.k, rhs.k)),
                     (false, true) => {
                         let ($x, $k) = (self, rhs.k);
                         $with_k
@@ -160,7 +194,7 @@ macro_rules! bin_op {
                         let ($k2, $y) = (self.k, rhs);
                         $k_with
                     }
-                    (false, false) => self.record_binary(rhs, Op::$op, $cc),
+                    (false, false) => bin!(self, rhs, $op),
                 }
             }
         }
@@ -174,23 +208,23 @@ macro_rules! bin_op {
     };
 }
 
-bin_op!(Add add, Add, |a: f64, b: f64| a + b,
-    |x, k| x.record_unary(Op::AddK, k, move |a| a + k),
-    |k, y| y.record_unary(Op::AddK, k, move |a| a + k));
-bin_op!(Sub sub, Sub, |a: f64, b: f64| a - b,
-    |x, k| x.record_unary(Op::AddK, -k, move |a| a - k),
-    |k, y| y.record_unary(Op::KSub, k, move |a| k - a));
-bin_op!(Mul mul, Mul, |a: f64, b: f64| a * b,
-    |x, k| x.record_unary(Op::MulK, k, move |a| a * k),
-    |k, y| y.record_unary(Op::MulK, k, move |a| a * k));
-bin_op!(Div div, Div, |a: f64, b: f64| a / b,
-    |x, k| { let r = 1.0 / k; x.record_unary(Op::MulK, r, move |a| a * r) },
-    |k, y| y.record_unary(Op::KDiv, k, move |a| k / a));
+bin_op!(Add add, Add,
+    |x, k| un!(x, AddK, k),
+    |k, y| un!(y, AddK, k));
+bin_op!(Sub sub, Sub,
+    |x, k| un!(x, AddK, -k),
+    |k, y| un!(y, KSub, k));
+bin_op!(Mul mul, Mul,
+    |x, k| un!(x, MulK, k),
+    |k, y| un!(y, MulK, k));
+bin_op!(Div div, Div,
+    |x, k| un!(x, MulK, 1.0 / k),
+    |k, y| un!(y, KDiv, k));
 
 impl Neg for BVar {
     type Output = BVar;
     fn neg(self) -> BVar {
-        self.record_unary(Op::Neg, 0.0, |a| -a)
+        un!(self, Neg, 0.0)
     }
 }
 
@@ -231,9 +265,12 @@ impl Div<BVar> for f64 {
     }
 }
 
-fn compare(a: BVar, b: BVar, f: fn(f64, f64) -> bool) -> BMask {
+/// A lane-wise comparison (`op` = [`Op::Lt`] or [`Op::Le`]) as a 1/0 mask node; masks carry
+/// no gradient (their nodes are never active), but keep their operands so a replay recomputes
+/// them.
+fn compare(a: BVar, b: BVar, op: Op) -> BMask {
     if a.idx == NONE && b.idx == NONE {
-        return BMask(BVar::constant(if f(a.k, b.k) { 1.0 } else { 0.0 }));
+        return BMask(BVar::constant(binary(op, a.k, b.k)));
     }
     let (ia, ib) = (materialize(a), materialize(b));
     let m = BVar {
@@ -241,19 +278,10 @@ fn compare(a: BVar, b: BVar, f: fn(f64, f64) -> bool) -> BMask {
         tag: with_active(|d| d.tag),
         k: 0.0,
     };
-    let other = BVar { idx: ib, ..m };
-    let r = m.record_binary(
-        other,
-        Op::Const,
-        move |x, y| if f(x, y) { 1.0 } else { 0.0 },
-    );
-    // A mask carries no gradient: detach it from its operands.
-    with_active(|d| {
-        let n = &mut d.nodes[r.idx as usize];
-        n.a = NONE;
-        n.b = NONE;
-    });
-    BMask(r)
+    BMask(match op {
+        Op::Lt => bin!(m, BVar { idx: ib, ..m }, Lt),
+        _ => bin!(m, BVar { idx: ib, ..m }, Le),
+    })
 }
 
 impl Scalar for BVar {
@@ -269,50 +297,50 @@ impl Scalar for BVar {
         lhs / *self
     }
     fn recip(&self) -> Self {
-        self.record_unary(Op::Recip, 0.0, |a| 1.0 / a)
+        un!(self, Recip, 0.0)
     }
     fn sqrt(&self) -> Self {
-        self.record_unary(Op::Sqrt, 0.0, f64::sqrt)
+        un!(self, Sqrt, 0.0)
     }
     fn exp(&self) -> Self {
-        self.record_unary(Op::Exp, 0.0, f64::exp)
+        un!(self, Exp, 0.0)
     }
     fn ln(&self) -> Self {
-        self.record_unary(Op::Ln, 0.0, f64::ln)
+        un!(self, Ln, 0.0)
     }
     fn ln_1p(&self) -> Self {
-        self.record_unary(Op::Ln1p, 0.0, f64::ln_1p)
+        un!(self, Ln1p, 0.0)
     }
     fn exp_m1(&self) -> Self {
-        self.record_unary(Op::ExpM1, 0.0, f64::exp_m1)
+        un!(self, ExpM1, 0.0)
     }
     fn powi(&self, n: i32) -> Self {
         match n {
             1 => *self,
             2 => *self * *self,
-            _ => self.record_unary(Op::Powi, n as f64, move |a| a.powi(n)),
+            _ => un!(self, Powi, n as f64),
         }
     }
     fn powf(&self, n: f64) -> Self {
-        self.record_unary(Op::Powf, n, move |a| a.powf(n))
+        un!(self, Powf, n)
     }
     fn sin(&self) -> Self {
-        self.record_unary(Op::Sin, 0.0, f64::sin)
+        un!(self, Sin, 0.0)
     }
     fn cos(&self) -> Self {
-        self.record_unary(Op::Cos, 0.0, f64::cos)
+        un!(self, Cos, 0.0)
     }
     fn tan(&self) -> Self {
-        self.record_unary(Op::Tan, 0.0, f64::tan)
+        un!(self, Tan, 0.0)
     }
     fn asin(&self) -> Self {
-        self.record_unary(Op::Asin, 0.0, f64::asin)
+        un!(self, Asin, 0.0)
     }
     fn acos(&self) -> Self {
-        self.record_unary(Op::Acos, 0.0, f64::acos)
+        un!(self, Acos, 0.0)
     }
     fn atan(&self) -> Self {
-        self.record_unary(Op::Atan, 0.0, f64::atan)
+        un!(self, Atan, 0.0)
     }
     fn atan2(&self, x: &Self) -> Self {
         if self.idx == NONE && x.idx == NONE {
@@ -320,32 +348,31 @@ impl Scalar for BVar {
         }
         let (a, b) = (materialize(*self), materialize(*x));
         let tag = with_active(|d| d.tag);
-        BVar {
-            idx: a,
-            tag,
-            k: 0.0,
-        }
-        .record_binary(
+        let (a, b) = (
+            BVar {
+                idx: a,
+                tag,
+                k: 0.0,
+            },
             BVar {
                 idx: b,
                 tag,
                 k: 0.0,
             },
-            Op::Atan2,
-            f64::atan2,
-        )
+        );
+        bin!(a, b, Atan2)
     }
     fn sinh(&self) -> Self {
-        self.record_unary(Op::Sinh, 0.0, f64::sinh)
+        un!(self, Sinh, 0.0)
     }
     fn cosh(&self) -> Self {
-        self.record_unary(Op::Cosh, 0.0, f64::cosh)
+        un!(self, Cosh, 0.0)
     }
     fn tanh(&self) -> Self {
-        self.record_unary(Op::Tanh, 0.0, f64::tanh)
+        un!(self, Tanh, 0.0)
     }
     fn abs(&self) -> Self {
-        self.record_unary(Op::Abs, 0.0, f64::abs)
+        un!(self, Abs, 0.0)
     }
     fn hypot(&self, other: &Self) -> Self {
         if self.idx == NONE && other.idx == NONE {
@@ -353,34 +380,29 @@ impl Scalar for BVar {
         }
         let (a, b) = (materialize(*self), materialize(*other));
         let tag = with_active(|d| d.tag);
-        BVar {
-            idx: a,
-            tag,
-            k: 0.0,
-        }
-        .record_binary(
+        let (a, b) = (
+            BVar {
+                idx: a,
+                tag,
+                k: 0.0,
+            },
             BVar {
                 idx: b,
                 tag,
                 k: 0.0,
             },
-            Op::Hypot,
-            f64::hypot,
-        )
+        );
+        bin!(a, b, Hypot)
     }
     fn signum(&self) -> Self {
-        // Derivative 0: record the values as a gradient-free node.
-        let r = self.record_unary(Op::Const, 0.0, signum_f64);
-        if r.idx != NONE {
-            with_active(|d| d.nodes[r.idx as usize].a = NONE);
-        }
-        r
+        // Derivative 0: a gradient-free node (never active).
+        un!(self, Signum, 0.0)
     }
     fn lt_mask(&self, other: &Self) -> BMask {
-        compare(*self, *other, |a, b| a < b)
+        compare(*self, *other, Op::Lt)
     }
     fn le_mask(&self, other: &Self) -> BMask {
-        compare(*self, *other, |a, b| a <= b)
+        compare(*self, *other, Op::Le)
     }
     fn select(mask: &BMask, if_true: Self, if_false: Self) -> Self {
         let m = mask.0;
