@@ -73,7 +73,7 @@ use rayon::prelude::*;
 use crate::lanes::{load_block, opaque, Block, LaneDual, LaneDual2, LaneJet, LaneMask, LANES};
 use crate::scalar::Scalar;
 use crate::simd::{self, SimdError, SimdPath};
-use crate::tape::{BVar, BatchTape, BatchValue, TapeError};
+use crate::tape::{BVar, BatchTape, BatchValue, BatchedActive, TapeError};
 
 /// Up to this many derivative directions [`Engine::Auto`] uses lane duals; above, the batched
 /// tape.
@@ -520,10 +520,10 @@ pub fn jacobian_into<F: EventFn>(
         Engine::BatchedTape => map_blocks(
             jobs,
             parallel,
-            || BatchTape::new(block),
-            |tape, (start, v, mut ps)| {
+            TapeWorker::new(block),
+            |worker, (start, v, mut ps)| {
                 let cols = events.slice(start, start + v.len());
-                tape_jacobian_block(f, tape, params, &cols, wrt, v, &mut ps)
+                tape_jacobian_block(f, worker, params, &cols, wrt, v, &mut ps)
             },
         ),
         _ => map_blocks(
@@ -650,36 +650,46 @@ fn lane_jacobian_groups<F: EventFn, const N: usize>(
 
 fn tape_jacobian_block<F: EventFn>(
     f: &F,
-    tape: &mut Result<BatchTape, TapeError>,
+    worker: &mut Result<TapeWorker, TapeError>,
     params: &[f64],
     cols: &[&[f64]],
     wrt: &[Wrt],
     out_v: &mut [f64],
     out_p: &mut [&mut [f64]],
 ) -> Result<(), BatchError> {
-    let tape = tape.as_mut().map_err(|e| e.clone())?;
     let n = out_v.len();
-    let mut t = tape.activate();
-    t.set_lanes(n)?;
-    // A parameter differentiated per event becomes a differentiable broadcast column.
-    let mut p = Vec::with_capacity(params.len());
-    for (i, &v) in params.iter().enumerate() {
-        p.push(if wrt.contains(&Wrt::Param(i)) {
-            t.column(&vec![v; n])?
-        } else {
-            BVar::from_f64(v)
-        });
-    }
-    let mut ev = Vec::with_capacity(cols.len());
-    for (j, c) in cols.iter().enumerate() {
-        ev.push(if wrt.contains(&Wrt::Column(j)) {
-            t.column(c)?
-        } else {
-            t.constant_column(c)?
-        });
-    }
-    let shared = f.shared(&p);
-    let y = f.eval(&shared, &ev);
+    // A parameter differentiated per event is a differentiable broadcast column, recorded
+    // before the event columns.
+    let broadcast: Vec<Vec<f64>> = (0..params.len())
+        .filter(|&i| wrt.contains(&Wrt::Param(i)))
+        .map(|i| vec![params[i]; n])
+        .collect();
+    let data: Vec<&[f64]> = broadcast
+        .iter()
+        .map(|c| &c[..])
+        .chain(cols.iter().copied())
+        .collect();
+    let (t, Recorded { p, ev, y }) = record_or_replay(worker, n, &data, |t| {
+        let mut p = Vec::with_capacity(params.len());
+        for (i, &v) in params.iter().enumerate() {
+            p.push(if wrt.contains(&Wrt::Param(i)) {
+                t.column(&vec![v; n])?
+            } else {
+                BVar::from_f64(v)
+            });
+        }
+        let mut ev = Vec::with_capacity(cols.len());
+        for (j, c) in cols.iter().enumerate() {
+            ev.push(if wrt.contains(&Wrt::Column(j)) {
+                t.column(c)?
+            } else {
+                t.constant_column(c)?
+            });
+        }
+        let y = f.eval(&f.shared(&p), &ev);
+        Ok(Recorded { p, ev, y })
+    })?;
+    let mut t = t;
     let yv = t.value(y)?;
     for (e, o) in out_v.iter_mut().enumerate() {
         *o = yv.lane(e);
@@ -917,6 +927,60 @@ where
     finite.all().then_some(acc)
 }
 
+/// A worker's batched tape and the program it last recorded. A batched-tape program has no
+/// data-dependent control flow, so the first block of a given length is recorded and later
+/// blocks of that length replay it on their data ([`BatchedActive::replay`]: the same numbers
+/// without the bookkeeping of recording).
+struct TapeWorker {
+    tape: BatchTape,
+    recorded: Option<(usize, Recorded)>,
+}
+
+impl TapeWorker {
+    /// The `init` of [`map_blocks`]: a worker with a tape of `block` lanes.
+    fn new(block: usize) -> impl Fn() -> Result<TapeWorker, TapeError> + Sync + Send {
+        move || {
+            Ok(TapeWorker {
+                tape: BatchTape::new(block)?,
+                recorded: None,
+            })
+        }
+    }
+}
+
+/// The variables of a recorded block: parameters, event columns and the output.
+#[derive(Clone)]
+struct Recorded {
+    p: Vec<BVar>,
+    ev: Vec<BVar>,
+    y: BVar,
+}
+
+/// Activate the worker's tape for a block of `lanes` events whose data columns, in recording
+/// order, are `data`: replay the recorded program if it was recorded for `lanes` events, else
+/// record it with `record`.
+fn record_or_replay<'w>(
+    worker: &'w mut Result<TapeWorker, TapeError>,
+    lanes: usize,
+    data: &[&[f64]],
+    record: impl FnOnce(&mut BatchedActive<'_>) -> Result<Recorded, BatchError>,
+) -> Result<(BatchedActive<'w>, Recorded), BatchError> {
+    let w = worker.as_mut().map_err(|e| e.clone())?;
+    let mut t = w.tape.activate();
+    match &w.recorded {
+        Some((l, r)) if *l == lanes => {
+            t.replay(data)?;
+            Ok((t, r.clone()))
+        }
+        _ => {
+            t.set_lanes(lanes)?;
+            let r = record(&mut t)?;
+            w.recorded = Some((lanes, r.clone()));
+            Ok((t, r))
+        }
+    }
+}
+
 /// Sum and gradient on the batched tape, fixed blocks of `block` events in parallel.
 fn tape_sum<F: EventFn>(
     f: &F,
@@ -932,19 +996,20 @@ fn tape_sum<F: EventFn>(
     let blocks: Vec<Vec<f64>> = map_blocks(
         starts,
         parallel,
-        || BatchTape::new(block),
-        |tape, start| -> Result<Vec<f64>, BatchError> {
-            let tape = tape.as_mut().map_err(|e| e.clone())?;
+        TapeWorker::new(block),
+        |worker, start| -> Result<Vec<f64>, BatchError> {
             let end = (start + block).min(n);
-            let mut t = tape.activate();
-            t.set_lanes(end - start)?;
-            let p: Vec<BVar> = params.iter().map(|&v| t.param(v)).collect();
-            let mut ev = Vec::with_capacity(events.n_columns());
-            for c in events.slice(start, end) {
-                ev.push(t.constant_column(c)?);
-            }
-            let shared = f.shared(&p);
-            let y = f.eval(&shared, &ev);
+            let cols = events.slice(start, end);
+            let (mut t, Recorded { p, y, .. }) =
+                record_or_replay(worker, end - start, &cols, |t| {
+                    let p: Vec<BVar> = params.iter().map(|&v| t.param(v)).collect();
+                    let mut ev = Vec::with_capacity(cols.len());
+                    for c in &cols {
+                        ev.push(t.constant_column(c)?);
+                    }
+                    let y = f.eval(&f.shared(&p), &ev);
+                    Ok(Recorded { p, ev, y })
+                })?;
             // `backward` seeds every lane with 1: the gradient of the sum over events (a
             // result that does not depend on the events is one lane, counted n times).
             let mut out = vec![match t.value(y)? {
