@@ -19,10 +19,14 @@
 //!
 //! [`Engine::Auto`] takes lane duals when `d ≤` [`LANE_DUAL_MAX_DIRECTIONS`] (= 8, one pass)
 //! and the batched tape otherwise. The lane-dual cost grows linearly with d, the tape's hardly
-//! at all; on the e+e-→μ+μ- |M|² (`benches/batch.rs`, `docs/lanes.md`, AVX-512 build) lane duals
-//! are ≈ 5× faster than the tape at d = 4, 2.6× at d = 8, 1.4× at d = 16 and 0.7× at d = 32, so 8
-//! is a conservative switch (the portable build crosses near d = 7). Override with
+//! at all; on the e+e-→μ+μ- |M|² (`benches/batch.rs`, `docs/lanes.md`, default build on the
+//! AVX-512 path) lane duals are ≈ 3× faster than the tape at d = 4, 1.7× at d = 8, 0.86× at
+//! d = 16 and 0.45× at d = 32, so 8 is a conservative switch. Override with
 //! [`BatchOptions::engine`]. Hessians always use second-order lane duals (d ≤ 8).
+//!
+//! The tape engine records the first block of each length on each worker thread and replays
+//! the recording on later blocks ([`crate::tape::BatchedActive::replay`]: same numbers, none of
+//! the per-node bookkeeping of recording).
 //!
 //! # Blocks, tails, threads, determinism
 //! Events are split into fixed blocks of [`BatchOptions::block`] events (lane duals; a multiple
@@ -291,9 +295,10 @@ pub struct BatchOptions {
 
 /// Default [`BatchOptions::parallel_min_events`]: below this many events a call stays on the
 /// calling thread. Handing work to rayon costs a thread wake-up of ~10–20 µs on the 2-core
-/// machine where it was measured (`cargo bench --bench batch -- summary`, "threads by size"),
-/// which a cheap function over fewer events does not repay.
-pub const PARALLEL_MIN_EVENTS: usize = 16_384;
+/// machine where it was measured (`cargo bench --bench batch -- summary`, "parallel
+/// threshold": with 2 threads forced on e+e-→μ+μ-, 2 threads lost below 8192 events, won or
+/// lost by turns at 8192–16384, and won in 5 of 6 measurements from 32768 on).
+pub const PARALLEL_MIN_EVENTS: usize = 32_768;
 
 impl Default for BatchOptions {
     fn default() -> Self {
