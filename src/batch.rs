@@ -283,8 +283,9 @@ pub struct BatchOptions {
     pub block: usize,
     /// Events per block (= lanes) of the batched tape (default 256).
     pub tape_block: usize,
-    /// SIMD path for the lane kernels (default `None`: [`crate::simd::active`], the best path
-    /// of the CPU unless `DIFFHEP_SIMD` forces one). Every path gives the same bits.
+    /// SIMD path for the lane kernels and the batched tape's loops (default `None`:
+    /// [`crate::simd::active`], the best path of the CPU unless `DIFFHEP_SIMD` forces one).
+    /// Every path gives the same bits.
     pub simd: Option<SimdPath>,
     /// Inputs with fewer events than this run on the calling thread, without rayon (default
     /// [`PARALLEL_MIN_EVENTS`]). `usize::MAX` keeps every call on the calling thread; `0`
@@ -525,7 +526,7 @@ pub fn jacobian_into<F: EventFn>(
         Engine::BatchedTape => map_blocks(
             jobs,
             parallel,
-            TapeWorker::new(block),
+            TapeWorker::new(block, path),
             |worker, (start, v, mut ps)| {
                 let cols = events.slice(start, start + v.len());
                 tape_jacobian_block(f, worker, params, &cols, wrt, v, &mut ps)
@@ -942,11 +943,17 @@ struct TapeWorker {
 }
 
 impl TapeWorker {
-    /// The `init` of [`map_blocks`]: a worker with a tape of `block` lanes.
-    fn new(block: usize) -> impl Fn() -> Result<TapeWorker, TapeError> + Sync + Send {
+    /// The `init` of [`map_blocks`]: a worker with a tape of `block` lanes on SIMD `path`.
+    fn new(
+        block: usize,
+        path: SimdPath,
+    ) -> impl Fn() -> Result<TapeWorker, TapeError> + Sync + Send {
         move || {
+            let mut tape = BatchTape::new(block)?;
+            tape.set_simd(path)
+                .expect("the path was checked against the CPU by `simd::resolve`");
             Ok(TapeWorker {
-                tape: BatchTape::new(block)?,
+                tape,
                 recorded: None,
             })
         }
@@ -1001,7 +1008,7 @@ fn tape_sum<F: EventFn>(
     let blocks: Vec<Vec<f64>> = map_blocks(
         starts,
         parallel,
-        TapeWorker::new(block),
+        TapeWorker::new(block, simd::resolve(opts.simd)?),
         |worker, start| -> Result<Vec<f64>, BatchError> {
             let end = (start + block).min(n);
             let cols = events.slice(start, end);

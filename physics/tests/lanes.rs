@@ -369,6 +369,11 @@ fn every_simd_path_gives_bit_identical_results() {
             simd: Some(path),
             ..BatchOptions::default()
         };
+        let tape = BatchOptions {
+            engine: Engine::BatchedTape,
+            tape_block: 100,
+            ..opts.clone()
+        };
         let all = [Wrt::Column(0), Wrt::Column(1), Wrt::Param(0), Wrt::Param(2)];
         (
             sum_gradient(&EeMuMuEvents, &p, &ee, &[0, 1, 2, 3], &opts).unwrap(),
@@ -376,6 +381,9 @@ fn every_simd_path_gives_bit_identical_results() {
             jacobian(&EeMuMuEvents, &p, &ee, &all, &opts).unwrap(),
             sum_gradient(&Mixture, &[0.2, 0.9, 0.3], &mix, &[0, 1, 2], &opts).unwrap(),
             jacobian(&Mixture, &[0.2, 0.9, 0.3], &mix, &[Wrt::Column(0)], &opts).unwrap(),
+            // The batched tape's loops run on the same path (recorded, then replayed blocks).
+            sum_gradient(&Mixture, &[0.2, 0.9, 0.3], &mix, &[0, 1, 2], &tape).unwrap(),
+            jacobian(&EeMuMuEvents, &p, &ee, &all, &tape).unwrap(),
         )
     };
     let paths = SimdPath::supported();
@@ -383,13 +391,23 @@ fn every_simd_path_gives_bit_identical_results() {
     for &path in &paths[1..] {
         let got = run(path);
         // `==` on f64 would equate 0.0 and -0.0: compare the bits of every number.
-        let bits = |r: &(_, _, EventJacobian, _, EventJacobian)| -> Vec<u64> {
-            let (g, h, j, m, mj): &(SumDerivatives, SumDerivatives, _, SumDerivatives, _) = r;
-            let mut v = vec![g.value, h.value, m.value];
+        type Results = (
+            SumDerivatives,
+            SumDerivatives,
+            EventJacobian,
+            SumDerivatives,
+            EventJacobian,
+            SumDerivatives,
+            EventJacobian,
+        );
+        let bits = |r: &Results| -> Vec<u64> {
+            let (g, h, j, m, mj, tg, tj) = r;
+            let mut v = vec![g.value, h.value, m.value, tg.value];
             v.extend(&g.gradient);
             v.extend(&m.gradient);
+            v.extend(&tg.gradient);
             v.extend(h.hessian.as_ref().unwrap().iter());
-            for jac in [j, mj] {
+            for jac in [j, mj, tj] {
                 v.extend(&jac.values);
                 jac.partials.iter().for_each(|p| v.extend(p));
             }

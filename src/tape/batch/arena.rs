@@ -92,6 +92,8 @@ pub(super) struct BatchData {
     pub(super) vals: Vec<f64>,
     pub(super) used: usize,
     pub(super) tag: u32,
+    /// The SIMD path the column loops run on (supported by this CPU).
+    pub(super) simd: crate::simd::SimdPath,
 }
 
 impl BatchData {
@@ -149,11 +151,12 @@ impl BatchData {
         let mut out = std::mem::take(&mut self.vals);
         {
             let (lo, hi) = out.split_at_mut(off);
-            // The column loop compiled for the CPU's widest SIMD path (`crate::simd`): the
+            // The column loop compiled for the tape's SIMD path (`crate::simd`): the
             // closures that record nodes are `#[inline(always)]`, so they are part of it.
             let view = ViewLo { lo, d: self };
             let dst = &mut hi[..n];
-            crate::simd::dispatch(
+            crate::simd::on_path(
+                self.simd,
                 #[inline(always)]
                 || compute(&view, dst),
             );

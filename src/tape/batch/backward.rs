@@ -6,10 +6,11 @@ use super::kernel::{at, deposit, with_lanes1, with_lanes2, Bc, Col, Lane};
 use crate::derivatives as rules;
 use crate::tape::arena::NONE;
 
-/// The reverse sweep over nodes `top..=0`, compiled for the CPU's widest SIMD path
-/// ([`crate::simd::dispatch`]; every path computes the same bits).
+/// The reverse sweep over nodes `top..=0`, compiled for the tape's SIMD path
+/// ([`crate::simd`]; every path computes the same bits).
 pub(super) fn reverse(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
-    crate::simd::dispatch(
+    crate::simd::on_path(
+        d.simd,
         #[inline(always)]
         || reverse_nodes(d, adj, init, top),
     )

@@ -81,8 +81,17 @@ impl BatchTape {
                 vals: Vec::new(),
                 used: 0,
                 tag: fresh_tag(),
+                simd: crate::simd::active(),
             }),
         })
+    }
+
+    /// Run the column loops (recording, replay, reverse sweep) on `path` instead of the
+    /// active one ([`crate::simd::active`]); an error if this CPU lacks it. Every path
+    /// computes the same bits.
+    pub fn set_simd(&mut self, path: crate::simd::SimdPath) -> Result<(), crate::simd::SimdError> {
+        self.data.simd = crate::simd::resolve(Some(path))?;
+        Ok(())
     }
 
     /// Events per column.
@@ -200,7 +209,9 @@ impl BatchedActive<'_> {
             let off = d.nodes[i].off as usize;
             d.vals[off..off + c.len()].copy_from_slice(c);
         }
-        crate::simd::dispatch(
+        let path = d.simd;
+        crate::simd::on_path(
+            path,
             #[inline(always)]
             || forward::replay_nodes(d),
         );
