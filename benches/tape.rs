@@ -90,47 +90,22 @@ fn primal_sum(s: &[f64], c: &[f64], mz: f64, sw2: f64) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
+/// Σ value and gradient w.r.t. (mz, sw2) over blocks of `block` events. With `replay`, the
+/// program is recorded once and replayed (`BatchedActive::replay`) on later blocks of the same
+/// length; otherwise every block is recorded afresh.
 fn batched_value_and_grad(
     tape: &mut BatchTape,
     s: &[f64],
     c: &[f64],
     block: usize,
-) -> (f64, [f64; 2]) {
-    let mut t = tape.activate();
-    let (mut v, mut g) = (0.0, [0.0; 2]);
-    for (sb, cb) in s.chunks(block).zip(c.chunks(block)) {
-        if sb.len() != t.lanes() {
-            t.set_lanes(sb.len()).unwrap();
-        } else {
-            t.reset();
-        }
-        let mz = t.param(91.1876);
-        let sw2 = t.param(0.2312);
-        let sc = t.constant_column(sb).unwrap();
-        let cc = t.constant_column(cb).unwrap();
-        let y = me(sc, cc, mz, sw2).sum();
-        v += t.value(y).unwrap().lane(0);
-        let adj = t.backward(y).unwrap();
-        g[0] += adj.scalar(mz).unwrap();
-        g[1] += adj.scalar(sw2).unwrap();
-    }
-    (v, g)
-}
-
-/// As [`batched_value_and_grad`], but recorded once on the first block and replayed
-/// (`BatchedActive::replay`) on the others; the last, shorter block is recorded afresh.
-fn replayed_value_and_grad(
-    tape: &mut BatchTape,
-    s: &[f64],
-    c: &[f64],
-    block: usize,
+    replay: bool,
 ) -> (f64, [f64; 2]) {
     let mut t = tape.activate();
     let (mut v, mut g) = (0.0, [0.0; 2]);
     let mut recorded = None;
     for (sb, cb) in s.chunks(block).zip(c.chunks(block)) {
         let (mz, sw2, y) = match recorded {
-            Some(r) if sb.len() == t.lanes() => {
+            Some(r) if replay && sb.len() == t.lanes() => {
                 t.replay(&[sb, cb]).unwrap();
                 r
             }
@@ -183,7 +158,7 @@ fn main() {
         b.iter(|| primal_sum(black_box(&s), &c, 91.1876, 0.2312))
     });
     g.bench_function("batched_value_and_grad", |b| {
-        b.iter(|| batched_value_and_grad(&mut bt, black_box(&s), &c, 256))
+        b.iter(|| batched_value_and_grad(&mut bt, black_box(&s), &c, 256, false))
     });
     g.finish();
 
@@ -199,7 +174,7 @@ fn main() {
     for block in [64, 256, 1024] {
         let mut bt = BatchTape::new(block).unwrap();
         let t = common::ns_per_call(ms, || {
-            batched_value_and_grad(&mut bt, black_box(&s), &c, block)
+            batched_value_and_grad(&mut bt, black_box(&s), &c, block, false)
         }) / n_ev as f64;
         rows_b.push((
             format!("(b) batched tape value+grad, block {block}"),
@@ -211,14 +186,14 @@ fn main() {
     }
     for block in [128, 256, 1024] {
         let mut bt = BatchTape::new(block).unwrap();
-        let reference = batched_value_and_grad(&mut bt, &s, &c, block);
+        let reference = batched_value_and_grad(&mut bt, &s, &c, block, false);
         assert_eq!(
-            replayed_value_and_grad(&mut bt, &s, &c, block),
+            batched_value_and_grad(&mut bt, &s, &c, block, true),
             reference,
             "replay gives the recording's numbers"
         );
         let t = common::ns_per_call(ms, || {
-            replayed_value_and_grad(&mut bt, black_box(&s), &c, block)
+            batched_value_and_grad(&mut bt, black_box(&s), &c, block, true)
         }) / n_ev as f64;
         rows_b.push((
             format!("(b) batched tape, recorded once + replayed, block {block}"),

@@ -468,6 +468,31 @@ fn ns_per_event(events: usize, reps: usize, mut f: impl FnMut()) -> f64 {
     t[reps / 2]
 }
 
+/// The batch API at `n` events on the calling thread and under `par`: (fit, fit under `par`,
+/// Jacobian, Jacobian under `par`), ns/event.
+fn api_times(
+    dn: &Data,
+    b: &mut EventJacobian,
+    reps: usize,
+    active: SimdPath,
+    par: Threads,
+) -> (f64, f64, f64, f64) {
+    let n = dn.rs.len();
+    let fit = |t: Threads| {
+        ns_per_event(n, reps, || {
+            black_box(api_fit(black_box(dn), Engine::Auto, active, t));
+        })
+    };
+    let (f1, f2) = (fit(Threads::CALLER), fit(par));
+    let mut jac = |t: Threads| {
+        ns_per_event(n, reps, || {
+            api_jac(black_box(dn), Engine::Auto, active, t, Some(&mut *b));
+        })
+    };
+    let (j1, j2) = (jac(Threads::CALLER), jac(par));
+    (f1, f2, j1, j2)
+}
+
 /// Every engine against the hand adjoint, on `path`, before anything is timed.
 fn cross_check(d: &Data, h: &HandParams, path: SimdPath) {
     let n = d.rs.len();
@@ -705,22 +730,6 @@ fn summary(_c: &mut Criterion) {
                 || lane_fit(black_box(&dn)),
             ));
         });
-        let f1 = ns_per_event(n, reps, || {
-            black_box(api_fit(
-                black_box(&dn),
-                Engine::Auto,
-                active,
-                Threads::CALLER,
-            ));
-        });
-        let f2 = ns_per_event(n, reps, || {
-            black_box(api_fit(
-                black_box(&dn),
-                Engine::Auto,
-                active,
-                Threads::pool(&two),
-            ));
-        });
         let kjac = ns_per_event(n, reps, || {
             on(
                 active,
@@ -728,24 +737,7 @@ fn summary(_c: &mut Criterion) {
                 || lane_jac(black_box(&dn), &mut o),
             )
         });
-        let j1 = ns_per_event(n, reps, || {
-            api_jac(
-                black_box(&dn),
-                Engine::Auto,
-                active,
-                Threads::CALLER,
-                Some(&mut b),
-            );
-        });
-        let j2 = ns_per_event(n, reps, || {
-            api_jac(
-                black_box(&dn),
-                Engine::Auto,
-                active,
-                Threads::pool(&two),
-                Some(&mut b),
-            );
-        });
+        let (f1, f2, j1, j2) = api_times(&dn, &mut b, reps, active, Threads::pool(&two));
         sizes.push((n, kfit, f1, f2, kjac, j1, j2));
     }
 
@@ -760,29 +752,7 @@ fn summary(_c: &mut Criterion) {
         let dn = data(n);
         let mut b = api_jac_buffer(&dn);
         let reps = 9;
-        let f1 = ns_per_event(n, reps, || {
-            black_box(api_fit(
-                black_box(&dn),
-                Engine::Auto,
-                active,
-                Threads::CALLER,
-            ));
-        });
-        let f2 = ns_per_event(n, reps, || {
-            black_box(api_fit(black_box(&dn), Engine::Auto, active, forced));
-        });
-        let j1 = ns_per_event(n, reps, || {
-            api_jac(
-                black_box(&dn),
-                Engine::Auto,
-                active,
-                Threads::CALLER,
-                Some(&mut b),
-            );
-        });
-        let j2 = ns_per_event(n, reps, || {
-            api_jac(black_box(&dn), Engine::Auto, active, forced, Some(&mut b));
-        });
+        let (f1, f2, j1, j2) = api_times(&dn, &mut b, reps, active, forced);
         threshold.push((n, f1, f2, j1, j2));
     }
 
