@@ -675,11 +675,12 @@ fn tape_jacobian_block<F: EventFn>(
         .map(|c| &c[..])
         .chain(cols.iter().copied())
         .collect();
-    let (t, Recorded { p, ev, y }) = record_or_replay(worker, n, &data, |t| {
+    let (t, &Recorded { ref p, ref ev, y }) = record_or_replay(worker, n, &data, |t| {
         let mut p = Vec::with_capacity(params.len());
+        let mut broadcast = broadcast.iter();
         for (i, &v) in params.iter().enumerate() {
             p.push(if wrt.contains(&Wrt::Param(i)) {
-                t.column(&vec![v; n])?
+                t.column(broadcast.next().expect("one column per such parameter"))?
             } else {
                 BVar::from_f64(v)
             });
@@ -961,7 +962,6 @@ impl TapeWorker {
 }
 
 /// The variables of a recorded block: parameters, event columns and the output.
-#[derive(Clone)]
 struct Recorded {
     p: Vec<BVar>,
     ev: Vec<BVar>,
@@ -976,21 +976,17 @@ fn record_or_replay<'w>(
     lanes: usize,
     data: &[&[f64]],
     record: impl FnOnce(&mut BatchedActive<'_>) -> Result<Recorded, BatchError>,
-) -> Result<(BatchedActive<'w>, Recorded), BatchError> {
-    let w = worker.as_mut().map_err(|e| e.clone())?;
-    let mut t = w.tape.activate();
-    match &w.recorded {
-        Some((l, r)) if *l == lanes => {
-            t.replay(data)?;
-            Ok((t, r.clone()))
-        }
-        _ => {
-            t.set_lanes(lanes)?;
-            let r = record(&mut t)?;
-            w.recorded = Some((lanes, r.clone()));
-            Ok((t, r))
-        }
+) -> Result<(BatchedActive<'w>, &'w Recorded), BatchError> {
+    let TapeWorker { tape, recorded } = worker.as_mut().map_err(|e| e.clone())?;
+    let mut t = tape.activate();
+    if matches!(recorded, Some((l, _)) if *l == lanes) {
+        t.replay(data)?;
+    } else {
+        t.set_lanes(lanes)?;
+        *recorded = Some((lanes, record(&mut t)?));
     }
+    let (_, r) = recorded.as_ref().expect("recorded above");
+    Ok((t, r))
 }
 
 /// Sum and gradient on the batched tape, fixed blocks of `block` events in parallel.
@@ -1012,7 +1008,7 @@ fn tape_sum<F: EventFn>(
         |worker, start| -> Result<Vec<f64>, BatchError> {
             let end = (start + block).min(n);
             let cols = events.slice(start, end);
-            let (mut t, Recorded { p, y, .. }) =
+            let (mut t, &Recorded { ref p, y, .. }) =
                 record_or_replay(worker, end - start, &cols, |t| {
                     let p: Vec<BVar> = params.iter().map(|&v| t.param(v)).collect();
                     let mut ev = Vec::with_capacity(cols.len());

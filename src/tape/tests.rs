@@ -397,3 +397,27 @@ fn batched_tape_replay_checks_its_columns() {
     assert_eq!(t.value(y).unwrap(), BatchValue::Scalar(-1.0));
     assert_eq!(t.backward(y).unwrap().scalar(a).unwrap(), -0.5);
 }
+
+#[test]
+fn batched_tape_refuses_a_simd_path_the_cpu_lacks() {
+    let mut bt = BatchTape::new(4).unwrap();
+    for path in crate::simd::ALL_PATHS {
+        match bt.set_simd(path) {
+            Ok(()) => assert!(path.is_supported(), "{path}"),
+            Err(e) => {
+                assert!(!path.is_supported(), "{path}");
+                assert!(e.to_string().contains("not supported by this CPU"), "{e}");
+            }
+        }
+    }
+    // On every supported path the tape still computes: Σ (a x)² with a = 2, d/da = 2a Σ x².
+    for path in crate::simd::SimdPath::supported() {
+        bt.set_simd(path).unwrap();
+        let mut t = bt.activate();
+        t.reset();
+        let a = t.param(2.0);
+        let x = t.constant_column(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        let y = (x * a).powi(2).sum();
+        assert_eq!(t.backward(y).unwrap().scalar(a).unwrap(), 120.0, "{path}");
+    }
+}
