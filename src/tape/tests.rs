@@ -399,6 +399,35 @@ fn batched_tape_replay_checks_its_columns() {
 }
 
 #[test]
+fn batched_tape_replay_follows_a_recording_that_grew_or_changed() {
+    let mut bt = BatchTape::new(3).unwrap();
+    let mut t = bt.activate();
+    let a = t.param(2.0);
+    let x = t.constant_column(&[1.0, 2.0, 3.0]).unwrap();
+    let y = (x * a).sum();
+    t.replay(&[&[1.0, 1.0, 1.0]]).unwrap();
+    assert_eq!(t.value(y).unwrap(), BatchValue::Scalar(6.0));
+    // Nodes recorded after a replay (a parameter-only one and a data-dependent one) are part
+    // of the next replay's program.
+    let b = a * 3.0;
+    let z = (x * b).sum() + y;
+    t.replay(&[&[1.0, 0.0, 2.0]]).unwrap();
+    // 6·3 + 2·3 = 24; d/da = 3·3 + 3 = 12.
+    assert_eq!(t.value(z).unwrap(), BatchValue::Scalar(24.0));
+    assert_eq!(t.backward(z).unwrap().scalar(a).unwrap(), 12.0);
+    // A new recording with two data columns replaces the program.
+    t.reset();
+    let a = t.param(0.5);
+    let u = t.constant_column(&[1.0, 2.0, 3.0]).unwrap();
+    let v = t.constant_column(&[4.0, 5.0, 6.0]).unwrap();
+    let y = (u * v * a).sum();
+    assert!(t.replay(&[&[1.0, 1.0, 1.0]]).is_err());
+    t.replay(&[&[1.0, 1.0, 1.0], &[2.0, 2.0, 4.0]]).unwrap();
+    assert_eq!(t.value(y).unwrap(), BatchValue::Scalar(4.0));
+    assert_eq!(t.backward(y).unwrap().scalar(a).unwrap(), 8.0);
+}
+
+#[test]
 fn batched_tape_refuses_a_simd_path_the_cpu_lacks() {
     let mut bt = BatchTape::new(4).unwrap();
     for path in crate::simd::ALL_PATHS {

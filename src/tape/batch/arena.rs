@@ -94,6 +94,50 @@ pub(super) struct BatchData {
     pub(super) tag: u32,
     /// The SIMD path the column loops run on (supported by this CPU).
     pub(super) simd: crate::simd::SimdPath,
+    /// What [`super::BatchedActive::replay`] does with the current recording (built on the
+    /// first replay of a recording).
+    pub(super) plan: ReplayPlan,
+}
+
+/// The work of a replay, found once per recording: which nodes take new data and which must be
+/// recomputed (those that depend on event data; parameter-only nodes keep their values).
+#[derive(Debug, Default)]
+pub(super) struct ReplayPlan {
+    /// The recording this plan is for: its tag and number of nodes.
+    for_recording: Option<(u32, usize)>,
+    /// Data columns in recording order.
+    pub(super) data: Vec<u32>,
+    /// Nodes to recompute in recording order.
+    pub(super) recompute: Vec<u32>,
+}
+
+impl ReplayPlan {
+    /// Make the plan describe `d`'s current recording (a no-op if it already does).
+    pub(super) fn update(&mut self, nodes: &[BNode], tag: u32) {
+        if self.for_recording == Some((tag, nodes.len())) {
+            return;
+        }
+        self.data.clear();
+        self.recompute.clear();
+        let mut varies = vec![false; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            let leaf = matches!(n.op, Op::Input | Op::Const);
+            if leaf {
+                if n.col && n.k != KEEP_ON_REPLAY {
+                    self.data.push(i as u32);
+                    varies[i] = true;
+                }
+                continue;
+            }
+            varies[i] = [n.a, n.b, n.m]
+                .iter()
+                .any(|&p| p != NONE && varies[p as usize]);
+            if varies[i] {
+                self.recompute.push(i as u32);
+            }
+        }
+        self.for_recording = Some((tag, nodes.len()));
+    }
 }
 
 impl BatchData {

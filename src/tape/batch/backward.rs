@@ -2,7 +2,7 @@
 //! deposited into the parents' adjoints, one vectorisable loop per operation.
 
 use super::arena::{BatchData, Op};
-use super::kernel::{at, deposit, with_lanes1, with_lanes2, Bc, Col, Lane};
+use super::kernel::{at, deposit, deposit2, two_columns, with_lanes1, with_lanes2, Bc, Col, Lane};
 use crate::derivatives as rules;
 use crate::tape::arena::NONE;
 
@@ -111,40 +111,53 @@ fn reverse_nodes(d: &BatchData, adj: &mut [f64], init: &mut [bool], top: u32) {
                 if pb.active {
                     init[y.b as usize] = true;
                 }
-                // Contributions to `a` first, then to `b` (they may be the same node).
+                // `$c` gives the contributions `(to a, to b)` of lane `$i` from its adjoint `$g`.
+                // Two distinct active column parents are served by one loop; otherwise `a` is
+                // served first, then `b` (they may be the same node).
                 macro_rules! bin {
-                    (|$a:ident, $b:ident, $i:ident| $da:expr, $db:expr) => {{
+                    (|$a:ident, $b:ident, $i:ident, $g:ident| $c:expr) => {{
                         with_lanes2!(d, n, y.a, y.b, |$a, $b| {
-                            if pa.active {
-                                deposit(&mut lo[a_off..], pa.col, init_a, n, |$i| at(yb, $i) * $da);
-                            }
-                            if pb.active {
-                                let init_b2 = init_b && !(y.a == y.b);
-                                deposit(&mut lo[b_off..], pb.col, init_b2, n, |$i| {
-                                    at(yb, $i) * $db
-                                });
+                            let c = |$i: usize| {
+                                let $g = at(yb, $i);
+                                $c
+                            };
+                            if pa.active && pb.active && pa.col && pb.col && y.a != y.b {
+                                let (da, db) = two_columns(lo, a_off, b_off, n);
+                                deposit2(da, init_a, db, init_b, c);
+                            } else {
+                                if pa.active {
+                                    deposit(&mut lo[a_off..], pa.col, init_a, n, |i| c(i).0);
+                                }
+                                if pb.active {
+                                    let init_b2 = init_b && !(y.a == y.b);
+                                    deposit(&mut lo[b_off..], pb.col, init_b2, n, |i| c(i).1);
+                                }
                             }
                         })
                     }};
                 }
                 match y.op {
-                    Op::Add => bin!(|_a, _b, i| 1.0, 1.0),
-                    Op::Sub => bin!(|_a, _b, i| 1.0, -1.0),
-                    Op::Mul => bin!(|a, b, i| b.at(i), a.at(i)),
-                    Op::Div => bin!(|_a, b, i| 1.0 / b.at(i), -at(yv, i) / b.at(i)),
-                    Op::Atan2 => bin!(
-                        |a, b, i| rules::d_atan2(a.at(i), b.at(i)).0,
-                        rules::d_atan2(a.at(i), b.at(i)).1
-                    ),
-                    Op::Hypot => bin!(
-                        |a, b, i| rules::d_hypot(a.at(i), b.at(i), at(yv, i)).0,
-                        rules::d_hypot(a.at(i), b.at(i), at(yv, i)).1
-                    ),
-                    _ => {
-                        let mv = d.slice(y.m);
-                        let mask = |i: usize| if mv.len() == 1 { mv[0] } else { mv[i] };
-                        bin!(|_a, _b, i| mask(i), 1.0 - mask(i))
-                    }
+                    Op::Add => bin!(|_a, _b, i, g| (g, g)),
+                    Op::Sub => bin!(|_a, _b, i, g| (g, -g)),
+                    Op::Mul => bin!(|a, b, i, g| (g * b.at(i), g * a.at(i))),
+                    // One division: ∂/∂a = 1/b and ∂/∂b = −y/b, so the contributions are
+                    // t = g/b and −t·y.
+                    Op::Div => bin!(|_a, b, i, g| {
+                        let t = g / b.at(i);
+                        (t, -t * at(yv, i))
+                    }),
+                    Op::Atan2 => bin!(|a, b, i, g| {
+                        let (pa, pb) = rules::d_atan2(a.at(i), b.at(i));
+                        (g * pa, g * pb)
+                    }),
+                    Op::Hypot => bin!(|a, b, i, g| {
+                        let (pa, pb) = rules::d_hypot(a.at(i), b.at(i), at(yv, i));
+                        (g * pa, g * pb)
+                    }),
+                    _ => with_lanes1!(d, n, y.m, |m| bin!(|_a, _b, i, g| {
+                        let mi = m.at(i);
+                        (g * mi, g * (1.0 - mi))
+                    })),
                 }
             }
         }

@@ -89,14 +89,16 @@ impl<'a> Below<'a> {
     }
 }
 
-/// Recompute every node from the (new) values of the input columns, in recording order.
+/// Recompute the nodes that depend on event data ([`super::arena::ReplayPlan`]) from the (new)
+/// values of the data columns, in recording order.
 /// Inlined into each SIMD dispatch path by the caller.
 #[inline(always)]
 pub(super) fn replay_nodes(d: &mut BatchData) {
     let lanes = d.lanes;
     let mut vals = std::mem::take(&mut d.vals);
-    for yi in 0..d.nodes.len() {
-        let y = d.nodes[yi];
+    let plan = std::mem::take(&mut d.plan);
+    for &yi in &plan.recompute {
+        let y = d.nodes[yi as usize];
         let n = d.width(y.col);
         let off = y.off as usize;
         let (lo, hi) = vals.split_at_mut(off);
@@ -150,4 +152,5 @@ pub(super) fn replay_nodes(d: &mut BatchData) {
         }
     }
     d.vals = vals;
+    d.plan = plan;
 }

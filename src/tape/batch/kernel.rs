@@ -2,6 +2,8 @@
 //! that compile one tight loop per column/scalar combination, and the adjoint deposit and
 //! fixed-order reductions over lanes.
 
+use crate::lanes::Block;
+
 /// Values of one lane, either a column or a scalar broadcast to all lanes.
 pub(super) trait Lane: Copy {
     fn at(self, i: usize) -> f64;
@@ -108,20 +110,7 @@ pub(super) fn deposit(
             }
         }
     } else {
-        let mut acc = [0.0f64; 8];
-        let full = n / 8 * 8;
-        let mut i = 0;
-        while i < full {
-            for (j, a) in acc.iter_mut().enumerate() {
-                *a += v(i + j);
-            }
-            i += 8;
-        }
-        let mut s =
-            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        for k in full..n {
-            s += v(k);
-        }
+        let s = sum_lanes(n, v);
         if init {
             dst[0] = s;
         } else {
@@ -130,12 +119,87 @@ pub(super) fn deposit(
     }
 }
 
+/// The adjoint columns of two distinct column nodes at offsets `a` and `b` (each `n` lanes)
+/// of the adjoint arena `lo`, borrowed together.
+#[inline(always)]
+pub(super) fn two_columns(
+    lo: &mut [f64],
+    a: usize,
+    b: usize,
+    n: usize,
+) -> (&mut [f64], &mut [f64]) {
+    if a < b {
+        let (x, y) = lo.split_at_mut(b);
+        (&mut x[a..a + n], &mut y[..n])
+    } else {
+        let (x, y) = lo.split_at_mut(a);
+        (&mut y[..n], &mut x[b..b + n])
+    }
+}
+
+/// [`deposit`] into two distinct column parents in one loop: `v(i)` gives lane `i`'s
+/// contributions to `a` and to `b`, written (`init_*`) or added.
+#[inline(always)]
+pub(super) fn deposit2(
+    a: &mut [f64],
+    init_a: bool,
+    b: &mut [f64],
+    init_b: bool,
+    v: impl Fn(usize) -> (f64, f64),
+) {
+    let b = &mut b[..a.len()];
+    let lanes = a.iter_mut().zip(b.iter_mut()).enumerate();
+    match (init_a, init_b) {
+        (true, true) => lanes.for_each(|(i, (x, y))| (*x, *y) = v(i)),
+        (true, false) => lanes.for_each(|(i, (x, y))| {
+            let (p, q) = v(i);
+            *x = p;
+            *y += q;
+        }),
+        (false, true) => lanes.for_each(|(i, (x, y))| {
+            let (p, q) = v(i);
+            *x += p;
+            *y = q;
+        }),
+        (false, false) => lanes.for_each(|(i, (x, y))| {
+            let (p, q) = v(i);
+            *x += p;
+            *y += q;
+        }),
+    }
+}
+
+/// `Σᵢ v(i)` for `i < n` in a fixed order: four [`Block`]s of partial sums over groups of 32
+/// lanes (four independent vector additions, so the loop is not bound by one addition's
+/// latency), then the remaining groups of 8 into the first block, the blocks combined pairwise
+/// and by [`Block::reduce_add`], then the tail lanes in order.
+#[inline(always)]
+pub(super) fn sum_lanes(n: usize, v: impl Fn(usize) -> f64) -> f64 {
+    let group = |base: usize| Block::from(std::array::from_fn(|j| v(base + j)));
+    let mut acc = [Block::ZERO; 4];
+    let wide = n / 32 * 32;
+    for base in (0..wide).step_by(32) {
+        for (k, a) in acc.iter_mut().enumerate() {
+            *a += group(base + 8 * k);
+        }
+    }
+    let full = n / 8 * 8;
+    for base in (wide..full).step_by(8) {
+        acc[0] += group(base);
+    }
+    let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])).reduce_add();
+    for k in full..n {
+        s += v(k);
+    }
+    s
+}
+
+#[inline(always)]
 pub(super) fn reduce_sum(v: &[f64]) -> f64 {
     reduce_sum_by(v.len(), |i| v[i])
 }
 
+#[inline(always)]
 pub(super) fn reduce_sum_by(n: usize, f: impl Fn(usize) -> f64) -> f64 {
-    let mut acc = [0.0f64];
-    deposit(&mut acc, false, true, n, f);
-    acc[0]
+    sum_lanes(n, f)
 }

@@ -40,7 +40,7 @@ use std::marker::PhantomData;
 
 use super::arena::{fresh_tag, NONE};
 use super::TapeError;
-use arena::{push_column, BNode, BatchData, Op, ACTIVE_BATCH, KEEP_ON_REPLAY};
+use arena::{push_column, BNode, BatchData, Op, ReplayPlan, ACTIVE_BATCH};
 use backward::reverse;
 
 /// A value read back from the batched tape.
@@ -82,6 +82,7 @@ impl BatchTape {
                 used: 0,
                 tag: fresh_tag(),
                 simd: crate::simd::active(),
+                plan: ReplayPlan::default(),
             }),
         })
     }
@@ -172,9 +173,10 @@ impl BatchedActive<'_> {
 
     /// Run the recorded program again on new event data: `columns` replace the values of the
     /// data columns ([`Self::column`], [`Self::constant_column`]) in the order they were
-    /// recorded, each of [`Self::lanes`] events; parameters keep their values. Every node is
-    /// then recomputed in recording order, as one tight loop per node without the bookkeeping
-    /// of recording, and [`Self::backward`] works as after a recording. The `BVar`s of the
+    /// recorded, each of [`Self::lanes`] events; parameters keep their values. Every node that
+    /// depends on event data is then recomputed in recording order, as one tight loop per node
+    /// without the bookkeeping of recording (parameter-only nodes keep their values; which
+    /// nodes to recompute is found on the first replay of a recording), and [`Self::backward`] works as after a recording. The `BVar`s of the
     /// recording stay valid and now refer to the new values, which are bit for bit those a
     /// fresh recording on `columns` would give (same formulas, `forward.rs`).
     ///
@@ -183,15 +185,8 @@ impl BatchedActive<'_> {
     /// record again ([`Self::set_lanes`]).
     pub fn replay(&mut self, columns: &[&[f64]]) -> Result<(), TapeError> {
         let d = self.data_mut();
-        let data: Vec<usize> = d
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| {
-                n.col && matches!(n.op, Op::Input | Op::Const) && n.k != KEEP_ON_REPLAY
-            })
-            .map(|(i, _)| i)
-            .collect();
+        d.plan.update(&d.nodes, d.tag);
+        let data = &d.plan.data;
         if data.len() != columns.len() {
             return Err(TapeError::LengthMismatch(DimensionMismatch {
                 what: "data columns given to replay (columns recorded on the batched tape)",
@@ -205,8 +200,8 @@ impl BatchedActive<'_> {
                 got: c.len(),
             });
         }
-        for (&i, c) in data.iter().zip(columns) {
-            let off = d.nodes[i].off as usize;
+        for (&i, c) in d.plan.data.iter().zip(columns) {
+            let off = d.nodes[i as usize].off as usize;
             d.vals[off..off + c.len()].copy_from_slice(c);
         }
         let path = d.simd;
@@ -279,8 +274,10 @@ impl BatchedActive<'_> {
     /// Reverse sweep from `y`, seeded with 1 (in every lane for a column output, so a column
     /// gives the gradient of the sum over events; a scalar output its plain gradient).
     pub fn backward(&mut self, y: BVar) -> Result<BatchAdjoints<'_>, TapeError> {
-        let w = self.width_of(y);
-        self.vjp(y, &vec![1.0; w])
+        match self.width_of(y) {
+            1 => self.vjp(y, &[1.0]),
+            w => self.vjp(y, &vec![1.0; w]),
+        }
     }
 
     fn width_of(&self, y: BVar) -> usize {
