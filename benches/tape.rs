@@ -184,7 +184,7 @@ fn main() {
             "≤ 5",
         ));
     }
-    for block in [128, 256, 1024] {
+    for block in [128, 256, 512, 1024] {
         let mut bt = BatchTape::new(block).unwrap();
         let reference = batched_value_and_grad(&mut bt, &s, &c, block, false);
         assert_eq!(
