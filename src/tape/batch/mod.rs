@@ -176,9 +176,10 @@ impl BatchedActive<'_> {
     /// recorded, each of [`Self::lanes`] events; parameters keep their values. Every node that
     /// depends on event data is then recomputed in recording order, as one tight loop per node
     /// without the bookkeeping of recording (parameter-only nodes keep their values; which
-    /// nodes to recompute is found on the first replay of a recording), and [`Self::backward`] works as after a recording. The `BVar`s of the
-    /// recording stay valid and now refer to the new values, which are bit for bit those a
-    /// fresh recording on `columns` would give (same formulas, `forward.rs`).
+    /// nodes to recompute is found on the first replay of a recording), and
+    /// [`Self::backward`] works as after a recording. The `BVar`s of the recording stay valid
+    /// and now refer to the new values, which are bit for bit those a fresh recording on
+    /// `columns` would give (same formulas, `forward.rs`).
     ///
     /// Valid because a batched-tape program has no data-dependent control flow (lane-wise
     /// choices are recorded `select` nodes). For a block with a different number of events,
