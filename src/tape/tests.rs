@@ -268,6 +268,37 @@ fn batched_tape_select_min_max_dot_mean() {
 }
 
 #[test]
+fn batched_tape_select_with_a_parameter_mask_or_a_scalar_branch() {
+    let xs = [1.0, 2.0, 3.0];
+    let mut bt = BatchTape::new(3).unwrap();
+    let mut t = bt.activate();
+    let a = t.param(2.0);
+    let b = t.param(0.5);
+    let x = t.column(&xs).unwrap();
+    // One mask for all events (parameters only): both branches are columns.
+    for (mask, pick_a) in [(a.lt_mask(&b), false), (b.lt_mask(&a), true)] {
+        let z = BVar::select(&mask, x * a, x * b).sum();
+        let adj = t.backward(z).unwrap();
+        // Σ x·(chosen parameter): its derivative is Σ x = 6, the other's 0; d/dx = chosen.
+        let (ga, gb, gx) = if pick_a {
+            (6.0, 0.0, 2.0)
+        } else {
+            (0.0, 6.0, 0.5)
+        };
+        assert_eq!(adj.scalar(a).unwrap(), ga);
+        assert_eq!(adj.scalar(b).unwrap(), gb);
+        assert_eq!(adj.wrt(x).unwrap(), BatchValue::Column(vec![gx; 3]));
+    }
+    // A per-event mask choosing between a column and a parameter: [2, 4, b].
+    let z = BVar::select(&x.lt_mask(&BVar::from_f64(2.5)), x * a, b);
+    assert_eq!(t.value(z).unwrap(), BatchValue::Column(vec![2.0, 4.0, 0.5]));
+    let adj = t.backward(z.sum()).unwrap();
+    assert_eq!(adj.scalar(a).unwrap(), 3.0);
+    assert_eq!(adj.scalar(b).unwrap(), 1.0);
+    assert_eq!(adj.wrt(x).unwrap(), BatchValue::Column(vec![2.0, 2.0, 0.0]));
+}
+
+#[test]
 fn batched_tape_reports_bad_lengths_and_stale_vars() {
     assert_eq!(BatchTape::new(0).unwrap_err(), TapeError::ZeroLanes);
     let mut bt = BatchTape::new(3).unwrap();
