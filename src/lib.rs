@@ -47,6 +47,7 @@ pub mod pivot;
 pub mod sbi;
 pub mod simd;
 pub mod stochastic;
+pub mod threads;
 
 pub use complex::Complex;
 pub use function::{ScalarFn, VectorFn};

@@ -9,7 +9,9 @@
 //! API), lane duals called directly, and the batch API end to end (lane duals chosen by the
 //! rule; "1 thread" = on the calling thread with `parallel_min_events = usize::MAX`, no rayon,
 //! like the kernel rows; "2 threads" = each call `install`ed into a 2-thread rayon pool, so its
-//! wake-up cost is included). After the criterion groups, a table of ns/event and ratios
+//! wake-up cost is included; "2 pinned threads" = the same in a pool whose workers are pinned one
+//! per CPU, `diffhep::threads::pinned_pool`). The row "lane dual kernel, run-time seeds" seeds
+//! every parameter at run time and hides it from the optimizer, as the API does. After the criterion groups, a table of ns/event and ratios
 //! measured in the same run is printed, then the parallel threshold scan.
 //!
 //! Every row is measured on each SIMD path the CPU supports (run-time dispatch, `diffhep::simd`:
@@ -30,7 +32,7 @@ use diffhep::batch::{
     jacobian, jacobian_into, sum_gradient, BatchOptions, Engine, EventFn, EventJacobian, Events,
     Wrt,
 };
-use diffhep::lanes::{LaneDual, Lanes, LANES};
+use diffhep::lanes::{opaque, Block, LaneDual, Lanes, LANES};
 use diffhep::simd::{self, SimdPath};
 use diffhep::Scalar;
 use diffhep_physics::collider::ee_mumu::{
@@ -241,7 +243,30 @@ fn lane_jac(d: &Data, out: &mut [Vec<f64>; 5]) {
         LaneDual::variable(p[2], 3),
         LaneDual::from_f64(p[3]),
     ];
-    let g = EeMuMuEvents.shared(&params);
+    lane_jac_with(d, &params, out);
+}
+
+/// As [`lane_jac`] with every parameter seeded at run time from [`JAC`] and hidden from the
+/// optimizer, as the batch API does (it cannot know at compile time which parameters have zero
+/// tangents; the kernel above can, and LLVM drops their products).
+#[inline(always)]
+fn lane_jac_runtime_seeds(d: &Data, out: &mut [Vec<f64>; 5]) {
+    let p = d.p.to_array();
+    let params: [LaneDual<4>; 4] = std::array::from_fn(|i| {
+        let mut x = LaneDual::from_block(Block::splat(p[i]));
+        for (e, w) in x.eps.iter_mut().zip(&JAC) {
+            if *w == Wrt::Param(i) {
+                *e = Block::splat(1.0);
+            }
+        }
+        opaque(x)
+    });
+    lane_jac_with(d, &params, out);
+}
+
+#[inline(always)]
+fn lane_jac_with(d: &Data, params: &[LaneDual<4>; 4], out: &mut [Vec<f64>; 5]) {
+    let g = EeMuMuEvents.shared(params);
     let [v, d0, d1, d2, d3] = out;
     let outs = v
         .chunks_exact_mut(LANES)
@@ -348,6 +373,17 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .num_threads(threads)
         .build()
         .unwrap()
+}
+
+/// Before timing a pool: wait until the workers of a pool used just before (this bench keeps
+/// two) have stopped spinning and gone to sleep, so they do not compete for the CPUs.
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(20));
+}
+
+/// A pool of `threads` workers pinned one per CPU ([`diffhep::threads::pinned_pool`]).
+fn pinned_pool(threads: usize) -> rayon::ThreadPool {
+    diffhep::threads::pinned_pool(threads).unwrap()
 }
 
 fn outputs(n: usize) -> [Vec<f64>; 5] {
@@ -483,13 +519,17 @@ fn api_times(
             black_box(api_fit(black_box(dn), Engine::Auto, active, t));
         })
     };
-    let (f1, f2) = (fit(Threads::CALLER), fit(par));
+    let f1 = fit(Threads::CALLER);
+    settle();
+    let f2 = fit(par);
     let mut jac = |t: Threads| {
         ns_per_event(n, reps, || {
             api_jac(black_box(dn), Engine::Auto, active, t, Some(&mut *b));
         })
     };
-    let (j1, j2) = (jac(Threads::CALLER), jac(par));
+    let j1 = jac(Threads::CALLER);
+    settle();
+    let j2 = jac(par);
     (f1, f2, j1, j2)
 }
 
@@ -559,6 +599,7 @@ fn cross_check(d: &Data, h: &HandParams, path: SimdPath) {
 /// The main table's rows for one dispatch path: (name, ns/event, baseline ns/event).
 fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)> {
     let two = pool(2);
+    let pinned = pinned_pool(2);
     let n = d.rs.len();
     let reps = 15;
     let mut out = outputs(n);
@@ -595,12 +636,22 @@ fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)
     let afit1 = t(&mut || {
         black_box(api_fit(black_box(d), Engine::Auto, path, Threads::CALLER));
     });
+    settle();
     let afit2 = t(&mut || {
         black_box(api_fit(
             black_box(d),
             Engine::Auto,
             path,
             Threads::pool(&two),
+        ));
+    });
+    settle();
+    let afit2p = t(&mut || {
+        black_box(api_fit(
+            black_box(d),
+            Engine::Auto,
+            path,
+            Threads::pool(&pinned),
         ));
     });
     let hjac = t(&mut || {
@@ -617,6 +668,13 @@ fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)
             || lane_jac(black_box(d), &mut out),
         )
     });
+    let ljac_rt = t(&mut || {
+        on(
+            path,
+            #[inline(always)]
+            || lane_jac_runtime_seeds(black_box(d), &mut out),
+        )
+    });
     let ajac1 = t(&mut || {
         api_jac(
             black_box(d),
@@ -626,12 +684,23 @@ fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)
             Some(&mut buf),
         );
     });
+    settle();
     let ajac2 = t(&mut || {
         api_jac(
             black_box(d),
             Engine::Auto,
             path,
             Threads::pool(&two),
+            Some(&mut buf),
+        );
+    });
+    settle();
+    let ajac2p = t(&mut || {
+        api_jac(
+            black_box(d),
+            Engine::Auto,
+            path,
+            Threads::pool(&pinned),
             Some(&mut buf),
         );
     });
@@ -643,10 +712,17 @@ fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)
         (p("fit grad: lane dual <2> kernel"), lfit, hfit),
         (p("fit grad: batch API, 1 thread"), afit1, hfit),
         (p("fit grad: batch API, 2 threads"), afit2, hfit),
+        (p("fit grad: batch API, 2 pinned threads"), afit2p, hfit),
         (p("jac4: hand-written fused adjoint"), hjac, hjac),
         (p("jac4: lane dual <4> kernel"), ljac, hjac),
+        (
+            p("jac4: lane dual <4> kernel, run-time seeds"),
+            ljac_rt,
+            hjac,
+        ),
         (p("jac4: batch API, 1 thread"), ajac1, hjac),
         (p("jac4: batch API, 2 threads"), ajac2, hjac),
+        (p("jac4: batch API, 2 pinned threads"), ajac2p, hjac),
     ]
 }
 
@@ -717,6 +793,7 @@ fn summary(_c: &mut Criterion) {
 
     // The API's cost over the kernel, and the thread scaling, across data sizes (active path).
     let two = pool(2);
+    let pinned = pinned_pool(2);
     let mut sizes = Vec::new();
     for n in [1_000usize, 10_000, 100_000, 1_000_000] {
         let dn = data(n);
@@ -738,7 +815,8 @@ fn summary(_c: &mut Criterion) {
             )
         });
         let (f1, f2, j1, j2) = api_times(&dn, &mut b, reps, active, Threads::pool(&two));
-        sizes.push((n, kfit, f1, f2, kjac, j1, j2));
+        let (_, f2p, _, j2p) = api_times(&dn, &mut b, reps, active, Threads::pool(&pinned));
+        sizes.push((n, [kfit, f1, f2, f2p], [kjac, j1, j2, j2p]));
     }
 
     // Where should small inputs stop going parallel? Calling thread against 2 threads with
@@ -807,27 +885,26 @@ fn summary(_c: &mut Criterion) {
         "batch API vs the kernel called directly, and threads, by size ([{active}], ns/event):"
     );
     println!(
-        "{:>9} {:>8} {:>8} {:>6} {:>8} {:>6} | {:>8} {:>8} {:>6} {:>8} {:>6}",
-        "events",
-        "fit kern",
-        "API 1t",
-        "/kern",
-        "API 2t",
-        "2t x",
-        "jac kern",
-        "API 1t",
-        "/kern",
-        "API 2t",
-        "2t x"
+        "(2t: rayon's pool of 2 threads; 2p: 2 threads pinned one per CPU, \
+         diffhep::threads::pinned_pool; x = speed-up over API 1t)"
     );
-    for (n, kf, f1, f2, kj, j1, j2) in sizes {
-        println!(
-            "{n:>9} {kf:>8.2} {f1:>8.2} {:>6.2} {f2:>8.2} {:>6.2} | {kj:>8.2} {j1:>8.2} {:>6.2} {j2:>8.2} {:>6.2}",
-            f1 / kf,
-            f1 / f2,
-            j1 / kj,
-            j1 / j2
-        );
+    let head = [
+        "kern", "API 1t", "/kern", "API 2t", "2t x", "API 2p", "2p x",
+    ];
+    println!(
+        "{:>9} | fit {} | jac {}",
+        "events",
+        head.map(|h| format!("{h:>7}")).join(""),
+        head.map(|h| format!("{h:>7}")).join("")
+    );
+    // kernel, API on 1 thread, its ratio to the kernel, then per 2-thread pool time and speed-up.
+    let cells = |[k, t1, t2, t2p]: [f64; 4]| {
+        [k, t1, t1 / k, t2, t1 / t2, t2p, t1 / t2p]
+            .map(|v| format!("{v:>7.2}"))
+            .join("")
+    };
+    for (n, fit, jac) in sizes {
+        println!("{n:>9} |     {} |     {}", cells(fit), cells(jac));
     }
     println!();
     println!(
