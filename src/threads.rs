@@ -18,8 +18,10 @@
 //! beside other busy threads, can do worse than the scheduler. Results do not depend on the
 //! pool: the batch API's sums are bit-identical at any thread count.
 //!
-//! Linux only (`sched_setaffinity`); elsewhere [`pinned_pool`] returns
-//! [`PoolError::Unsupported`] and rayon's own pool is the one to use.
+//! [`pinned_pool`] makes a pool to run calls in ([`rayon::ThreadPool::install`]);
+//! [`pin_global_pool`] makes rayon's global pool a pinned one, once, at the start of a program
+//! (the Python package's `diffhep.pin_threads`). Linux only (`sched_setaffinity`); elsewhere
+//! both return [`PoolError::Unsupported`] and rayon's own pool is the one to use.
 //!
 //! ```
 //! # #[cfg(target_os = "linux")] {
@@ -95,6 +97,17 @@ pub fn pinned_pool(threads: usize) -> Result<rayon::ThreadPool, PoolError> {
     affinity::pinned(threads)
 }
 
+/// Make rayon's global pool (the one every batch call uses unless run inside another pool)
+/// `threads` workers pinned as in [`pinned_pool`]. Call it once, at the start of the program,
+/// before anything uses rayon: rayon's global pool can be set up only once, and a later call
+/// returns [`PoolError::Build`] with rayon's reason.
+pub fn pin_global_pool(threads: usize) -> Result<(), PoolError> {
+    if threads == 0 {
+        return Err(PoolError::NoThreads);
+    }
+    affinity::pin_global(threads)
+}
+
 /// The CPUs the calling thread may run on, in increasing order (Linux only).
 pub fn allowed_cpus() -> Result<Vec<usize>, PoolError> {
     affinity::allowed()
@@ -151,13 +164,18 @@ mod affinity {
         Ok(())
     }
 
-    pub(super) fn pinned(threads: usize) -> Result<rayon::ThreadPool, PoolError> {
+    /// What a pinning start handler reports: the first worker that could not be pinned.
+    type Failure = Arc<Mutex<Option<PoolError>>>;
+
+    /// A builder of `threads` workers, each pinning itself when it starts (failures go to
+    /// `failed`).
+    fn builder(threads: usize, failed: &Failure) -> Result<rayon::ThreadPoolBuilder, PoolError> {
         let cpus = allowed()?;
-        let failed: Arc<Mutex<Option<PoolError>>> = Arc::default();
-        let report = Arc::clone(&failed);
-        let pool = rayon::ThreadPoolBuilder::new()
+        let report = Arc::clone(failed);
+        Ok(rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
-            .thread_name(|i| format!("diffhep-pinned-{i}"))
+            // Short enough for Linux's 15-character thread names (`/proc/…/comm`).
+            .thread_name(|i| format!("diffhep-pin-{i}"))
             .start_handler(move |worker| {
                 let cpu = cpus[worker % cpus.len()];
                 if let Err(source) = pin_current(cpu) {
@@ -168,15 +186,28 @@ mod affinity {
                         source,
                     });
                 }
-            })
-            .build()?;
-        // Every worker has run its start handler once it has run a broadcast job.
-        pool.broadcast(|_| ());
+            }))
+    }
+
+    /// The first pinning failure, once every worker has started (a worker has run its start
+    /// handler by the time it runs a broadcast job, which `started` waits for).
+    fn check(failed: &Failure, started: impl FnOnce()) -> Result<(), PoolError> {
+        started();
         let err = failed.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match err {
-            Some(e) => Err(e),
-            None => Ok(pool),
-        }
+        err.map_or(Ok(()), Err)
+    }
+
+    pub(super) fn pinned(threads: usize) -> Result<rayon::ThreadPool, PoolError> {
+        let failed = Failure::default();
+        let pool = builder(threads, &failed)?.build()?;
+        check(&failed, || drop(pool.broadcast(|_| ())))?;
+        Ok(pool)
+    }
+
+    pub(super) fn pin_global(threads: usize) -> Result<(), PoolError> {
+        let failed = Failure::default();
+        builder(threads, &failed)?.build_global()?;
+        check(&failed, || drop(rayon::broadcast(|_| ())))
     }
 }
 
@@ -189,6 +220,10 @@ mod affinity {
     }
 
     pub(super) fn pinned(_threads: usize) -> Result<rayon::ThreadPool, PoolError> {
+        Err(PoolError::Unsupported)
+    }
+
+    pub(super) fn pin_global(_threads: usize) -> Result<(), PoolError> {
         Err(PoolError::Unsupported)
     }
 }
@@ -219,5 +254,6 @@ mod tests {
     #[test]
     fn a_pool_of_no_threads_is_an_error() {
         assert!(matches!(pinned_pool(0), Err(PoolError::NoThreads)));
+        assert!(matches!(pin_global_pool(0), Err(PoolError::NoThreads)));
     }
 }

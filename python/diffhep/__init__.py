@@ -15,11 +15,13 @@ valid input raises ``RuntimeError``.
 - :mod:`diffhep.design` — the detector design study (the main job of ``diffhep design``).
 - :mod:`diffhep.sbi` — the e+e- → μ+μ- SBI simulator with joint scores and joint likelihood
   ratios, and its exact likelihood.
+- :func:`pin_threads` — run the batched functions on a thread pool pinned one worker per CPU
+  (Linux; call once, before the first batched call).
 - :mod:`diffhep.jax`, :mod:`diffhep.torch` — the same functions as JAX and PyTorch functions
   that the frameworks differentiate like their own (optional imports).
 """
 
-from ._native import __version__
+from ._native import __version__, pin_threads
 from .process import Process
 from .vertex import fit_vertex, vertex_vjp
 from . import design, sbi, shower
@@ -28,6 +30,7 @@ __all__ = [
     "__version__",
     "Process",
     "fit_vertex",
+    "pin_threads",
     "vertex_vjp",
     "design",
     "sbi",

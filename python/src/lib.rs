@@ -16,6 +16,7 @@
 //! | [`shower`] | the stochastic-gradient estimators on the toy calorimeter shower |
 //! | [`design`] | the detector design study (the main job), returning its history |
 //! | [`sbi`] | the e+e- → μ+μ- SBI simulator with joint scores and joint likelihood ratios, and its exact likelihood |
+//! | [`threads`] | `pin_threads`: the batched functions' thread pool pinned one worker per CPU |
 #![warn(missing_docs)]
 
 use pyo3::prelude::*;
@@ -26,6 +27,7 @@ pub mod events;
 pub mod process;
 pub mod sbi;
 pub mod shower;
+pub mod threads;
 pub mod vertex;
 
 /// The module `diffhep._native`.
@@ -33,6 +35,7 @@ pub mod vertex;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<process::Process>()?;
+    m.add_function(wrap_pyfunction!(threads::pin_threads, m)?)?;
     m.add_function(wrap_pyfunction!(vertex::fit_vertices, m)?)?;
     m.add_function(wrap_pyfunction!(vertex::vertex_vjp, m)?)?;
     m.add_function(wrap_pyfunction!(shower::shower_estimate, m)?)?;
