@@ -633,27 +633,16 @@ fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)
             || lane_fit(black_box(d)),
         ));
     });
-    let afit1 = t(&mut || {
-        black_box(api_fit(black_box(d), Engine::Auto, path, Threads::CALLER));
-    });
+    let fit_on = |threads: Threads| {
+        t(&mut || {
+            black_box(api_fit(black_box(d), Engine::Auto, path, threads));
+        })
+    };
+    let afit1 = fit_on(Threads::CALLER);
     settle();
-    let afit2 = t(&mut || {
-        black_box(api_fit(
-            black_box(d),
-            Engine::Auto,
-            path,
-            Threads::pool(&two),
-        ));
-    });
+    let afit2 = fit_on(Threads::pool(&two));
     settle();
-    let afit2p = t(&mut || {
-        black_box(api_fit(
-            black_box(d),
-            Engine::Auto,
-            path,
-            Threads::pool(&pinned),
-        ));
-    });
+    let afit2p = fit_on(Threads::pool(&pinned));
     let hjac = t(&mut || {
         on(
             path,
@@ -675,35 +664,16 @@ fn path_rows(d: &Data, h: &HandParams, path: SimdPath) -> Vec<(String, f64, f64)
             || lane_jac_runtime_seeds(black_box(d), &mut out),
         )
     });
-    let ajac1 = t(&mut || {
-        api_jac(
-            black_box(d),
-            Engine::Auto,
-            path,
-            Threads::CALLER,
-            Some(&mut buf),
-        );
-    });
+    let mut jac_on = |threads: Threads| {
+        t(&mut || {
+            api_jac(black_box(d), Engine::Auto, path, threads, Some(&mut buf));
+        })
+    };
+    let ajac1 = jac_on(Threads::CALLER);
     settle();
-    let ajac2 = t(&mut || {
-        api_jac(
-            black_box(d),
-            Engine::Auto,
-            path,
-            Threads::pool(&two),
-            Some(&mut buf),
-        );
-    });
+    let ajac2 = jac_on(Threads::pool(&two));
     settle();
-    let ajac2p = t(&mut || {
-        api_jac(
-            black_box(d),
-            Engine::Auto,
-            path,
-            Threads::pool(&pinned),
-            Some(&mut buf),
-        );
-    });
+    let ajac2p = jac_on(Threads::pool(&pinned));
     let p = |name: &str| format!("[{path}] {name}");
     vec![
         (p("fused f64 primal (scalar loop)"), primal_s, hfit),
