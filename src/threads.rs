@@ -6,10 +6,10 @@
 //! it is often the wrong one for short calls: a woken thread is placed near the thread that
 //! woke it, so for the first milliseconds of a call both workers of a freshly woken pool may
 //! share one CPU. Measured on the project's 2-vCPU KVM guest (e+e-→μ+μ- fit gradient, 10⁶
-//! events, 30 calls, `cargo bench --bench batch -- summary` and a timing loop over the same
-//! call): with rayon's default pool, half of the calls ran at one-thread speed (median 3.3
-//! ns/event against 3.3 on one thread, fastest 1.67); with [`pinned_pool`] every call ran on
-//! both CPUs (median 1.70–1.73 ns/event, 1.9×).
+//! events, a timing loop of 30 calls, three rounds, twice): with rayon's default pool about
+//! half of the calls ran at one-thread speed (round medians 2.3–3.4 ns/event against 3.3 on one
+//! thread, fastest 1.67); with [`pinned_pool`] every round's median was 1.69–1.73 ns/event
+//! (1.9×). `cargo bench --bench batch -- summary` prints both pools side by side.
 //!
 //! # What pinning does
 //! Worker `i` is restricted to the `i`-th CPU of the set the calling thread may run on (so a
@@ -189,10 +189,9 @@ mod affinity {
             }))
     }
 
-    /// The first pinning failure, once every worker has started (a worker has run its start
-    /// handler by the time it runs a broadcast job, which `started` waits for).
-    fn check(failed: &Failure, started: impl FnOnce()) -> Result<(), PoolError> {
-        started();
+    /// The first pinning failure reported to `failed`. Call it after a broadcast on the pool:
+    /// a worker has run its start handler by the time it runs a broadcast job.
+    fn first_failure(failed: &Failure) -> Result<(), PoolError> {
         let err = failed.lock().unwrap_or_else(|e| e.into_inner()).take();
         err.map_or(Ok(()), Err)
     }
@@ -200,14 +199,16 @@ mod affinity {
     pub(super) fn pinned(threads: usize) -> Result<rayon::ThreadPool, PoolError> {
         let failed = Failure::default();
         let pool = builder(threads, &failed)?.build()?;
-        check(&failed, || drop(pool.broadcast(|_| ())))?;
+        pool.broadcast(|_| ());
+        first_failure(&failed)?;
         Ok(pool)
     }
 
     pub(super) fn pin_global(threads: usize) -> Result<(), PoolError> {
         let failed = Failure::default();
         builder(threads, &failed)?.build_global()?;
-        check(&failed, || drop(rayon::broadcast(|_| ())))
+        rayon::broadcast(|_| ());
+        first_failure(&failed)
     }
 }
 
