@@ -2,7 +2,8 @@
 //! (a) scalar tape gradient (record + reverse) time / f64 primal time, for a ~1000-op function
 //!     dominated by transcendentals (target ≤ 4) and an arithmetic-only one (target ≤ 30);
 //! (b) batched tape value + gradient per event / f64 primal per event for a ~65-op arithmetic
-//!     function over 10⁴ events (target ≤ 5);
+//!     function over 10⁴ events (target ≤ 5), by block size, and the replayed tape's time split
+//!     into a fixed cost per block and a cost per event;
 //! (c) bytes of tape per recorded binary op (target ≤ 24).
 //!
 //! Run: `cargo bench --bench tape` (add `-- --quick` style criterion flags as usual).
@@ -184,7 +185,9 @@ fn main() {
             "≤ 5",
         ));
     }
-    for block in [128, 256, 512, 1024] {
+    // Replayed per-event times by block size, kept for the split into fixed and per-event cost.
+    let mut replayed = Vec::new();
+    for block in [64, 128, 256, 512, 1024] {
         let mut bt = BatchTape::new(block).unwrap();
         let reference = batched_value_and_grad(&mut bt, &s, &c, block, false);
         assert_eq!(
@@ -195,6 +198,7 @@ fn main() {
         let t = common::ns_per_call(ms, || {
             batched_value_and_grad(&mut bt, black_box(&s), &c, block, true)
         }) / n_ev as f64;
+        replayed.push((block, t));
         rows_b.push((
             format!("(b) batched tape, recorded once + replayed, block {block}"),
             t,
@@ -203,6 +207,27 @@ fn main() {
             "≤ 5",
         ));
     }
+    // Where the replayed tape's time goes: with time per block T(n) = F + m·n for n events, the
+    // blocks of 64 and 256 events give the fixed cost F per block (the interpreter's per-node
+    // work: dispatch, slicing, loop set-up, scalar nodes) and the cost m per event (the column
+    // loops' loads, stores and arithmetic). For ≤ 5× both must shrink: m alone is close to it.
+    let at = |b: usize| replayed.iter().find(|r| r.0 == b).expect("measured").1;
+    let (t64, t256) = (at(64), at(256));
+    let marginal = (256.0 * t256 - 64.0 * t64) / 192.0;
+    rows_b.push((
+        "(b) replayed tape: fixed cost per block (blocks 64, 256)".to_string(),
+        64.0 * (t64 - marginal),
+        "ns/block",
+        None,
+        "",
+    ));
+    rows_b.push((
+        "(b) replayed tape: cost per event beyond it".to_string(),
+        marginal,
+        "ns/event",
+        Some(marginal / t_me),
+        "",
+    ));
     let mut per_event = Tape::<f64>::with_capacity(128);
     let t_scalar_ev = common::ns_per_call(ms, || {
         let mut acc = [0.0; 2];
