@@ -26,6 +26,7 @@ use crate::analysis::histfactory::{asimov_cls_gradient, HistFactoryError, Model,
 use crate::analysis::{soft_histogram, AnalysisError};
 use crate::nn::{Activation, Adam, AdamConfig, Mlp, MlpSpec, NnError};
 use crate::sbi::prior::std_normal;
+use crate::scalar::sigmoid;
 
 /// Why the demonstration cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -308,10 +309,6 @@ impl NeosToy {
         }
         Ok((records, net))
     }
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 #[cfg(test)]

@@ -320,10 +320,35 @@ pub(crate) fn signum_f64(x: f64) -> f64 {
     x.signum_ieee()
 }
 
+/// The logistic function `σ(x) = 1/(1 + e^{−x})` on `f64`: probabilities from network outputs,
+/// maps onto bounded intervals. This form keeps full relative precision as `x → −∞` (σ ≈ eˣ, no
+/// cancellation, unlike `(1 + tanh(x/2))/2`) and saturates to exactly 0 and 1 without NaN.
+/// Its derivative is `σ(x)(1 − σ(x))`.
+#[inline]
+pub fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use num_dual::{Dual64, HyperDual64};
+
+    #[test]
+    fn sigmoid_values_precision_and_saturation() {
+        assert_eq!(sigmoid(0.0), 0.5);
+        // σ(x) + σ(−x) = 1 (exact identity; 1e-16 for rounding).
+        for x in [0.3, 1.7, 12.0] {
+            assert!((sigmoid(x) + sigmoid(-x) - 1.0).abs() < 1e-16, "{x}");
+        }
+        // Far left tail: σ(x) = eˣ/(1 + eˣ) to relative precision (no cancellation).
+        let x = -40.0f64;
+        let exact = x.exp() / (1.0 + x.exp());
+        assert!((sigmoid(x) / exact - 1.0).abs() < 4.0 * f64::EPSILON);
+        assert_eq!(sigmoid(-1e4), 0.0);
+        assert_eq!(sigmoid(1e4), 1.0);
+        assert!(sigmoid(f64::NAN).is_nan());
+    }
 
     fn poly<S: Scalar>(x: S) -> S {
         // 1 - 3x + x^2 / 2, written with constants on both sides.

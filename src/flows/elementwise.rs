@@ -15,6 +15,7 @@ use nalgebra::SVector;
 use num_dual::{Derivative, DualSVec64};
 
 use super::spec::{Domain, FlowSpec, Transform};
+use crate::scalar::sigmoid;
 use crate::Scalar;
 
 /// Largest number of spline bins supported (knot buffers live on the stack).
@@ -76,10 +77,6 @@ fn softplus(x: f64) -> f64 {
     } else {
         x.exp().ln_1p()
     }
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// Numerically stable softmax into `out[..u.len()]`.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{check_len, OptimError};
+use crate::scalar::sigmoid;
 
 /// How a [`super::DesignLoop`] keeps parameters inside their [`Bounds`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,10 +65,6 @@ mod infinite_as_text {
             })
             .collect()
     }
-}
-
-fn sigmoid(u: f64) -> f64 {
-    1.0 / (1.0 + (-u).exp())
 }
 
 impl Bounds {

@@ -19,6 +19,7 @@ use crate::detector::toy::{ToyConfig, ToyGenerator, ToyJet};
 use crate::detector::tracks::{Track, D0, QOP, Z0};
 use crate::detector::vertex::fit_on_tape;
 use crate::detector::vertex::{fit, FitConfig, VertexError};
+use diffhep::scalar::sigmoid;
 
 /// Errors of the demo: a vertex fit or the network.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -55,10 +56,6 @@ pub fn track_features(tracks: &[Track<f64>]) -> Vec<f64> {
             ]
         })
         .collect()
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// Weights the network gives the tracks of one jet.
