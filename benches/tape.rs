@@ -210,7 +210,8 @@ fn main() {
     // Where the replayed tape's time goes: with time per block T(n) = F + m·n for n events, the
     // blocks of 64 and 256 events give the fixed cost F per block (the interpreter's per-node
     // work: dispatch, slicing, loop set-up, scalar nodes) and the cost m per event (the column
-    // loops' loads, stores and arithmetic). For ≤ 5× both must shrink: m alone is close to it.
+    // loops' loads, stores and arithmetic). On 2026-12-07 m alone was 5.3–6.0× the primal, so
+    // ≤ 5× needs fewer memory passes, not only a cheaper dispatch.
     let at = |b: usize| replayed.iter().find(|r| r.0 == b).expect("measured").1;
     let (t64, t256) = (at(64), at(256));
     let marginal = (256.0 * t256 - 64.0 * t64) / 192.0;
