@@ -506,33 +506,34 @@ fn ns_per_event(events: usize, reps: usize, mut f: impl FnMut()) -> f64 {
     t[reps / 2]
 }
 
-/// The batch API at `n` events on the calling thread and under `par`: (fit, fit under `par`,
-/// Jacobian, Jacobian under `par`), ns/event.
-fn api_times(
+/// The batch API at `n` events on the calling thread, then under each of `pars`, ns/event:
+/// `(fit, Jacobian)`, each `[calling thread, pars[0], …]`.
+fn api_times<const P: usize>(
     dn: &Data,
     b: &mut EventJacobian,
     reps: usize,
     active: SimdPath,
-    par: Threads,
-) -> (f64, f64, f64, f64) {
+    pars: [Threads; P],
+) -> (Vec<f64>, Vec<f64>) {
     let n = dn.rs.len();
-    let fit = |t: Threads| {
-        ns_per_event(n, reps, || {
-            black_box(api_fit(black_box(dn), Engine::Auto, active, t));
+    let runs = || std::iter::once(Threads::CALLER).chain(pars);
+    let fit = runs()
+        .map(|t| {
+            settle();
+            ns_per_event(n, reps, || {
+                black_box(api_fit(black_box(dn), Engine::Auto, active, t));
+            })
         })
-    };
-    let f1 = fit(Threads::CALLER);
-    settle();
-    let f2 = fit(par);
-    let mut jac = |t: Threads| {
-        ns_per_event(n, reps, || {
-            api_jac(black_box(dn), Engine::Auto, active, t, Some(&mut *b));
+        .collect();
+    let jac = runs()
+        .map(|t| {
+            settle();
+            ns_per_event(n, reps, || {
+                api_jac(black_box(dn), Engine::Auto, active, t, Some(&mut *b));
+            })
         })
-    };
-    let j1 = jac(Threads::CALLER);
-    settle();
-    let j2 = jac(par);
-    (f1, f2, j1, j2)
+        .collect();
+    (fit, jac)
 }
 
 /// Every engine against the hand adjoint, on `path`, before anything is timed.
@@ -786,9 +787,9 @@ fn summary(_c: &mut Criterion) {
                 || lane_jac(black_box(&dn), &mut o),
             )
         });
-        let (f1, f2, j1, j2) = api_times(&dn, &mut b, reps, active, Threads::pool(&two));
-        let (_, f2p, _, j2p) = api_times(&dn, &mut b, reps, active, Threads::pool(&pinned));
-        sizes.push((n, [kfit, f1, f2, f2p], [kjac, j1, j2, j2p]));
+        let pools = [Threads::pool(&two), Threads::pool(&pinned)];
+        let (f, j) = api_times(&dn, &mut b, reps, active, pools);
+        sizes.push((n, [kfit, f[0], f[1], f[2]], [kjac, j[0], j[1], j[2]]));
     }
 
     // Where should small inputs stop going parallel? Calling thread against 2 threads with
@@ -802,8 +803,8 @@ fn summary(_c: &mut Criterion) {
         let dn = data(n);
         let mut b = api_jac_buffer(&dn);
         let reps = 9;
-        let (f1, f2, j1, j2) = api_times(&dn, &mut b, reps, active, forced);
-        threshold.push((n, f1, f2, j1, j2));
+        let (f, j) = api_times(&dn, &mut b, reps, active, [forced]);
+        threshold.push((n, f[0], f[1], j[0], j[1]));
     }
 
     // Where does the engine rule's crossover lie? The sum gradient with d directions (the four
